@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import { ExitCode, SoulspotError, describeError, type ExitCodeValue } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { maskSecretsInText } from '../db/url.js';
+
+/** The global options every command accepts. */
+export interface GlobalOptions {
+  databaseUrl?: string;
+  json?: boolean;
+  debug?: boolean;
+  quiet?: boolean;
+}
+
+/** What an action gets: validated configuration, a logger (stderr) and the output streams. */
+export interface CommandContext {
+  config: Config;
+  logger: Logger;
+  options: GlobalOptions;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** Where the result of the last action is kept for `main` to return. */
+export const outcome: { exitCode: ExitCodeValue } = { exitCode: ExitCode.OK };
+
+/** Writes an error as one line (a stack only with --debug) and returns its exit code. */
+export function reportError(error: unknown, debug: boolean, stderr: NodeJS.WritableStream = process.stderr): ExitCodeValue {
+  if (error instanceof SoulspotError) {
+    stderr.write(`soulspot: ${maskSecretsInText(error.message)}\n`);
+    if (debug && error.stack) stderr.write(`${maskSecretsInText(error.stack)}\n`);
+    return error.exitCode;
+  }
+  stderr.write(`soulspot: internal error: ${maskSecretsInText(describeError(error))} (rerun with --debug for the stack)\n`);
+  if (debug && error instanceof Error && error.stack) stderr.write(`${maskSecretsInText(error.stack)}\n`);
+  return ExitCode.INTERNAL;
+}
+
+/**
+ * Wraps a command action: loads the configuration, runs the action, and turns its result or
+ * error into the process exit code. The action returns its exit code (OK when it returns nothing).
+ */
+export function action<A extends unknown[]>(
+  run: (ctx: CommandContext, ...args: A) => Promise<ExitCodeValue | void>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const options = command.optsWithGlobals() as GlobalOptions;
+    try {
+      const config = loadConfig({ databaseUrl: options.databaseUrl, debug: options.debug, quiet: options.quiet });
+      const logger = createLogger(config);
+      const ctx: CommandContext = { config, logger, options, stdout: process.stdout, stderr: process.stderr };
+      outcome.exitCode = (await run(ctx, ...(args.slice(0, -1) as A))) ?? ExitCode.OK;
+    } catch (error) {
+      outcome.exitCode = reportError(error, Boolean(options.debug));
+    }
+  };
+}

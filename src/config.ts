@@ -1,0 +1,138 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { getProvider, maskUrl, type Provider } from './db/url.js';
+
+export const DEFAULT_DATABASE_URL = 'file:./soulspot.db';
+
+export interface PoolSettings {
+  /** Connections kept open (pg.Pool min is this; max is size + maxOverflow). */
+  size: number;
+  maxOverflow: number;
+  /** Seconds to wait for a connection before a timeout error. */
+  timeoutSeconds: number;
+  /** Maximum connection age in seconds; 0 disables recycling. */
+  recycleSeconds: number;
+  prePing: boolean;
+}
+
+export interface Config {
+  databaseUrl: string;
+  provider: Provider;
+  pool: PoolSettings;
+  /** DATABASE_ECHO: log every SQL statement with its duration. */
+  echo: boolean;
+  slowQueryMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  logFormat: 'text' | 'json';
+}
+
+/** Values given on the command line; they override the environment and .env. */
+export interface ConfigFlags {
+  databaseUrl?: string;
+  debug?: boolean;
+  quiet?: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v))
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** Each variable: its parser, what it expects (for the error line) and its default. */
+const variables = {
+  DATABASE_POOL_SIZE: { schema: wholeNumber(1, 1000), expected: 'a whole number from 1 to 1000', fallback: '5' },
+  DATABASE_MAX_OVERFLOW: { schema: wholeNumber(0, 1000), expected: 'a whole number from 0 to 1000', fallback: '10' },
+  DATABASE_POOL_TIMEOUT: { schema: wholeNumber(1, 3600), expected: 'a whole number of seconds from 1 to 3600', fallback: '30' },
+  DATABASE_POOL_RECYCLE: { schema: wholeNumber(0, 86400), expected: 'a whole number of seconds from 0 (off) to 86400', fallback: '3600' },
+  DATABASE_POOL_PRE_PING: { schema: bool, expected: 'true or false', fallback: 'true' },
+  DATABASE_ECHO: { schema: bool, expected: 'true or false', fallback: 'false' },
+  SLOW_QUERY_MS: { schema: wholeNumber(0, 3_600_000), expected: 'a whole number of milliseconds', fallback: '100' },
+  LOG_LEVEL: {
+    schema: z.string().trim().toLowerCase().pipe(z.enum(['debug', 'info', 'warn', 'error', 'silent'])),
+    expected: 'one of debug, info, warn, error, silent',
+    fallback: 'info',
+  },
+  LOG_FORMAT: {
+    schema: z.string().trim().toLowerCase().pipe(z.enum(['text', 'json'])),
+    expected: 'text or json',
+    fallback: 'text',
+  },
+} as const;
+
+/**
+ * Reads `.env` in `cwd` (values already in the environment win, as with dotenv) without touching
+ * process.env. Returns the merged view.
+ */
+export function readEnvironment(env: Env = process.env, cwd = process.cwd()): Env {
+  const path = join(cwd, '.env');
+  if (!existsSync(path)) return { ...env };
+  let fromFile: Record<string, string>;
+  try {
+    fromFile = parseDotenv(readFileSync(path));
+  } catch (error) {
+    throw new ConfigError(`.env: expected a readable KEY=value file at ${path}, got ${(error as Error).message}; fix or remove it`);
+  }
+  return { ...fromFile, ...env };
+}
+
+/** One typed value of a variable, or a ConfigError naming it, its value and what it expects. */
+export function readVariable<K extends keyof typeof variables>(env: Env, name: K): z.output<(typeof variables)[K]['schema']> {
+  const { schema, expected, fallback } = variables[name];
+  const raw = env[name];
+  const value = raw === undefined || raw.trim() === '' ? fallback : raw;
+  const parsed = (schema as z.ZodType).safeParse(value);
+  if (!parsed.success) {
+    throw new ConfigError(`${name}: expected ${expected}, got "${raw}"; fix it in the environment or .env`);
+  }
+  return parsed.data as z.output<(typeof variables)[K]['schema']>;
+}
+
+/** Validates the database URL (flag, else DATABASE_URL, else the SQLite default). */
+export function readDatabaseUrl(env: Env, flagValue?: string): { databaseUrl: string; provider: Provider } {
+  const databaseUrl = (flagValue ?? env.DATABASE_URL ?? '').trim() || DEFAULT_DATABASE_URL;
+  const provider = getProvider(databaseUrl);
+  if (!provider) {
+    const source = flagValue ? '--database-url' : 'DATABASE_URL';
+    throw new ConfigError(
+      `${source}: expected a file:… (SQLite) or postgresql://… URL, got "${maskUrl(databaseUrl)}"; set ${source} to one of those`,
+    );
+  }
+  return { databaseUrl, provider };
+}
+
+/** Loads and validates the whole configuration: environment, then .env, then flags. */
+export function loadConfig(flags: ConfigFlags = {}, env: Env = readEnvironment()): Config {
+  const { databaseUrl, provider } = readDatabaseUrl(env, flags.databaseUrl);
+  let logLevel = readVariable(env, 'LOG_LEVEL');
+  if (flags.debug) logLevel = 'debug';
+  else if (flags.quiet) logLevel = 'error';
+  return {
+    databaseUrl,
+    provider,
+    pool: {
+      size: readVariable(env, 'DATABASE_POOL_SIZE'),
+      maxOverflow: readVariable(env, 'DATABASE_MAX_OVERFLOW'),
+      timeoutSeconds: readVariable(env, 'DATABASE_POOL_TIMEOUT'),
+      recycleSeconds: readVariable(env, 'DATABASE_POOL_RECYCLE'),
+      prePing: readVariable(env, 'DATABASE_POOL_PRE_PING'),
+    },
+    echo: readVariable(env, 'DATABASE_ECHO'),
+    slowQueryMs: readVariable(env, 'SLOW_QUERY_MS'),
+    logLevel,
+    logFormat: readVariable(env, 'LOG_FORMAT'),
+  };
+}

@@ -1,0 +1,95 @@
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import { DatabaseError, describeError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.js';
+import { createPgPool, getPgSchema } from './pool.js';
+import { QueryLog, type QueryEvent } from './query-log.js';
+import { maskSecretsInText, sqliteFilePath, type Provider } from './url.js';
+
+/**
+ * The Prisma client type the repositories use. Both generated clients expose the same model API
+ * (they come from one schema), so the SQLite client's type stands for both.
+ */
+export type PrismaDb = SqlitePrismaClient;
+
+/** An open database: the Prisma client plus the raw handles the fast paths need. */
+export interface Database {
+  readonly provider: Provider;
+  readonly prisma: PrismaDb;
+  readonly queryLog: QueryLog;
+  /** PostgreSQL only: the pool Prisma's adapter uses (also used for COPY and pool statistics). */
+  readonly pgPool?: pg.Pool;
+  /** PostgreSQL only: the schema in use (`?schema=`, default public). */
+  readonly pgSchema?: string;
+  /** SQLite only: absolute path of the database file. */
+  readonly sqlitePath?: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  logger?: Logger;
+  /** An existing pool to hand to Prisma (pool-stats instruments its own). */
+  pgPool?: pg.Pool;
+}
+
+/** Opens the database of `config` with the provider's generated client and driver adapter. */
+export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
+  const queryLog = new QueryLog(options.logger ?? silentLogger, { echo: config.echo, slowQueryMs: config.slowQueryMs });
+  const log = [{ emit: 'event', level: 'query' }] as const;
+  if (config.provider === 'sqlite') {
+    const [{ PrismaClient }, { PrismaBetterSqlite3 }] = await Promise.all([
+      import('../generated/sqlite/client.js'),
+      import('@prisma/adapter-better-sqlite3'),
+    ]);
+    const sqlitePath = sqliteFilePath(config.databaseUrl);
+    const adapter = new PrismaBetterSqlite3({ url: sqlitePath, timeout: config.pool.timeoutSeconds * 1000 });
+    const prisma = new PrismaClient({ adapter, log: [...log] });
+    prisma.$on('query', (e: QueryEvent) => queryLog.record(e));
+    return {
+      provider: 'sqlite',
+      prisma,
+      queryLog,
+      sqlitePath,
+      close: () => prisma.$disconnect(),
+    };
+  }
+  const [{ PrismaClient }, { PrismaPg }] = await Promise.all([
+    import('../generated/postgresql/client.js'),
+    import('@prisma/adapter-pg'),
+  ]);
+  const pgSchema = getPgSchema(config.databaseUrl);
+  const ownPool = !options.pgPool;
+  const pgPool = options.pgPool ?? createPgPool(config.databaseUrl, config.pool);
+  // An idle client that the server drops must not crash the process.
+  pgPool.on('error', (error) => (options.logger ?? silentLogger).warn(`idle connection error: ${describeError(error)}`));
+  const adapter = new PrismaPg(pgPool, { schema: pgSchema });
+  const prisma = new PrismaClient({ adapter, log: [...log] }) as unknown as PrismaDb;
+  (prisma as unknown as { $on(e: 'query', cb: (e: QueryEvent) => void): void }).$on('query', (e) => queryLog.record(e));
+  return {
+    provider: 'postgresql',
+    prisma,
+    queryLog,
+    pgPool,
+    pgSchema,
+    close: async () => {
+      await prisma.$disconnect();
+      if (ownPool) await pgPool.end();
+    },
+  };
+}
+
+/** Runs `fn` with an open database and always closes it, even when `fn` throws. */
+export async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const db = await openDatabase(config, options);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** A one-line DatabaseError for a failed connection or statement, password masked. */
+export function toDatabaseError(error: unknown, what: string): DatabaseError {
+  return new DatabaseError(`${what}: ${maskSecretsInText(describeError(error))}`, { cause: error });
+}

@@ -1,0 +1,78 @@
+/**
+ * Exit codes of the soulspot CLI. Documented in the README; scripts depend on them, so never renumber.
+ */
+export const ExitCode = {
+  OK: 0,
+  /** An unexpected internal error (a bug): rerun with --debug for the stack. */
+  INTERNAL: 1,
+  /** Bad command-line usage or bad input (file, ids, options). */
+  USAGE: 2,
+  /** Bad configuration (environment, .env, flags). */
+  CONFIG: 3,
+  /** The database could not be reached, or a migration failed. */
+  DATABASE: 4,
+  /** An external service (the Spotify API) failed for the whole run. */
+  EXTERNAL: 5,
+  /** Needs attention: migrations pending/failed/edited, or health degraded. */
+  ATTENTION: 6,
+  /** Unhealthy: health check found the database unreachable or unusable. */
+  UNHEALTHY: 7,
+  /** Partial success: some rows were rejected or some ids failed; the rest was done. */
+  PARTIAL: 8,
+  /** The command exists but is not built yet. */
+  NOT_IMPLEMENTED: 9,
+  /** Interrupted by Ctrl-C (SIGINT); work already committed is kept. */
+  INTERRUPTED: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Base of the expected errors: printed as one line (no stack unless --debug). */
+export class SoulspotError extends Error {
+  readonly exitCode: ExitCodeValue;
+  constructor(message: string, exitCode: ExitCodeValue, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** The user called a command wrongly or handed it bad input. */
+export class UsageError extends SoulspotError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.USAGE, options);
+  }
+}
+
+/** A configuration value (environment, .env, flag) is invalid. */
+export class ConfigError extends SoulspotError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.CONFIG, options);
+  }
+}
+
+/** The database refused or could not be reached. */
+export class DatabaseError extends SoulspotError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.DATABASE, options);
+  }
+}
+
+/** An external service (Spotify) failed. */
+export class ExternalServiceError extends SoulspotError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.EXTERNAL, options);
+  }
+}
+
+/** A command that is declared but not built yet. */
+export class NotImplementedError extends SoulspotError {
+  constructor(command: string) {
+    super(`soulspot ${command} is not built yet; nothing was done`, ExitCode.NOT_IMPLEMENTED);
+  }
+}
+
+/** Text of any thrown value, for one-line messages. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

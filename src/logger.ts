@@ -1,0 +1,45 @@
+import pino from 'pino';
+import type { Config } from './config.js';
+import { maskSecretsInText } from './db/url.js';
+
+export type LogFields = Record<string, unknown>;
+
+/** The narrow logger every service depends on; logs go to stderr, never stdout. */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+type Level = (typeof levels)[number];
+
+/** A logger that drops everything (tests, --quiet library use). */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function formatFields(fields?: LogFields): string {
+  if (!fields) return '';
+  return Object.entries(fields)
+    .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`)
+    .join('');
+}
+
+/** Text lines (`warn: message key=value`) or, with LOG_FORMAT=json, one pino JSON object per line. */
+export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, stream: NodeJS.WritableStream = process.stderr): Logger {
+  if (config.logFormat === 'json') {
+    const p = pino({ level: config.logLevel, base: { name: 'soulspot' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 2, sync: true }));
+    return {
+      debug: (m, f) => p.debug(f ?? {}, maskSecretsInText(m)),
+      info: (m, f) => p.info(f ?? {}, maskSecretsInText(m)),
+      warn: (m, f) => p.warn(f ?? {}, maskSecretsInText(m)),
+      error: (m, f) => p.error(f ?? {}, maskSecretsInText(m)),
+    };
+  }
+  const threshold = levels.indexOf(config.logLevel as Level);
+  const write = (level: Level) => (message: string, fields?: LogFields) => {
+    if (levels.indexOf(level) < threshold) return;
+    stream.write(`${level}: ${maskSecretsInText(message)}${formatFields(fields)}\n`);
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}

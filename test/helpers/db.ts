@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Provider } from '../../src/db/url.js';
+
+/** The admin URL of the test PostgreSQL server (TEST_PG_URL overrides). */
+export const PG_ADMIN_URL = process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export const providers: Provider[] = ['sqlite', 'postgresql'];
+
+/** A throwaway empty database of its own: a SQLite file in a temp folder, or a new PostgreSQL database. */
+export interface TestDatabase {
+  url: string;
+  config: Config;
+  /** SQLite only: the temp folder holding the file. */
+  dir?: string;
+  drop(): Promise<void>;
+}
+
+export function configFor(url: string, env: Record<string, string> = {}): Config {
+  return loadConfig({ databaseUrl: url }, env);
+}
+
+export async function createEmptyDatabase(provider: Provider, env: Record<string, string> = {}): Promise<TestDatabase> {
+  if (provider === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'soulspot-test-'));
+    const url = `file:${join(dir, 'test.db')}`;
+    return { url, dir, config: configFor(url, env), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `soulspot_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    config: configFor(url.toString(), env),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** A throwaway database with every migration applied. */
+export async function createMigratedDatabase(provider: Provider, env: Record<string, string> = {}): Promise<TestDatabase> {
+  const db = await createEmptyDatabase(provider, env);
+  const { applyMigrations } = await import('../../src/db/migrator.js');
+  await applyMigrations(db.config);
+  return db;
+}
