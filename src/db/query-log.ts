@@ -22,7 +22,7 @@ export class QueryLog {
 
   record(event: QueryEvent): void {
     this.count += 1;
-    const durationMs = Number(event.duration);
+    const durationMs = Math.round(Number(event.duration) * 100) / 100;
     if (durationMs >= this.options.slowQueryMs && this.options.slowQueryMs > 0) {
       this.logger.warn(`slow query (${durationMs} ms): ${event.query}`, { duration_ms: durationMs, sql: event.query });
     } else if (this.options.echo) {

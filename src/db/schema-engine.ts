@@ -82,7 +82,8 @@ export async function withSchemaEngine<T>(config: Config, fn: (s: EngineSession)
     pool.on('error', () => {});
     factory = new PrismaPg(pool, { schema: getPgSchema(config.databaseUrl) });
   }
-  if (options.executeScript) factory = hookExecuteScript(factory, options.executeScript, pool);
+  const adapters: Array<{ dispose(): Promise<void> }> = [];
+  factory = trackAdapters(factory, adapters, options.executeScript, pool);
   const path = schemaPath(config.provider);
   const content = readFileSync(path, 'utf8');
   let engine: SchemaEngine | undefined;
@@ -91,24 +92,31 @@ export async function withSchemaEngine<T>(config: Config, fn: (s: EngineSession)
     return await fn({ engine, provider: config.provider, schema: { path, content } });
   } finally {
     engine?.free();
+    // free() does not close the JS side: dispose the connections, or SQLite stays locked.
+    await Promise.all(adapters.map((a) => a.dispose().catch(() => {})));
     if (pool) await pool.end();
   }
 }
 
-function hookExecuteScript(
+/** Records every connection the engine opens (to dispose them) and optionally hooks executeScript. */
+function trackAdapters(
   factory: import('@prisma/driver-adapter-utils').SqlMigrationAwareDriverAdapterFactory,
-  executeScript: NonNullable<EngineOptions['executeScript']>,
+  adapters: Array<{ dispose(): Promise<void> }>,
+  executeScript?: EngineOptions['executeScript'],
   pool?: pg.Pool,
 ): import('@prisma/driver-adapter-utils').SqlMigrationAwareDriverAdapterFactory {
-  const wrap = async <A extends { executeScript(script: string): Promise<void> }>(adapter: A): Promise<A> => {
-    const original = adapter.executeScript.bind(adapter);
-    adapter.executeScript = (script: string) => executeScript(script, original, pool);
+  const wrap = async <A extends { executeScript(script: string): Promise<void>; dispose(): Promise<void> }>(adapter: A): Promise<A> => {
+    adapters.push(adapter);
+    if (executeScript) {
+      const original = adapter.executeScript.bind(adapter);
+      adapter.executeScript = (script: string) => executeScript(script, original, pool);
+    }
     return adapter;
   };
   return {
     provider: factory.provider,
     adapterName: factory.adapterName,
     connect: async () => wrap(await factory.connect()),
-    connectToShadowDb: async () => factory.connectToShadowDb(),
+    connectToShadowDb: async () => wrap(await factory.connectToShadowDb()),
   };
 }
