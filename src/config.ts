@@ -27,6 +27,8 @@ export interface Config {
   slowQueryMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   logFormat: 'text' | 'json';
+  /** SOULSPOT_MIGRATIONS_DIR: a migrations folder other than the packaged one (tests, forks). */
+  migrationsDir?: string;
 }
 
 /** Values given on the command line; they override the environment and .env. */
@@ -134,5 +136,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = readEnvironment()
     slowQueryMs: readVariable(env, 'SLOW_QUERY_MS'),
     logLevel,
     logFormat: readVariable(env, 'LOG_FORMAT'),
+    migrationsDir: env.SOULSPOT_MIGRATIONS_DIR?.trim() || undefined,
   };
 }

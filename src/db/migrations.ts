@@ -25,8 +25,8 @@ export function checksumOf(sql: string): string {
   return createHash('sha256').update(sql).digest('hex');
 }
 
-/** Reads a provider's migrations folder, in name (timestamp) order. */
-export function readMigrations(provider: Provider, dir = migrationsDir(provider)): MigrationSet {
+/** Reads a provider's migrations folder (default: the packaged one), in name (timestamp) order. */
+export function readMigrations(provider: Provider, dir: string = migrationsDir(provider)): MigrationSet {
   const lockPath = join(dir, 'migration_lock.toml');
   const migrations: MigrationFile[] = [];
   if (existsSync(dir)) {

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { DatabaseError, UsageError, describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { readMigrations, type MigrationFile, type MigrationSet } from './migrations.js';
+import { migrationsDir } from '../paths.js';
 import { openRawConnection, type RawConnection } from './raw.js';
 import { maskSecretsInText, sqliteFilePath } from './url.js';
 
@@ -81,7 +82,7 @@ async function withRaw<T>(config: Config, fn: (conn: RawConnection) => Promise<T
 
 /** `migrate status`: read-only, never loads the schema engine. */
 export async function getMigrationStatus(config: Config): Promise<MigrationStatus> {
-  const set = readMigrations(config.provider);
+  const set = readMigrations(config.provider, config.migrationsDir ?? migrationsDir(config.provider));
   return withRaw(config, async (conn) => computeStatus(set, await readHistory(conn)));
 }
 
@@ -161,7 +162,7 @@ function isLockTimeout(error: unknown): boolean {
 export async function applyMigrations(config: Config, options: ApplyOptions = {}): Promise<ApplyReport> {
   const logger = options.logger ?? silentLogger;
   const lockTimeoutMs = options.lockTimeoutMs ?? 300_000;
-  const set = readMigrations(config.provider);
+  const set = readMigrations(config.provider, config.migrationsDir ?? migrationsDir(config.provider));
   if (set.migrations.length === 0) throw new DatabaseError(`no migrations found in ${set.dir}; the installation is incomplete, reinstall soulspot`);
   const count = options.to ? findMigrationIndex(set, options.to) + 1 : set.migrations.length;
 
@@ -184,7 +185,19 @@ export async function applyMigrations(config: Config, options: ApplyOptions = {}
     // Another process may have applied them while we waited for the lock.
     const { pending, edited } = config.provider === 'sqlite' ? await plan() : first;
     if (pending.length === 0) return { applied: [], edited, dryRun: false };
-    const scripts = new Set(set.migrations.map((m) => m.sql));
+    const byScript = new Map(set.migrations.map((m) => [m.sql, m.name]));
+    // The engine's own error names the migration but loses the database's message: keep both here.
+    let failure: { name: string; error: unknown } | undefined;
+    const executeScript = async (script: string, original: (s: string) => Promise<void>, pool?: import('pg').Pool) => {
+      const name = byScript.get(script);
+      if (name === undefined) return original(script);
+      try {
+        await runAtomically(config, script, original, pool);
+      } catch (error) {
+        failure = { name, error };
+        throw error;
+      }
+    };
     const { withSchemaEngine, toMigrationList, noFilters } = await import('./schema-engine.js');
     const deadline = Date.now() + lockTimeoutMs;
     for (;;) {
@@ -192,7 +205,7 @@ export async function applyMigrations(config: Config, options: ApplyOptions = {}
         const names = await withSchemaEngine(
           config,
           async ({ engine }) => (await engine.applyMigrations({ migrationsList: toMigrationList(set, count), filters: noFilters })).appliedMigrationNames,
-          { executeScript: (script, original, pool) => (scripts.has(script) ? runAtomically(config, script, original, pool) : original(script)) },
+          { executeScript },
         );
         const applied = set.migrations.filter((m) => names.includes(m.name));
         return { applied, edited, dryRun: false };
@@ -201,7 +214,8 @@ export async function applyMigrations(config: Config, options: ApplyOptions = {}
           logger.info('another migrator holds the lock; waiting');
           continue;
         }
-        throw migrationError(error);
+        if (failure) throw migrationFailed(failure.name, failure.error);
+        throw new DatabaseError(`migration failed: ${oneLine(error)}`, { cause: error });
       }
     }
   });
@@ -244,17 +258,17 @@ async function runAtomically(
   }
 }
 
-/** The engine's errors carry the migration name and the database's message; keep them, on one line. */
-function migrationError(error: unknown): DatabaseError {
-  const text = maskSecretsInText(describeError(error)).replace(/\s*\n\s*/g, ' ').trim();
-  const name = /Migration name: (\S+)/.exec(text)?.[1];
-  if (name) {
-    return new DatabaseError(
-      `${text} — the migration was rolled back and recorded as failed; fix the cause, then run soulspot migrate resolve --rolled-back ${name} and migrate again`,
-      { cause: error },
-    );
-  }
-  return new DatabaseError(`migration failed: ${text}`, { cause: error });
+function oneLine(error: unknown): string {
+  const cause = (error as { cause?: { originalMessage?: string } })?.cause;
+  return maskSecretsInText(cause?.originalMessage ?? describeError(error)).replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function migrationFailed(name: string, error: unknown): DatabaseError {
+  return new DatabaseError(
+    `migration ${name} failed: ${oneLine(error)}; it was rolled back and recorded as failed. ` +
+      `Fix the cause, then run soulspot migrate resolve --rolled-back ${name} and migrate again`,
+    { cause: error },
+  );
 }
 
 export interface RollbackOptions {
@@ -271,7 +285,7 @@ export interface RollbackOptions {
  * nothing, when any of them has no reverse script.
  */
 export async function rollbackMigrations(config: Config, options: RollbackOptions = {}): Promise<{ rolledBack: MigrationFile[]; dryRun: boolean }> {
-  const set = readMigrations(config.provider);
+  const set = readMigrations(config.provider, config.migrationsDir ?? migrationsDir(config.provider));
   const lockTimeoutMs = options.lockTimeoutMs ?? 300_000;
   return withSqliteLock(config, lockTimeoutMs, () =>
     withRaw(config, async (conn) => {
@@ -318,7 +332,7 @@ export async function rollbackMigrations(config: Config, options: RollbackOption
 
 /** `migrate resolve`: marks a failed migration applied (finished by hand) or rolled back. */
 export async function resolveMigration(config: Config, name: string, as: 'applied' | 'rolled-back'): Promise<string> {
-  const set = readMigrations(config.provider);
+  const set = readMigrations(config.provider, config.migrationsDir ?? migrationsDir(config.provider));
   const migration = set.migrations[findMigrationIndex(set, name)];
   const { withSchemaEngine, toMigrationList } = await import('./schema-engine.js');
   try {
