@@ -1,0 +1,32 @@
+/** What a failed fetch() was: a timeout, a refused/dropped connection, or an abort of the run. */
+export function describeFetchError(error: unknown, timeoutMs: number): string {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; name?: string; message?: string } };
+  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms (SPOTIFY_TIMEOUT_MS)`;
+  const code = e?.cause?.code ?? e?.cause?.name;
+  if (code) return `connection failed (${code})`;
+  return `connection failed (${e?.message ?? String(error)})`;
+}
+
+/** A per-request timeout combined with the run's abort signal. */
+export function requestSignal(timeoutMs: number, runSignal?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return runSignal ? AbortSignal.any([timeout, runSignal]) : timeout;
+}
+
+/** A short, printable excerpt of a response body (error messages). */
+export function excerpt(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/** The `error.message` of a Spotify error body, else an excerpt of the body. */
+export function errorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string } | string; error_description?: string };
+    if (typeof body.error === 'object' && body.error?.message) return body.error.message;
+    if (typeof body.error === 'string') return body.error_description ? `${body.error}: ${body.error_description}` : body.error;
+  } catch {
+    // not JSON
+  }
+  return excerpt(text);
+}
