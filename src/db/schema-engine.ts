@@ -23,8 +23,20 @@ export function loadSchemaEngineModule(): Promise<EngineModule> {
     const bg = (await import(join(pkgDir, 'schema_engine_bg.js'))) as EngineModule & {
       __wbg_set_wasm(exports: WebAssembly.Exports): void;
     };
+    // The engine arms a timer for each timeout it may need (10 s for the advisory lock) and
+    // leaves it pending after success: unref them so a finished migrate exits at once.
+    const imports: Record<string, unknown> = { ...bg };
+    for (const [name, fn] of Object.entries(bg)) {
+      if (name.startsWith('__wbg_setTimeout_') && typeof fn === 'function') {
+        imports[name] = (...args: unknown[]) => {
+          const timer = (fn as (...a: unknown[]) => unknown)(...args);
+          (timer as { unref?: () => void })?.unref?.();
+          return timer;
+        };
+      }
+    }
     const { instance } = await WebAssembly.instantiate(readFileSync(join(pkgDir, 'schema_engine_bg.wasm')), {
-      './schema_engine_bg.js': bg as unknown as WebAssembly.ModuleImports,
+      './schema_engine_bg.js': imports as WebAssembly.ModuleImports,
     });
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
@@ -78,7 +90,7 @@ export async function withSchemaEngine<T>(config: Config, fn: (s: EngineSession)
   } else {
     const { PrismaPg } = await import('@prisma/adapter-pg');
     const { getPgSchema } = await import('./pool.js');
-    pool = createPgPool(config.databaseUrl, { ...config.pool, size: 0, maxOverflow: 2 });
+    pool = createPgPool(config.databaseUrl, { ...config.pool, size: 0, maxOverflow: 4 });
     pool.on('error', () => {});
     factory = new PrismaPg(pool, { schema: getPgSchema(config.databaseUrl) });
   }
