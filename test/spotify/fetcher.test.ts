@@ -1,0 +1,288 @@
+import { LRUCache } from '../../src/cache/lru-cache.js';
+import { FakeSpotify } from '../../src/services/spotify/fake-server.js';
+import { SpotifyFetcher, type FetchReport } from '../../src/services/spotify/fetcher.js';
+import { acceleratedClock } from '../../src/services/spotify/rate-limit.js';
+import type { TrackLookup } from '../../src/services/spotify/types.js';
+import { capturingLogger, closedPort, configFor, makeIds } from './helpers.js';
+
+let fake: FakeSpotify;
+beforeAll(async () => {
+  fake = await FakeSpotify.start();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.options = {};
+  fake.setUnknownIds([]);
+  fake.revokeTokens();
+  fake.resetStats();
+});
+
+/** Every id ends exactly once as fetched, not found or failed. */
+function expectAccounted(report: FetchReport, ids: string[]): void {
+  const seen = [...report.tracks.map((t) => t.id), ...report.notFound, ...report.failed.map((f) => f.id)];
+  expect(seen.sort()).toEqual([...new Set(ids)].sort());
+}
+
+describe('SpotifyFetcher against the fake API', () => {
+  test.each([1, 49, 50, 51, 120, 1000])('%i unique ids cost exactly ceil(N/50) requests of at most 50 ids', async (n) => {
+    const ids = makeIds(n);
+    const report = await new SpotifyFetcher(configFor(fake)).fetchTracks(ids);
+    expect(fake.stats.batchRequests).toBe(Math.ceil(n / 50));
+    expect(fake.stats.singleRequests).toBe(0);
+    expect(fake.stats.tokenRequests).toBe(1);
+    expect(Math.max(...fake.log.map((r) => r.ids.length))).toBeLessThanOrEqual(50);
+    expect(report.client.requests).toBe(Math.ceil(n / 50));
+    expect(report.tracks).toHaveLength(n);
+    expect(report.tracks.map((t) => t.id)).toEqual(ids);
+    expect(fake.stats.maxInFlight).toBeLessThanOrEqual(4);
+  });
+
+  test('duplicate ids are asked for once; the market is passed on', async () => {
+    const ids = makeIds(60);
+    const report = await new SpotifyFetcher(configFor(fake)).fetchTracks([...ids, ...ids.slice(0, 30)], { market: 'DE' });
+    expect(report.requested).toBe(60);
+    expect(fake.stats.idsRequested).toBe(60);
+    expect(fake.stats.batchRequests).toBe(2);
+    expect(fake.log.every((r) => r.market === 'DE')).toBe(true);
+  });
+
+  test('the normalized track carries artist, album, ISRC and release year', async () => {
+    const [id] = makeIds(1);
+    const report = await new SpotifyFetcher(configFor(fake)).fetchTracks([id]);
+    const t = report.tracks[0];
+    expect(t.spotifyUri).toBe(`spotify:track:${id}`);
+    expect(t.durationMs).toBeGreaterThanOrEqual(120_000);
+    expect(t.isrc).toMatch(/^QZ[A-Z0-9]{3}\d{7}$/);
+    expect(t.artist.spotifyUri).toMatch(/^spotify:artist:/);
+    expect(t.album?.releaseYear).toBeGreaterThanOrEqual(1960);
+    expect(t.album?.artist.name).toBe(t.artist.name);
+  });
+
+  test('ids that come back null are reported as not found', async () => {
+    const ids = makeIds(75);
+    fake.setUnknownIds([ids[3], ids[60]]);
+    const report = await new SpotifyFetcher(configFor(fake)).fetchTracks(ids);
+    expect(report.notFound).toEqual([ids[3], ids[60]]);
+    expect(report.tracks).toHaveLength(73);
+    expect(report.failed).toEqual([]);
+  });
+
+  test('429: waits Retry-After (one run-wide pause), then retries without losing an id', async () => {
+    fake.queueFaults({ type: 'rate-limit', retryAfter: 3 });
+    const ids = makeIds(200);
+    // 1000× faster clock: a 3 s Retry-After takes 3 ms of real time but is accounted as 3 s.
+    const report = await new SpotifyFetcher(configFor(fake), { clock: acceleratedClock(1000) }).fetchTracks(ids);
+    expect(report.tracks).toHaveLength(200);
+    expect(report.client.rateLimitPauses).toBe(1);
+    expect(report.client.rateLimitWaitMs).toBeGreaterThanOrEqual(2999);
+    expect(report.client.rateLimitWaitMs).toBeLessThanOrEqual(3001);
+    expect(report.client.retries).toBe(1);
+    expect(fake.stats.batchRequests).toBe(5);
+  });
+
+  test('429 for real seconds: the pause is honoured in wall time', async () => {
+    fake.queueFaults({ type: 'rate-limit', retryAfter: 1 });
+    const started = performance.now();
+    const report = await new SpotifyFetcher(configFor(fake)).fetchTracks(makeIds(10));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(990);
+    expect(report.tracks).toHaveLength(10);
+  });
+
+  test('a Retry-After past SPOTIFY_MAX_RATE_LIMIT_WAIT stops the run at once instead of hanging', async () => {
+    fake.queueFaults({ type: 'rate-limit', retryAfter: 3600 });
+    const ids = makeIds(300);
+    const started = performance.now();
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_MAX_RATE_LIMIT_WAIT: '60', SPOTIFY_CONCURRENCY: '1' })).fetchTracks(ids);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(report.fatal?.kind).toBe('rate_limit');
+    expect(report.fatal?.message).toMatch(/3600 s.*SPOTIFY_MAX_RATE_LIMIT_WAIT=60/);
+    expectAccounted(report, ids);
+    expect(report.failed.filter((f) => f.kind === 'rate_limit')).toHaveLength(50);
+    expect(report.failed.filter((f) => f.kind === 'stopped')).toHaveLength(250);
+  });
+
+  test('QUOTA_EXCEEDED stops the run without retrying; every id is reported', async () => {
+    const ids = makeIds(500);
+    fake.options.faultFor = (r) => (r.n === 3 ? { type: 'quota' } : undefined);
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_CONCURRENCY: '1' })).fetchTracks(ids);
+    expect(report.fatal?.kind).toBe('quota');
+    expect(report.fatal?.message).toMatch(/quota exceeded/i);
+    expect(report.client.retries).toBe(0);
+    expect(fake.stats.apiRequests).toBe(3);
+    expect(report.tracks).toHaveLength(100);
+    expectAccounted(report, ids);
+    expect(report.failed.filter((f) => f.kind === 'quota')).toHaveLength(50);
+    expect(report.failed.filter((f) => f.kind === 'stopped')).toHaveLength(350);
+  });
+
+  test('5xx, dropped connections and timeouts are retried with backoff', async () => {
+    fake.queueFaults({ type: 'status', status: 500 }, { type: 'drop' }, { type: 'hang' }, { type: 'status', status: 503 });
+    const ids = makeIds(100);
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_TIMEOUT_MS: '300', SPOTIFY_CONCURRENCY: '1' })).fetchTracks(ids);
+    expect(report.tracks).toHaveLength(100);
+    expect(report.failed).toEqual([]);
+    expect(report.client.retries).toBe(4);
+    expect(fake.stats.batchRequests).toBe(6);
+  });
+
+  test('a batch that keeps failing is reported per id after a bounded number of attempts; the rest is fetched', async () => {
+    const ids = makeIds(150);
+    fake.options.faultFor = (r) => (r.ids.includes(ids[60]) ? { type: 'status', status: 502 } : undefined);
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_MAX_RETRIES: '2' })).fetchTracks(ids);
+    expect(report.tracks).toHaveLength(100);
+    expect(report.failed).toHaveLength(50);
+    expect(report.failed.every((f) => f.kind === 'unavailable' && f.reason === 'Spotify API unavailable after 3 attempts: HTTP 502')).toBe(true);
+    expect(fake.stats.batchRequests).toBe(2 + 3);
+    expectAccounted(report, ids);
+  });
+
+  test('a request that never answers times out (AbortSignal.timeout) and is reported after the retries', async () => {
+    fake.options.faultFor = () => ({ type: 'hang' });
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_TIMEOUT_MS: '150', SPOTIFY_MAX_RETRIES: '1' })).fetchTracks(makeIds(3));
+    expect(report.failed.map((f) => f.reason)).toEqual(Array(3).fill('Spotify API unavailable after 2 attempts: no answer within 150 ms (SPOTIFY_TIMEOUT_MS)'));
+  });
+
+  test('403 on the several-tracks endpoint falls back to one request per track, within the concurrency limit', async () => {
+    fake.options.forbidSeveral = true;
+    fake.options.latencyMs = 2;
+    const ids = makeIds(130);
+    fake.setUnknownIds([ids[7]]);
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_CONCURRENCY: '3' })).fetchTracks(ids);
+    expect(report.perTrackFallback).toBe(true);
+    expect(report.tracks).toHaveLength(129);
+    expect(report.notFound).toEqual([ids[7]]);
+    expect(fake.stats.singleRequests).toBe(130);
+    expect(fake.stats.batchRequests).toBeLessThanOrEqual(3);
+    expect(fake.stats.maxInFlight).toBeLessThanOrEqual(3);
+  });
+
+  test('other 4xx answers are reported per id', async () => {
+    const ids = makeIds(60);
+    fake.options.faultFor = (r) => (r.ids.includes(ids[55]) ? { type: 'status', status: 400, body: '{"error":{"status":400,"message":"invalid id"}}' } : undefined);
+    const report = await new SpotifyFetcher(configFor(fake)).fetchTracks(ids);
+    expect(report.tracks).toHaveLength(50);
+    expect(report.failed).toHaveLength(10);
+    expect(report.failed[0]).toEqual({ id: ids[50], kind: 'http', reason: 'Spotify answered HTTP 400: invalid id' });
+  });
+
+  test('a token close to expiry is refreshed before it is used', async () => {
+    fake.options.tokenTtlSeconds = 1;
+    const fetcher = new SpotifyFetcher(configFor(fake));
+    await fetcher.fetchTracks(makeIds(10, 'a'));
+    await new Promise((r) => setTimeout(r, 950)); // past 90% of the TTL, before the fake expires it
+    const report = await fetcher.fetchTracks(makeIds(10, 'b'));
+    expect(report.tracks).toHaveLength(10);
+    expect(fake.stats.tokenRequests).toBe(2);
+    expect(fake.stats.unauthorized).toBe(0);
+  });
+
+  test('a 401 (token revoked or expired early) refreshes the token once and goes on', async () => {
+    const fetcher = new SpotifyFetcher(configFor(fake, { SPOTIFY_CONCURRENCY: '1' }));
+    await fetcher.fetchTracks(makeIds(10, 'a'));
+    fake.revokeTokens();
+    const report = await fetcher.fetchTracks(makeIds(100, 'b'));
+    expect(report.tracks).toHaveLength(100);
+    expect(fake.stats.tokenRequests).toBe(2);
+    expect(fake.stats.unauthorized).toBe(1);
+  });
+
+  test('a 401 again after the refresh is an auth failure that stops the run', async () => {
+    fake.queueFaults({ type: 'unauthorized' }, { type: 'unauthorized' });
+    const ids = makeIds(120);
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_CONCURRENCY: '1' })).fetchTracks(ids);
+    expect(report.fatal?.kind).toBe('auth');
+    expectAccounted(report, ids);
+    expect(report.tracks).toHaveLength(0);
+  });
+
+  test('wrong credentials: one clear auth error, and the secret appears nowhere', async () => {
+    const secret = 'wrong-secret-do-not-print-42';
+    const { logger, text } = capturingLogger();
+    const config = { ...configFor(fake), clientSecret: secret };
+    const ids = makeIds(70);
+    const report = await new SpotifyFetcher(config, { logger }).fetchTracks(ids);
+    expect(report.fatal?.kind).toBe('auth');
+    expect(report.fatal?.message).toMatch(/SPOTIFY_CLIENT_SECRET/);
+    expectAccounted(report, ids);
+    const everything = `${text()}\n${JSON.stringify(report)}`;
+    expect(everything).toContain('refused the credentials');
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain(Buffer.from(`${config.clientId}:${secret}`).toString('base64'));
+    expect(fake.stats.apiRequests).toBe(0);
+  });
+
+  test('secrets and access tokens never appear in debug logs of a run with faults', async () => {
+    const { logger, text } = capturingLogger();
+    fake.queueFaults({ type: 'unauthorized' }, { type: 'status', status: 500 }, { type: 'drop' });
+    const fetcher = new SpotifyFetcher(configFor(fake), { logger });
+    const report = await fetcher.fetchTracks(makeIds(120));
+    const token = fetcher.client.tokens.current!;
+    expect(token).toMatch(/^fake-token-/);
+    const everything = `${text()}\n${JSON.stringify(report)}`;
+    expect(everything).toContain('spotify batch request');
+    expect(everything).not.toContain(fake.clientSecret);
+    expect(everything).not.toContain(token);
+  });
+
+  test('the API unreachable: every id reported unavailable after bounded retries', async () => {
+    const config = { ...configFor(fake, { SPOTIFY_MAX_RETRIES: '1' }), apiUrl: `http://127.0.0.1:${await closedPort()}` };
+    const ids = makeIds(60);
+    const report = await new SpotifyFetcher(config).fetchTracks(ids);
+    expect(report.tracks).toEqual([]);
+    expect(report.failed).toHaveLength(60);
+    expect(report.failed[0].reason).toMatch(/unavailable after 2 attempts: connection failed \(ECONNREFUSED\)/);
+  });
+
+  test('the accounts service unreachable stops the run', async () => {
+    const config = { ...configFor(fake, { SPOTIFY_MAX_RETRIES: '1' }), accountsUrl: `http://127.0.0.1:${await closedPort()}` };
+    const ids = makeIds(60);
+    const report = await new SpotifyFetcher(config).fetchTracks(ids);
+    expect(report.fatal?.kind).toBe('unavailable');
+    expect(report.fatal?.message).toMatch(/accounts service unreachable.*SPOTIFY_ACCOUNTS_URL/);
+    expectAccounted(report, ids);
+  });
+
+  test('responses go through the cache: a repeated id costs no request', async () => {
+    const cache = new LRUCache<string, TrackLookup>({ maxSize: 1000 });
+    const fetcher = new SpotifyFetcher(configFor(fake), { cache });
+    const ids = makeIds(100);
+    fake.setUnknownIds([ids[0]]);
+    await fetcher.fetchTracks(ids.slice(0, 60));
+    expect(fake.stats.batchRequests).toBe(2);
+    const again = await fetcher.fetchTracks(ids);
+    expect(again.fromCache).toBe(60);
+    expect(fake.stats.batchRequests).toBe(3); // only the 40 new ids
+    expect(fake.stats.idsRequested).toBe(100);
+    expect(again.tracks).toHaveLength(99);
+    expect(again.notFound).toEqual([ids[0]]); // "not found" is cached too
+    const third = await fetcher.fetchTracks(ids);
+    expect(third.fromCache).toBe(100);
+    expect(third.client.requests).toBe(3);
+    expect(fake.stats.batchRequests).toBe(3);
+  });
+
+  test('a run with every kind of fault ends with every id fetched or reported', async () => {
+    const ids = makeIds(1000);
+    fake.setUnknownIds(ids.filter((_, i) => i % 97 === 0));
+    fake.options.latencyMs = 1;
+    const script: Array<Parameters<FakeSpotify['queueFaults']>[0] | undefined> = [
+      { type: 'status', status: 500 }, undefined, { type: 'rate-limit', retryAfter: 2 }, { type: 'drop' }, undefined,
+      { type: 'hang' }, { type: 'status', status: 503 }, { type: 'unauthorized' }, undefined, { type: 'status', status: 400 },
+    ];
+    fake.options.faultFor = (r) => (r.ids.includes(ids[500]) ? { type: 'status', status: 502 } : script[r.n % script.length]);
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_TIMEOUT_MS: '200', SPOTIFY_MAX_RETRIES: '6' }), { clock: acceleratedClock(1000) }).fetchTracks(ids);
+    expectAccounted(report, ids);
+    expect(report.fatal).toBeUndefined();
+    expect(report.notFound.length + report.tracks.length + report.failed.length).toBe(1000);
+    // The batch holding ids[500] always answers 502: reported unavailable after the retries.
+    const batchOf500 = ids.slice(500, 550);
+    expect(report.failed.filter((f) => batchOf500.includes(f.id)).every((f) => f.kind === 'unavailable')).toBe(true);
+    // The scripted 400s fail their own batches only, reported per id with the status.
+    expect(report.failed.every((f) => (f.kind === 'http' && f.reason.includes('HTTP 400')) || f.kind === 'unavailable')).toBe(true);
+    expect(report.notFound.every((id) => ids.indexOf(id) % 97 === 0)).toBe(true);
+    expect(report.tracks.length).toBeGreaterThan(600);
+    expect(report.client.retries).toBeGreaterThan(0);
+  });
+});
