@@ -1,16 +1,46 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../../errors.js';
 import { action } from '../context.js';
 
 export function registerHealth(program: Command): void {
   program
     .command('health')
-    .description('check that the database is reachable, migrated and its pool healthy (not built yet)')
-    .addHelpText('after', '\nExample:\n  $ soulspot health --json')
-    .allowUnknownOption()
+    .description('check that the database is reachable, migrated and its pool healthy (for monitoring)')
+    .addHelpText(
+      'after',
+      `
+Checks: database reachable (round-trip of SELECT 1), migrations up to date, pool settings and
+server connections. Never creates a missing SQLite file.
+Exit codes: 0 healthy, 6 degraded (pending/failed/edited migrations, pool or server near its limit),
+7 unhealthy (database unreachable or unusable), 3 bad settings.
+
+Examples:
+  $ soulspot health
+  $ soulspot health --json
+  HEALTHCHECK CMD soulspot health --quiet || exit 1     (Dockerfile)`,
+    )
     .action(
-      action(async () => {
-        throw new NotImplementedError('health');
+      action(async (ctx) => {
+        const { checkHealth, healthExitCode } = await import('../../services/health.js');
+        const report = await checkHealth(ctx.config);
+        const { writeJson, renderTable } = await import('../render.js');
+        if (ctx.options.json) {
+          writeJson(ctx.stdout, report);
+        } else {
+          const { database, migrations, pool } = report.checks;
+          const reach = database.round_trip_ms === null ? database.detail : `round trip ${database.round_trip_ms} ms (connect ${database.connect_ms} ms); ${database.detail}`;
+          ctx.stdout.write(
+            renderTable(
+              ['check', 'status', 'detail'],
+              [
+                ['database', database.status, reach],
+                ['migrations', migrations.status, migrations.detail],
+                ['pool', pool.status, pool.detail],
+              ],
+              `Health of ${report.database}: ${report.status}`,
+            ),
+          );
+        }
+        return healthExitCode(report.status);
       }),
     );
 }
