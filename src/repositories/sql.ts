@@ -1,0 +1,262 @@
+import type { Database, PrismaDb } from '../db/client.js';
+import type { Provider } from '../db/url.js';
+import type { Prisma } from '../generated/sqlite/client.js';
+import { ConflictError, ValidationError } from './errors.js';
+
+/**
+ * Most bind parameters one statement may carry: SQLITE_MAX_VARIABLE_NUMBER of the better-sqlite3
+ * build (32766) and PostgreSQL's protocol limit (65535). Batches are split below these.
+ */
+export const PARAMETER_LIMIT: Readonly<Record<Provider, number>> = { sqlite: 32766, postgresql: 65535 };
+
+/** Either the client or an interactive transaction's client: both run model calls and raw SQL. */
+export type Runner = PrismaDb | Prisma.TransactionClient;
+
+export type ColumnType = 'text' | 'int' | 'bigint' | 'bool' | 'timestamp' | 'float';
+
+/** A model field and the column that stores it. */
+export interface Column {
+  field: string;
+  column: string;
+  type: ColumnType;
+}
+
+const pgArrayType: Record<ColumnType, string> = {
+  text: 'text[]',
+  int: 'integer[]',
+  bigint: 'bigint[]',
+  bool: 'boolean[]',
+  timestamp: 'timestamp(3)[]',
+  float: 'double precision[]',
+};
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  if (size < 1) throw new Error(`chunk size must be >= 1, got ${size}`);
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Rows that fit in one statement of `paramsPerRow` parameters each, leaving room for `extra` others. */
+export function rowsPerStatement(provider: Provider, paramsPerRow: number, extra = 0, limit = PARAMETER_LIMIT[provider]): number {
+  return Math.max(1, Math.floor((limit - extra) / paramsPerRow));
+}
+
+/** Ids (or other keys) per `IN (…)` list: one parameter each. */
+export function keysPerStatement(provider: Provider, limit = PARAMETER_LIMIT[provider]): number {
+  return limit - 10;
+}
+
+/** PostgreSQL array element for a column type (ISO text for timestamps, text for bigints: exact). */
+function pgElement(type: ColumnType, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (type === 'timestamp') return (value as Date).toISOString();
+  if (type === 'bigint') return String(value);
+  return value;
+}
+
+/**
+ * Multi-row INSERT in as few statements as the parameter limit allows, all parameterized.
+ * SQLite: `INSERT … VALUES (?,…),(?,…)`; PostgreSQL: `INSERT … SELECT * FROM unnest($1::text[], …)`,
+ * one array per column, still capped at the rows a VALUES list could carry so statements stay bounded.
+ * Returns the number of rows inserted. Callers wrap several statements in a transaction.
+ */
+export async function insertRows(
+  runner: Runner,
+  provider: Provider,
+  table: string,
+  columns: readonly Column[],
+  rows: readonly unknown[][],
+  limit = PARAMETER_LIMIT[provider],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const columnList = columns.map((c) => quoteIdent(c.column)).join(', ');
+  const perStatement = rowsPerStatement(provider, columns.length, 0, limit);
+  let inserted = 0;
+  for (const part of chunk(rows, perStatement)) {
+    if (provider === 'sqlite') {
+      const tuple = `(${columns.map(() => '?').join(',')})`;
+      const sql = `INSERT INTO ${quoteIdent(table)} (${columnList}) VALUES ${part.map(() => tuple).join(',')}`;
+      inserted += await runner.$executeRawUnsafe(sql, ...part.flat());
+    } else {
+      const arrays = columns.map((c, i) => part.map((row) => pgElement(c.type, row[i])));
+      const unnest = columns.map((c, i) => `$${i + 1}::${pgArrayType[c.type]}`).join(', ');
+      const sql = `INSERT INTO ${quoteIdent(table)} (${columnList}) SELECT * FROM unnest(${unnest})`;
+      inserted += await runner.$executeRawUnsafe(sql, ...arrays);
+    }
+  }
+  return inserted;
+}
+
+/**
+ * Batched UPDATE of rows that all set the same columns to per-row values, plus `updated_at = now`:
+ * SQLite `WITH v(id, …) AS (VALUES …) UPDATE t SET … FROM v WHERE t.id = v.id`; PostgreSQL
+ * `UPDATE t SET … FROM unnest($1::text[], …) AS v(id, …) WHERE t.id = v.id`. `rows` are
+ * `[id, ...values in setColumns order]`. Returns the number of rows updated.
+ */
+export async function updateRows(
+  runner: Runner,
+  provider: Provider,
+  table: string,
+  setColumns: readonly Column[],
+  rows: readonly unknown[][],
+  now: Date,
+  limit = PARAMETER_LIMIT[provider],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const all: Column[] = [{ field: 'id', column: 'id', type: 'text' }, ...setColumns];
+  const names = all.map((c) => quoteIdent(c.column)).join(', ');
+  const assignments = setColumns.map((c) => `${quoteIdent(c.column)} = v.${quoteIdent(c.column)}`);
+  const perStatement = rowsPerStatement(provider, all.length, 1, limit);
+  let updated = 0;
+  for (const part of chunk(rows, perStatement)) {
+    if (provider === 'sqlite') {
+      const tuple = `(${all.map(() => '?').join(',')})`;
+      const sql =
+        `WITH v(${names}) AS (VALUES ${part.map(() => tuple).join(',')}) ` +
+        `UPDATE ${quoteIdent(table)} SET ${[...assignments, '"updated_at" = ?'].join(', ')} ` +
+        `FROM v WHERE ${quoteIdent(table)}."id" = v."id"`;
+      updated += await runner.$executeRawUnsafe(sql, ...part.flat(), now);
+    } else {
+      const arrays = all.map((c, i) => part.map((row) => pgElement(c.type, row[i])));
+      const unnest = all.map((c, i) => `$${i + 1}::${pgArrayType[c.type]}`).join(', ');
+      const sql =
+        `UPDATE ${quoteIdent(table)} AS t SET ${[...assignments, `"updated_at" = $${all.length + 1}::timestamp(3)`].join(', ')} ` +
+        `FROM unnest(${unnest}) AS v(${names}) WHERE t."id" = v."id"`;
+      updated += await runner.$executeRawUnsafe(sql, ...arrays, now.toISOString());
+    }
+  }
+  return updated;
+}
+
+/** Statements `insertRows` needs for `rows` rows of `columns` columns. */
+export function insertStatementCount(provider: Provider, columns: number, rows: number): number {
+  return rows === 0 ? 0 : Math.ceil(rows / rowsPerStatement(provider, columns));
+}
+
+/** Statements `updateRows` needs for `rows` rows setting `setColumns` columns. */
+export function updateStatementCount(provider: Provider, setColumns: number, rows: number): number {
+  return rows === 0 ? 0 : Math.ceil(rows / rowsPerStatement(provider, setColumns + 1, 1));
+}
+
+/**
+ * Runs the writes of one batch atomically: a single statement is atomic by itself (no transaction
+ * round trips on the hot path); more than one run in a transaction, so nothing is half-written.
+ */
+export function writeAtomically<T>(db: Database, statements: number, fn: (runner: Runner) => Promise<T>): Promise<T> {
+  return statements <= 1 ? fn(db.prisma) : transaction(db, fn);
+}
+
+/** Runs `fn` in one interactive transaction (long enough for big batches). */
+export function transaction<T>(db: Database, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  return db.prisma.$transaction(fn, { maxWait: 30_000, timeout: 600_000 });
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const meta = (error as { meta?: Record<string, unknown> }).meta;
+  return `${error.message} ${meta ? JSON.stringify(meta) : ''}`;
+}
+
+/** A unique-constraint violation from either provider, through the model API (P2002) or raw SQL. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  if (code === 'P2002') return true;
+  return /UNIQUE constraint failed|duplicate key value|23505|SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)/i.test(errorText(error));
+}
+
+/** A foreign-key violation from either provider. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  if (code === 'P2003') return true;
+  return /FOREIGN KEY constraint failed|violates foreign key constraint|23503|SQLITE_CONSTRAINT_FOREIGNKEY/i.test(errorText(error));
+}
+
+/** Retries `fn` when a concurrent writer inserted the same unique key first (get-or-create, upsert). */
+export async function retryOnUniqueViolation<T>(fn: () => Promise<T>, what: string, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isUniqueViolation(error) || attempt >= attempts) {
+        if (isUniqueViolation(error)) {
+          throw new ConflictError(`${what}: a unique value (spotify_uri, isrc or musicbrainz_id) kept colliding with another writer; retry`, { cause: error });
+        }
+        throw error;
+      }
+    }
+  }
+}
+
+export function assertArray(value: unknown, what: string): asserts value is unknown[] {
+  if (!Array.isArray(value)) throw new ValidationError(`${what}: expected an array of rows, got ${typeof value}`);
+}
+
+/** One ORed condition of a lookup and the bind parameters it costs. */
+export interface KeyCondition {
+  where: Record<string, unknown>;
+  params: number;
+}
+
+/** `{ field: { in: values } }` conditions, chunked so each fits in one statement. */
+export function inConditions(provider: Provider, field: string, values: Iterable<string>): KeyCondition[] {
+  const distinct = [...new Set(values)];
+  return chunk(distinct, keysPerStatement(provider)).map((part) => ({ where: { [field]: { in: part } }, params: part.length }));
+}
+
+/**
+ * Runs `find` with the conditions ORed, packing as many conditions per statement as the parameter
+ * limit allows, and returns the distinct rows (by id) in the order found.
+ */
+export async function findByConditions<T extends { id: string }>(
+  provider: Provider,
+  conditions: readonly KeyCondition[],
+  find: (where: Record<string, unknown>) => Promise<T[]>,
+): Promise<T[]> {
+  const budget = keysPerStatement(provider);
+  const groups: KeyCondition[][] = [];
+  let current: KeyCondition[] = [];
+  let used = 0;
+  for (const condition of conditions) {
+    if (current.length > 0 && used + condition.params > budget) {
+      groups.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(condition);
+    used += condition.params;
+  }
+  if (current.length > 0) groups.push(current);
+  const seen = new Map<string, T>();
+  for (const group of groups) {
+    const where = group.length === 1 ? group[0].where : { OR: group.map((c) => c.where) };
+    for (const row of await find(where)) if (!seen.has(row.id)) seen.set(row.id, row);
+  }
+  return [...seen.values()];
+}
+
+/** Rows to update grouped by the set of columns they change, so each group is one batched UPDATE. */
+export function groupByChangedColumns(
+  changes: ReadonlyArray<{ id: string; values: Record<string, unknown> }>,
+  columnOf: (field: string) => Column,
+  /** Keep rows that change nothing (they still get updated_at refreshed). */
+  includeEmpty = false,
+): Array<{ columns: Column[]; rows: unknown[][] }> {
+  const groups = new Map<string, { columns: Column[]; rows: unknown[][] }>();
+  for (const change of changes) {
+    const fields = Object.keys(change.values).sort();
+    if (fields.length === 0 && !includeEmpty) continue;
+    const key = fields.join(',');
+    let group = groups.get(key);
+    if (!group) {
+      group = { columns: fields.map(columnOf), rows: [] };
+      groups.set(key, group);
+    }
+    group.rows.push([change.id, ...fields.map((f) => change.values[f])]);
+  }
+  return [...groups.values()];
+}

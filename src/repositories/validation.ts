@@ -1,0 +1,108 @@
+import { ValidationError } from './errors.js';
+
+/**
+ * Checks the rules the schema cannot express (DESIGN.md): lengths of VARCHAR columns (SQLite does
+ * not enforce them), year, duration, track/disc numbers, progress, status/source values, ISRC.
+ * `where` names the row in the message, e.g. `track #3 (spotify:track:…)`.
+ */
+export class Checker {
+  constructor(private readonly where: string) {}
+
+  private fail(field: string, expected: string, got: unknown): never {
+    throw new ValidationError(`${this.where}: ${field} must be ${expected}, got ${show(got)}; fix the input and retry (nothing was written)`);
+  }
+
+  /** The row itself must be an object. */
+  object(value: unknown): asserts value is Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail('the row', 'an object', value);
+  }
+
+  /** A required, non-blank string of at most `max` characters. */
+  text(field: string, value: unknown, max: number): string {
+    if (typeof value !== 'string' || value.trim() === '') this.fail(field, 'a non-empty text', value);
+    if (value.length > max) this.fail(field, `at most ${max} characters`, `${value.length} characters`);
+    return value;
+  }
+
+  /** An optional string (undefined = not given, null = clear) of at most `max` characters. */
+  optionalText(field: string, value: unknown, max: number): string | null | undefined {
+    if (value === undefined || value === null) return value;
+    if (typeof value !== 'string' || value === '') this.fail(field, `a non-empty text of at most ${max} characters or null`, value);
+    if (value.length > max) this.fail(field, `at most ${max} characters`, `${value.length} characters`);
+    return value;
+  }
+
+  /** An integer in [min, max]; `nullable` allows null. undefined passes through (not given). */
+  int(field: string, value: unknown, min: number, max: number, nullable: boolean): number | null | undefined {
+    if (value === undefined) return undefined;
+    if (value === null) {
+      if (nullable) return null;
+      this.fail(field, `a whole number from ${min} to ${max}`, value);
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      this.fail(field, `a whole number ${range}${nullable ? ' or null' : ''}`, value);
+    }
+    return value;
+  }
+
+  number(field: string, value: unknown, min: number, max: number): number | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) this.fail(field, `a number from ${min} to ${max}`, value);
+    return value;
+  }
+
+  /** One of `allowed` (lower case, as stored). */
+  oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) this.fail(field, `one of ${allowed.join(', ')}`, value);
+    return value as T;
+  }
+
+  bool(field: string, value: unknown): boolean | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'boolean') this.fail(field, 'true or false', value);
+    return value;
+  }
+
+  date(field: string, value: unknown, nullable: boolean): Date | null | undefined {
+    if (value === undefined) return undefined;
+    if (value === null && nullable) return null;
+    if (!(value instanceof Date) || Number.isNaN(value.getTime())) this.fail(field, `a valid date${nullable ? ' or null' : ''}`, value);
+    return value;
+  }
+
+  /** A non-negative bigint (file sizes); numbers that are safe integers are accepted too. */
+  bigint(field: string, value: unknown): bigint | null | undefined {
+    if (value === undefined || value === null) return value;
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+    if (typeof value !== 'bigint' || value < 0n || value > 9223372036854775807n) this.fail(field, 'a whole number of bytes >= 0 (bigint)', value);
+    return value;
+  }
+
+  /** ISRC: 12 characters (CC XXX YY NNNNN without dashes); stored upper case, as the standard writes it. */
+  isrc(value: unknown): string | null | undefined {
+    if (value === undefined || value === null) return value;
+    if (typeof value !== 'string' || !/^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$/i.test(value)) {
+      this.fail('isrc', '12 characters: 2 letters, 3 letters or digits, 7 digits (e.g. USRC17607839)', value);
+    }
+    return value.toUpperCase();
+  }
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : value.toISOString();
+  return String(value);
+}
+
+/** Human label of a batch row for messages: `track #3 (spotify:track:…)`. */
+export function rowLabel(entity: string, index: number, key?: string | null): string {
+  return key ? `${entity} #${index + 1} (${key})` : `${entity} #${index + 1}`;
+}
+
+export const YEAR_MIN = 1900;
+export const YEAR_MAX = 2100;
+export const INT32_MAX = 2_147_483_647;
