@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { ExitCode, SoulspotError, describeError, type ExitCodeValue } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { maskSecretsInText } from '../db/url.js';
 
 /** The global options every command accepts. */
@@ -47,6 +47,8 @@ export function action<A extends unknown[]>(
     const command = args[args.length - 1] as Command;
     const options = command.optsWithGlobals() as GlobalOptions;
     try {
+      // Loaded here, not at the top: zod, dotenv and pino are not needed for --help.
+      const [{ loadConfig }, { createLogger }] = await Promise.all([import('../config.js'), import('../logger.js')]);
       const config = loadConfig({ databaseUrl: options.databaseUrl, debug: options.debug, quiet: options.quiet });
       const logger = createLogger(config);
       const ctx: CommandContext = { config, logger, options, stdout: process.stdout, stderr: process.stderr };
