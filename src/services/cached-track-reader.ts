@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.js';
+import { TrackRepository } from '../repositories/track-repository.js';
 import type { Track } from '../generated/sqlite/client.js';
 import type { RepositoryHooks } from '../repositories/hooks.js';
 import type { Cache } from '../cache/lru-cache.js';
@@ -88,10 +89,16 @@ export class CachedTrackReader {
 }
 
 /**
- * A cached reader over `db` plus the hooks that keep it fresh:
- * `const { reader, hooks } = createCachedTrackReader(db, cache); const tracks = new TrackRepository(db, hooks);`
+ * A cached reader over `db`, the TrackRepository it reads through, and the hooks that keep it fresh.
+ * Writes made through the returned `repository` invalidate the cache; another TrackRepository
+ * sharing the cache must be built with the same `hooks`:
+ * `const { reader, hooks, repository } = createCachedTrackReader(db, cache);`
  */
-export function createCachedTrackReader(db: Pick<Database, 'prisma'>, cache: Cache<string, Track>): { reader: CachedTrackReader; hooks: RepositoryHooks } {
-  const reader = new CachedTrackReader(prismaTrackSource(db), cache);
-  return { reader, hooks: reader.hooks };
+export function createCachedTrackReader(
+  db: Database,
+  cache: Cache<string, Track>,
+): { reader: CachedTrackReader; hooks: RepositoryHooks; repository: TrackRepository } {
+  const reader: CachedTrackReader = new CachedTrackReader({ getManyByIds: (ids) => repository.getManyByIds(ids) }, cache);
+  const repository = new TrackRepository(db, reader.hooks);
+  return { reader, hooks: reader.hooks, repository };
 }
