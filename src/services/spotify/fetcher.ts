@@ -94,7 +94,7 @@ export function normalizeTrack(id: string, t: SpotifyTrack): FetchedTrack {
   return {
     id,
     spotifyUri: trackUri(id),
-    title: clip(t.name),
+    title: clip(t.name) || '(untitled)',
     durationMs: t.duration_ms,
     trackNumber: t.track_number && t.track_number >= 1 ? t.track_number : undefined,
     discNumber: t.disc_number && t.disc_number >= 1 ? t.disc_number : 1,
