@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { DatabaseError } from '../errors.js';
+import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ImportStore, type TrackValues } from './fast-insert.js';
+
+/** Serialises import batches across processes, like SQLite's BEGIN IMMEDIATE (name matches need it). */
+const IMPORT_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('soulspot.import-tracks'))";
+/** Deadlock, serialization failure, unique violation: another writer raced us; the batch is redone. */
+const RETRYABLE = new Set(['40P01', '40001', '23505']);
+const MAX_ATTEMPTS = 5;
+
+/** COPY text-format field: \N for null, backslash escapes for the characters COPY treats specially. */
+function copyField(value: string | number | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : value;
+}
+
+const SELECT_TRACK = `SELECT ${TRACK_COLUMNS.join(', ')} FROM tracks`;
+
+/**
+ * The PostgreSQL import store: one client from the pool for the whole run, new tracks COPYed
+ * into a temporary staging table then inserted with one INSERT … SELECT, everything else as
+ * set-based statements over unnest() arrays. Always parameterized.
+ */
+export async function openPgImportStore(pool: pg.Pool): Promise<ImportStore> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+    await client.query('CREATE TEMP TABLE IF NOT EXISTS import_seen (id text PRIMARY KEY)');
+    await client.query('CREATE TEMP TABLE IF NOT EXISTS import_stage AS SELECT * FROM tracks WITH NO DATA');
+    await client.query('TRUNCATE import_seen, import_stage');
+  } catch (error) {
+    throw new DatabaseError(`cannot prepare the PostgreSQL import: ${(error as Error).message}; run soulspot migrate first`, { cause: error });
+  }
+  const q = async <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await client.query<R>(sql, params)).rows;
+  let dryRun = false;
+  let broken = false;
+
+  const store: ImportStore = {
+    provider: 'postgresql',
+    async transaction(fn) {
+      if (dryRun) return fn();
+      for (let attempt = 1; ; attempt++) {
+        await client.query('BEGIN');
+        try {
+          await client.query(IMPORT_LOCK_SQL);
+          const result = await fn();
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => (broken = true));
+          const code = (error as { code?: string }).code;
+          if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS || broken) throw error;
+        }
+      }
+    },
+    async findArtists(uris, names) {
+      const rows = await q<{ id: string; name: string; spotify_uri: string | null }>(
+        'SELECT id, name, spotify_uri FROM artists WHERE spotify_uri = ANY($1::text[]) OR name = ANY($2::text[]) ORDER BY created_at, id',
+        [uris, names],
+      );
+      return rows.map((r) => ({ id: r.id, name: r.name, spotifyUri: r.spotify_uri }));
+    },
+    async insertArtists(rows, now) {
+      if (!rows.length) return;
+      await q(
+        `INSERT INTO artists (id, name, spotify_uri, created_at, updated_at)
+         SELECT u.id, u.name, u.uri, $4::timestamp, $4::timestamp FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, name, uri)`,
+        [rows.map((r) => r.id), rows.map((r) => r.name), rows.map((r) => r.spotifyUri), now.toISOString()],
+      );
+    },
+    async attachArtistUris(rows, now) {
+      if (!rows.length) return;
+      await q(
+        `UPDATE artists a SET spotify_uri = u.uri, updated_at = $3::timestamp FROM unnest($1::text[], $2::text[]) AS u(id, uri)
+         WHERE a.id = u.id AND a.spotify_uri IS NULL`,
+        [rows.map((r) => r.id), rows.map((r) => r.spotifyUri), now.toISOString()],
+      );
+    },
+    async findAlbums(uris, titles) {
+      const rows = await q<{ id: string; title: string; artist_id: string; spotify_uri: string | null; release_year: number | null }>(
+        `SELECT id, title, artist_id, spotify_uri, release_year, created_at FROM albums WHERE spotify_uri = ANY($1::text[])
+         UNION SELECT a.id, a.title, a.artist_id, a.spotify_uri, a.release_year, a.created_at FROM albums a
+           JOIN unnest($2::text[], $3::text[]) AS k(title, artist_id) ON a.title = k.title AND a.artist_id = k.artist_id
+         ORDER BY created_at, id`,
+        [uris, titles.map((t) => t[0]), titles.map((t) => t[1])],
+      );
+      return rows.map((r): ExistingAlbum => ({ id: r.id, title: r.title, artistId: r.artist_id, spotifyUri: r.spotify_uri, releaseYear: r.release_year }));
+    },
+    async insertAlbums(rows, now) {
+      if (!rows.length) return;
+      await q(
+        `INSERT INTO albums (id, title, artist_id, release_year, spotify_uri, created_at, updated_at)
+         SELECT u.id, u.title, u.artist_id, u.year, u.uri, $6::timestamp, $6::timestamp
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[]) AS u(id, title, artist_id, year, uri)`,
+        [rows.map((r) => r.id), rows.map((r) => r.title), rows.map((r) => r.artistId), rows.map((r) => r.releaseYear), rows.map((r) => r.spotifyUri), now.toISOString()],
+      );
+    },
+    async attachAlbumUris(rows, now) {
+      if (!rows.length) return;
+      await q(
+        `UPDATE albums a SET spotify_uri = u.uri, updated_at = $3::timestamp FROM unnest($1::text[], $2::text[]) AS u(id, uri)
+         WHERE a.id = u.id AND a.spotify_uri IS NULL`,
+        [rows.map((r) => r.id), rows.map((r) => r.spotifyUri), now.toISOString()],
+      );
+    },
+    async findTracks(uris, isrcs, mbids, titles) {
+      const rows = await q(
+        `${SELECT_TRACK} WHERE spotify_uri = ANY($1::text[])
+         UNION ALL ${SELECT_TRACK} WHERE isrc = ANY($2::text[])
+         UNION ALL ${SELECT_TRACK} WHERE musicbrainz_id = ANY($3::text[])
+         UNION ALL SELECT ${TRACK_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM tracks t
+           JOIN unnest($4::text[], $5::text[]) AS k(title, artist_id) ON t.title = k.title AND t.artist_id = k.artist_id`,
+        [uris, isrcs, mbids, titles.map((t) => t[0]), titles.map((t) => t[1])],
+      );
+      return rows.map(trackFromRow);
+    },
+    async findSeen(ids) {
+      if (!ids.length) return new Set();
+      const rows = await q<{ id: string }>('SELECT id FROM import_seen WHERE id = ANY($1::text[])', [ids]);
+      return new Set(rows.map((r) => r.id));
+    },
+    async markSeen(ids) {
+      if (!ids.length) return;
+      await q('INSERT INTO import_seen (id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [ids]);
+    },
+    async insertTracks(rows, now) {
+      if (!rows.length) return;
+      const ts = now.toISOString().replace('T', ' ').replace('Z', '');
+      let text = '';
+      for (const t of rows) {
+        text +=
+          `${t.id}\t${copyField(t.title)}\t${t.artistId}\t${copyField(t.albumId)}\t${t.durationMs}\t${copyField(t.trackNumber)}\t${t.discNumber}\t` +
+          `${copyField(t.spotifyUri)}\t${copyField(t.isrc)}\t${copyField(t.musicbrainzId)}\t${copyField(t.filePath)}\t${copyField(t.fileSize)}\t` +
+          `${copyField(t.audioBitrate)}\t${copyField(t.audioFormat)}\t${copyField(t.audioSampleRate)}\tf\t${ts}\t${ts}\n`;
+      }
+      const columns = `${TRACK_COLUMNS.join(', ')}, is_broken, created_at, updated_at`;
+      const stream = client.query(copyFrom(`COPY import_stage (${columns}) FROM STDIN`));
+      await new Promise<void>((resolve, reject) => {
+        stream.on('error', reject);
+        stream.on('finish', () => resolve());
+        stream.end(text);
+      });
+      await client.query(`INSERT INTO tracks (${columns}) SELECT ${columns} FROM import_stage`);
+      await client.query('TRUNCATE import_stage');
+    },
+    async updateTracks(rows, now) {
+      if (!rows.length) return;
+      const col = <K extends keyof TrackValues>(k: K) => rows.map((r) => r[k]);
+      await q(
+        `UPDATE tracks t SET title = u.title, artist_id = u.artist_id, album_id = u.album_id, duration_ms = u.duration_ms,
+           track_number = u.track_number, disc_number = u.disc_number, spotify_uri = u.spotify_uri, isrc = u.isrc,
+           musicbrainz_id = u.musicbrainz_id, file_path = u.file_path, file_size = u.file_size, audio_bitrate = u.audio_bitrate,
+           audio_format = u.audio_format, audio_sample_rate = u.audio_sample_rate, updated_at = $16::timestamp
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::text[], $9::text[],
+                     $10::text[], $11::text[], $12::bigint[], $13::int[], $14::text[], $15::int[])
+           AS u(id, title, artist_id, album_id, duration_ms, track_number, disc_number, spotify_uri, isrc, musicbrainz_id,
+                file_path, file_size, audio_bitrate, audio_format, audio_sample_rate)
+         WHERE t.id = u.id`,
+        [
+          col('id'),
+          col('title'),
+          col('artistId'),
+          col('albumId'),
+          col('durationMs'),
+          col('trackNumber'),
+          col('discNumber'),
+          col('spotifyUri'),
+          col('isrc'),
+          col('musicbrainzId'),
+          col('filePath'),
+          col('fileSize'),
+          col('audioBitrate'),
+          col('audioFormat'),
+          col('audioSampleRate'),
+          now.toISOString(),
+        ],
+      );
+    },
+    async getOrCreatePlaylist(name, now) {
+      const found = await q<{ id: string }>('SELECT id FROM playlists WHERE name = $1 ORDER BY created_at, id LIMIT 1', [name]);
+      if (found.length) return found[0].id;
+      const id = randomUUID();
+      await q("INSERT INTO playlists (id, name, source, created_at, updated_at) VALUES ($1, $2, 'manual', $3::timestamp, $3::timestamp)", [id, name, now.toISOString()]);
+      return id;
+    },
+    async upsertPlaylistEntries(playlistId, entries, now) {
+      if (!entries.length) return;
+      await q(
+        `INSERT INTO playlist_tracks (playlist_id, track_id, position, added_at)
+         SELECT $1, u.track_id, u.position, COALESCE(u.added_at, $5::timestamp)
+         FROM unnest($2::text[], $3::int[], $4::timestamp[]) AS u(track_id, position, added_at)
+         ON CONFLICT (playlist_id, track_id) DO UPDATE SET position = EXCLUDED.position,
+           added_at = CASE WHEN EXCLUDED.added_at = $5::timestamp THEN playlist_tracks.added_at ELSE EXCLUDED.added_at END`,
+        [playlistId, entries.map((e) => e.trackId), entries.map((e) => e.position), entries.map((e) => e.addedAt), now.toISOString()],
+      );
+    },
+    async prunePlaylist(playlistId, now) {
+      await q('DELETE FROM playlist_tracks p WHERE p.playlist_id = $1 AND NOT EXISTS (SELECT 1 FROM import_seen s WHERE s.id = p.track_id)', [playlistId]);
+      await q('UPDATE playlists SET updated_at = $2::timestamp WHERE id = $1', [playlistId, now.toISOString()]);
+      const [{ n }] = await q<{ n: string }>('SELECT count(*) AS n FROM playlist_tracks WHERE playlist_id = $1', [playlistId]);
+      return Number(n);
+    },
+    async beginDryRun() {
+      await client.query('BEGIN');
+      await client.query(IMPORT_LOCK_SQL);
+      dryRun = true;
+    },
+    async close() {
+      try {
+        if (!broken) {
+          if (dryRun) await client.query('ROLLBACK');
+          await client.query('DROP TABLE IF EXISTS import_seen, import_stage');
+        }
+      } finally {
+        // A broken connection must not go back to the pool Prisma uses.
+        client.release(broken);
+      }
+    },
+  };
+  return store;
+}

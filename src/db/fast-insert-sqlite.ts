@@ -1,0 +1,186 @@
+import Database from 'better-sqlite3';
+import { DatabaseError } from '../errors.js';
+import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore, type PlaylistEntry, type TrackValues } from './fast-insert.js';
+
+/** Prisma's SQLite adapter writes DateTime as ISO 8601 text with an explicit offset; so do we, so Prisma reads our rows back. */
+export const sqliteTimestamp = (d: Date): string => d.toISOString().replace('Z', '+00:00');
+
+const SELECT_TRACK = `SELECT ${TRACK_COLUMNS.join(', ')} FROM tracks`;
+
+/**
+ * The SQLite import store: its own better-sqlite3 connection (WAL, busy timeout), prepared
+ * statements, one BEGIN IMMEDIATE transaction per batch. Arrays travel as one JSON parameter read
+ * with json_each, so every statement stays parameterized whatever the batch size.
+ */
+export function openSqliteImportStore(path: string, busyTimeoutMs: number): ImportStore {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.exec('CREATE TEMP TABLE IF NOT EXISTS import_seen (id TEXT PRIMARY KEY) WITHOUT ROWID');
+  } catch (error) {
+    throw new DatabaseError(`cannot open the SQLite database ${path} for import: ${(error as Error).message}; run soulspot migrate first`, { cause: error });
+  }
+  const stmt = {
+    artistsByUri: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE spotify_uri IN (SELECT value FROM json_each(?))'),
+    artistsByName: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE name IN (SELECT value FROM json_each(?)) ORDER BY created_at, id'),
+    insertArtist: db.prepare('INSERT INTO artists (id, name, spotify_uri, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
+    attachArtist: db.prepare('UPDATE artists SET spotify_uri = ?, updated_at = ? WHERE id = ? AND spotify_uri IS NULL'),
+    albumsByUri: db.prepare('SELECT id, title, artist_id, spotify_uri, release_year FROM albums WHERE spotify_uri IN (SELECT value FROM json_each(?))'),
+    albumsByTitle: db.prepare(
+      `SELECT a.id, a.title, a.artist_id, a.spotify_uri, a.release_year FROM json_each(?) j
+       JOIN albums a ON a.title = j.value ->> 0 AND a.artist_id = j.value ->> 1 ORDER BY a.created_at, a.id`,
+    ),
+    insertAlbum: db.prepare('INSERT INTO albums (id, title, artist_id, release_year, spotify_uri, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    attachAlbum: db.prepare('UPDATE albums SET spotify_uri = ?, updated_at = ? WHERE id = ? AND spotify_uri IS NULL'),
+    tracks: db.prepare(
+      `${SELECT_TRACK} WHERE spotify_uri IN (SELECT value FROM json_each(?))
+       UNION ${SELECT_TRACK} WHERE isrc IN (SELECT value FROM json_each(?))
+       UNION ${SELECT_TRACK} WHERE musicbrainz_id IN (SELECT value FROM json_each(?))
+       UNION SELECT ${TRACK_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM json_each(?) j
+         JOIN tracks t ON t.title = j.value ->> 0 AND t.artist_id = j.value ->> 1`,
+    ),
+    seen: db.prepare('SELECT id FROM temp.import_seen WHERE id IN (SELECT value FROM json_each(?))').pluck(),
+    markSeen: db.prepare('INSERT OR IGNORE INTO temp.import_seen (id) VALUES (?)'),
+    insertTrack: db.prepare(
+      `INSERT INTO tracks (${TRACK_COLUMNS.join(', ')}, is_broken, created_at, updated_at)
+       VALUES (${TRACK_COLUMNS.map(() => '?').join(', ')}, 0, ?, ?)`,
+    ),
+    updateTrack: db.prepare(
+      `UPDATE tracks SET ${TRACK_COLUMNS.slice(1).map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE id = ?`,
+    ),
+    playlistByName: db.prepare('SELECT id FROM playlists WHERE name = ? ORDER BY created_at, id LIMIT 1').pluck(),
+    insertPlaylist: db.prepare("INSERT INTO playlists (id, name, source, created_at, updated_at) VALUES (?, ?, 'manual', ?, ?)"),
+    upsertEntry: db.prepare(
+      `INSERT INTO playlist_tracks (playlist_id, track_id, position, added_at) VALUES (@playlist, @track, @position, COALESCE(@added, @now))
+       ON CONFLICT (playlist_id, track_id) DO UPDATE SET position = excluded.position, added_at = COALESCE(@added, playlist_tracks.added_at)`,
+    ),
+    prune: db.prepare('DELETE FROM playlist_tracks WHERE playlist_id = ? AND track_id NOT IN (SELECT id FROM temp.import_seen)'),
+    countEntries: db.prepare('SELECT count(*) FROM playlist_tracks WHERE playlist_id = ?').pluck(),
+    touchPlaylist: db.prepare('UPDATE playlists SET updated_at = ? WHERE id = ?'),
+  };
+  let dryRun = false;
+  const trackParams = (t: TrackValues) => [
+    t.id,
+    t.title,
+    t.artistId,
+    t.albumId,
+    t.durationMs,
+    t.trackNumber,
+    t.discNumber,
+    t.spotifyUri,
+    t.isrc,
+    t.musicbrainzId,
+    t.filePath,
+    t.fileSize,
+    t.audioBitrate,
+    t.audioFormat,
+    t.audioSampleRate,
+  ];
+
+  return {
+    provider: 'sqlite',
+    async transaction(fn) {
+      if (dryRun) return fn();
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn();
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    },
+    async findArtists(uris, names) {
+      const rows = [
+        ...(uris.length ? (stmt.artistsByUri.all(JSON.stringify(uris)) as Array<Record<string, string | null>>) : []),
+        ...(names.length ? (stmt.artistsByName.all(JSON.stringify(names)) as Array<Record<string, string | null>>) : []),
+      ];
+      return rows.map((r) => ({ id: r.id!, name: r.name!, spotifyUri: r.spotify_uri ?? null }));
+    },
+    async insertArtists(rows, now) {
+      const ts = sqliteTimestamp(now);
+      for (const a of rows) stmt.insertArtist.run(a.id, a.name, a.spotifyUri, ts, ts);
+    },
+    async attachArtistUris(rows, now) {
+      const ts = sqliteTimestamp(now);
+      for (const a of rows) stmt.attachArtist.run(a.spotifyUri, ts, a.id);
+    },
+    async findAlbums(uris, titles) {
+      const rows = [
+        ...(uris.length ? (stmt.albumsByUri.all(JSON.stringify(uris)) as Array<Record<string, unknown>>) : []),
+        ...(titles.length ? (stmt.albumsByTitle.all(JSON.stringify(titles)) as Array<Record<string, unknown>>) : []),
+      ];
+      return rows.map(
+        (r): ExistingAlbum => ({
+          id: r.id as string,
+          title: r.title as string,
+          artistId: r.artist_id as string,
+          spotifyUri: (r.spotify_uri as string | null) ?? null,
+          releaseYear: (r.release_year as number | null) ?? null,
+        }),
+      );
+    },
+    async insertAlbums(rows, now) {
+      const ts = sqliteTimestamp(now);
+      for (const a of rows) stmt.insertAlbum.run(a.id, a.title, a.artistId, a.releaseYear, a.spotifyUri, ts, ts);
+    },
+    async attachAlbumUris(rows, now) {
+      const ts = sqliteTimestamp(now);
+      for (const a of rows) stmt.attachAlbum.run(a.spotifyUri, ts, a.id);
+    },
+    async findTracks(uris, isrcs, mbids, titles) {
+      const rows = stmt.tracks.all(JSON.stringify(uris), JSON.stringify(isrcs), JSON.stringify(mbids), JSON.stringify(titles)) as Array<Record<string, unknown>>;
+      return rows.map(trackFromRow);
+    },
+    async findSeen(ids) {
+      if (ids.length === 0) return new Set();
+      return new Set(stmt.seen.all(JSON.stringify(ids)) as string[]);
+    },
+    async markSeen(ids) {
+      for (const id of ids) stmt.markSeen.run(id);
+    },
+    async insertTracks(rows, now) {
+      const ts = sqliteTimestamp(now);
+      for (const t of rows) stmt.insertTrack.run(...trackParams(t), ts, ts);
+    },
+    async updateTracks(rows, now) {
+      const ts = sqliteTimestamp(now);
+      for (const t of rows) stmt.updateTrack.run(...trackParams(t).slice(1), ts, t.id);
+    },
+    async getOrCreatePlaylist(name, now) {
+      const found = stmt.playlistByName.get(name) as string | undefined;
+      if (found) return found;
+      const id = crypto.randomUUID();
+      const ts = sqliteTimestamp(now);
+      stmt.insertPlaylist.run(id, name, ts, ts);
+      return id;
+    },
+    async upsertPlaylistEntries(playlistId, entries: PlaylistEntry[], now) {
+      const ts = sqliteTimestamp(now);
+      for (const e of entries) stmt.upsertEntry.run({ playlist: playlistId, track: e.trackId, position: e.position, added: e.addedAt ? sqliteTimestamp(new Date(e.addedAt)) : null, now: ts });
+    },
+    async prunePlaylist(playlistId, now) {
+      stmt.prune.run(playlistId);
+      stmt.touchPlaylist.run(sqliteTimestamp(now), playlistId);
+      return Number(stmt.countEntries.get(playlistId));
+    },
+    async beginDryRun() {
+      db.exec('BEGIN IMMEDIATE');
+      dryRun = true;
+    },
+    async close() {
+      try {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        db.exec('DROP TABLE IF EXISTS temp.import_seen');
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+export type { ExistingArtist };

@@ -1,0 +1,127 @@
+/**
+ * The import's hot path: provider-specific raw-driver statements (better-sqlite3 prepared
+ * statements; PostgreSQL COPY into a staging table plus set-based statements), always
+ * parameterized. Prisma's createMany reaches about 1.5k rows/s here, far below what a bulk import
+ * needs; these reach a large share of the raw driver's own speed (see bench/import.mjs).
+ * The matching rules live in src/services/import/plan.ts; a store only finds and writes rows.
+ */
+import type { Database } from './client.js';
+
+export interface ExistingArtist {
+  id: string;
+  name: string;
+  spotifyUri: string | null;
+}
+
+export interface ExistingAlbum {
+  id: string;
+  title: string;
+  artistId: string;
+  spotifyUri: string | null;
+  releaseYear: number | null;
+}
+
+/** The columns of a track the import manages. */
+export interface TrackValues {
+  id: string;
+  title: string;
+  artistId: string;
+  albumId: string | null;
+  durationMs: number;
+  trackNumber: number | null;
+  discNumber: number;
+  spotifyUri: string | null;
+  isrc: string | null;
+  musicbrainzId: string | null;
+  filePath: string | null;
+  fileSize: number | null;
+  audioBitrate: number | null;
+  audioFormat: string | null;
+  audioSampleRate: number | null;
+}
+
+export interface PlaylistEntry {
+  trackId: string;
+  position: number;
+  /** ISO time the row gives (kept on re-import when absent). */
+  addedAt: string | null;
+}
+
+/** Finds and writes the rows of one import; one instance per run, on its own connection. */
+export interface ImportStore {
+  readonly provider: 'sqlite' | 'postgresql';
+  /**
+   * Runs `fn` in one write transaction, serialised with other imports (SQLite: BEGIN IMMEDIATE;
+   * PostgreSQL: a transaction advisory lock), retried from the start on a deadlock, serialization
+   * failure or unique violation raced in by another writer. Inside a dry run, `fn` just runs.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  findArtists(uris: string[], names: string[]): Promise<ExistingArtist[]>;
+  insertArtists(rows: ExistingArtist[], now: Date): Promise<void>;
+  attachArtistUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
+  findAlbums(uris: string[], titles: Array<[title: string, artistId: string]>): Promise<ExistingAlbum[]>;
+  insertAlbums(rows: ExistingAlbum[], now: Date): Promise<void>;
+  attachAlbumUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
+  findTracks(uris: string[], isrcs: string[], mbids: string[], titles: Array<[title: string, artistId: string]>): Promise<TrackValues[]>;
+  /** Which of `ids` this run has already matched (duplicates inside one file). */
+  findSeen(ids: string[]): Promise<Set<string>>;
+  markSeen(ids: string[]): Promise<void>;
+  insertTracks(rows: TrackValues[], now: Date): Promise<void>;
+  updateTracks(rows: TrackValues[], now: Date): Promise<void>;
+  getOrCreatePlaylist(name: string, now: Date): Promise<string>;
+  upsertPlaylistEntries(playlistId: string, entries: PlaylistEntry[], now: Date): Promise<void>;
+  /** Removes the playlist's entries this run did not import; returns how many entries remain. */
+  prunePlaylist(playlistId: string, now: Date): Promise<number>;
+  /** Dry run: everything from here on happens in one transaction that `close` rolls back. */
+  beginDryRun(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const TRACK_COLUMNS = [
+  'id',
+  'title',
+  'artist_id',
+  'album_id',
+  'duration_ms',
+  'track_number',
+  'disc_number',
+  'spotify_uri',
+  'isrc',
+  'musicbrainz_id',
+  'file_path',
+  'file_size',
+  'audio_bitrate',
+  'audio_format',
+  'audio_sample_rate',
+] as const;
+
+/** TrackValues from a row of TRACK_COLUMNS (file_size arrives as text from pg's BIGINT). */
+export function trackFromRow(r: Record<string, unknown>): TrackValues {
+  return {
+    id: r.id as string,
+    title: r.title as string,
+    artistId: r.artist_id as string,
+    albumId: (r.album_id as string | null) ?? null,
+    durationMs: Number(r.duration_ms),
+    trackNumber: r.track_number === null ? null : Number(r.track_number),
+    discNumber: Number(r.disc_number),
+    spotifyUri: (r.spotify_uri as string | null) ?? null,
+    isrc: (r.isrc as string | null) ?? null,
+    musicbrainzId: (r.musicbrainz_id as string | null) ?? null,
+    filePath: (r.file_path as string | null) ?? null,
+    fileSize: r.file_size === null || r.file_size === undefined ? null : Number(r.file_size),
+    audioBitrate: r.audio_bitrate === null ? null : Number(r.audio_bitrate),
+    audioFormat: (r.audio_format as string | null) ?? null,
+    audioSampleRate: r.audio_sample_rate === null ? null : Number(r.audio_sample_rate),
+  };
+}
+
+/** Opens the raw-driver store for `db`'s provider (a second SQLite connection, or a pg client of db.pgPool). */
+export async function openImportStore(db: Database, options: { busyTimeoutMs: number }): Promise<ImportStore> {
+  if (db.provider === 'sqlite') {
+    const { openSqliteImportStore } = await import('./fast-insert-sqlite.js');
+    return openSqliteImportStore(db.sqlitePath!, options.busyTimeoutMs);
+  }
+  const { openPgImportStore } = await import('./fast-insert-pg.js');
+  return openPgImportStore(db.pgPool!);
+}

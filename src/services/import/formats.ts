@@ -1,0 +1,213 @@
+import { createReadStream } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { UsageError } from '../../errors.js';
+import { CsvTokenizer } from './csv.js';
+import { JsonArraySplitter, NdjsonSplitter } from './json.js';
+import { headerProblem, mapHeader, valuesFromObject, type Field, type RawValues } from './normalize.js';
+
+export const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify'] as const;
+export type ImportFormat = (typeof FORMATS)[number];
+
+/** One data row from the input: its values by field, or why it cannot be read. */
+export interface SourceRecord {
+  line: number;
+  original: string;
+  values?: RawValues;
+  error?: string;
+}
+
+export interface RecordSource {
+  format: ImportFormat;
+  /** What the input is called in messages: the path, or "stdin". */
+  name: string;
+  /** Size in bytes for files (progress percent and ETA); undefined for stdin. */
+  totalBytes?: number;
+  bytesRead(): number;
+  records: AsyncGenerator<SourceRecord>;
+  close(): void;
+}
+
+const EXTENSIONS: Record<string, ImportFormat> = {
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.tab': 'tsv',
+  '.json': 'json',
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+  '.ldjson': 'ndjson',
+};
+
+/** Checks a --format value. */
+export function parseFormat(value: string): ImportFormat {
+  const v = value.trim().toLowerCase();
+  if ((FORMATS as readonly string[]).includes(v)) return v as ImportFormat;
+  throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got "${value}"`);
+}
+
+/** The format of an input from its extension, else from its first bytes. */
+export function detectFormat(name: string, head: Buffer): ImportFormat {
+  const byExtension = EXTENSIONS[extname(name).toLowerCase()];
+  if (byExtension) return byExtension;
+  let text = head.subarray(0, 4096);
+  if (text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf) text = text.subarray(3);
+  if (text.includes(0)) throw new UsageError(`cannot read ${name}: it looks binary, not CSV, TSV, JSON or NDJSON; export it as CSV, or name the format with --format`);
+  const s = text.toString('utf8').trimStart();
+  if (s.startsWith('[')) return 'json';
+  if (s.startsWith('{')) return 'ndjson';
+  const firstLine = s.split('\n', 1)[0];
+  const tabs = firstLine.split('\t').length - 1;
+  const commas = firstLine.split(',').length - 1;
+  if (tabs > 0 && tabs >= commas) return 'tsv';
+  if (commas > 0) return 'csv';
+  throw new UsageError(`cannot tell the format of ${name} (no comma, tab, "[" or "{" in its first line); name it with --format ${FORMATS.join('|')}`);
+}
+
+/** True when a CSV header is a Spotify playlist exporter's (Exportify and alike). */
+export function isExporterHeader(header: string[]): boolean {
+  const names = new Set(header.map((h) => h.trim().toLowerCase()));
+  return names.has('track uri') && names.has('track name') && (names.has('artist name(s)') || names.has('artist names'));
+}
+
+async function* chunksOf(stream: Readable, counter: { bytes: number }, head: Buffer | null): AsyncGenerator<Buffer> {
+  if (head) yield head;
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    counter.bytes += buf.length;
+    yield buf;
+  }
+}
+
+/**
+ * Opens `input` (a path, or "-" for `stdin`), works out its format, reads the header, and
+ * returns its data rows as a stream. Throws UsageError, before anything is written, for a missing,
+ * unreadable or empty input, an unknown format, or a header without title and artist columns.
+ */
+export async function openRecordSource(input: string, options: { format?: ImportFormat; stdin?: Readable } = {}): Promise<RecordSource> {
+  const isStdin = input === '-';
+  const name = isStdin ? 'stdin' : input;
+  let totalBytes: number | undefined;
+  let stream: Readable;
+  if (isStdin) {
+    stream = options.stdin ?? process.stdin;
+  } else {
+    let info;
+    try {
+      info = await stat(input);
+    } catch {
+      throw new UsageError(`cannot read ${input}: no such file; check the path (use - to read stdin)`);
+    }
+    if (!info.isFile()) throw new UsageError(`cannot read ${input}: it is a directory, not a file; name the file to import`);
+    try {
+      await access(input, constants.R_OK);
+    } catch {
+      throw new UsageError(`cannot read ${input}: permission denied; check the file's permissions`);
+    }
+    totalBytes = info.size;
+    stream = createReadStream(input, { highWaterMark: 256 * 1024 });
+  }
+  const counter = { bytes: 0 };
+  // The first chunk decides the format and shows an empty input before anything is written.
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  let head: Buffer = Buffer.alloc(0);
+  try {
+    while (head.length < 4096) {
+      const next = await iterator.next();
+      if (next.done) break;
+      const b = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+      head = head.length ? Buffer.concat([head, b]) : b;
+    }
+  } catch (error) {
+    stream.destroy();
+    throw new UsageError(`cannot read ${name}: ${(error as Error).message}`);
+  }
+  counter.bytes = head.length;
+  const stripped = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? head.subarray(3) : head;
+  if (stripped.toString('utf8').trim() === '') {
+    stream.destroy();
+    throw new UsageError(`nothing to import: ${name} is empty; expected a header and at least one track row`);
+  }
+  let format: ImportFormat;
+  try {
+    format = options.format ?? detectFormat(name, head);
+  } catch (error) {
+    stream.destroy();
+    throw error;
+  }
+  const rest: Readable = {
+    [Symbol.asyncIterator]: () => iterator,
+  } as unknown as Readable;
+  const chunks = chunksOf(rest, counter, head);
+  const close = () => stream.destroy();
+
+  let records: AsyncGenerator<SourceRecord>;
+  let resolvedFormat = format;
+  try {
+    if (format === 'json' || format === 'ndjson') {
+      records = jsonRecords(chunks, format === 'json' ? new JsonArraySplitter() : new NdjsonSplitter());
+    } else {
+      const tokenizer = new CsvTokenizer(format === 'tsv' ? '\t' : ',');
+      const csv = csvRecords(chunks, tokenizer);
+      const first = await csv.next();
+      if (first.done) throw new UsageError(`nothing to import: ${name} is empty; expected a header and at least one track row`);
+      const headerRecord = first.value;
+      if (!headerRecord.fields) throw new UsageError(`cannot read the header of ${name} (line ${headerRecord.line}): ${headerRecord.error}`);
+      const header = headerRecord.fields;
+      const exporter = isExporterHeader(header);
+      if (format === 'exportify' && !exporter) {
+        throw new UsageError(`--format exportify: expected the exporter header ("Track URI,Track Name,Artist URI(s),Artist Name(s),…"), got "${headerRecord.original.slice(0, 120)}"`);
+      }
+      if (format === 'csv' && exporter) resolvedFormat = 'exportify';
+      const map = mapHeader(header);
+      const problem = headerProblem(map);
+      if (problem) {
+        throw new UsageError(`cannot import ${name}: its header (line ${headerRecord.line}: "${headerRecord.original.slice(0, 120)}") has no ${problem}; rename the columns or use --format`);
+      }
+      records = csvRows(csv, map, header.length);
+    }
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return { format: resolvedFormat, name, totalBytes, bytesRead: () => counter.bytes, records, close };
+}
+
+async function* csvRecords(chunks: AsyncGenerator<Buffer>, tokenizer: CsvTokenizer) {
+  for await (const chunk of chunks) yield* tokenizer.push(chunk);
+  yield* tokenizer.end();
+}
+
+async function* csvRows(
+  records: AsyncGenerator<{ line: number; original: string; fields?: string[]; error?: string }>,
+  map: Map<Field, number>,
+  width: number,
+): AsyncGenerator<SourceRecord> {
+  const pairs = [...map.entries()];
+  for await (const r of records) {
+    if (!r.fields) {
+      yield { line: r.line, original: r.original, error: r.error };
+      continue;
+    }
+    if (r.fields.length !== width) {
+      yield { line: r.line, original: r.original, error: `wrong column count: expected ${width} fields, got ${r.fields.length}` };
+      continue;
+    }
+    const values: RawValues = {};
+    for (const [field, index] of pairs) values[field] = r.fields[index];
+    yield { line: r.line, original: r.original, values };
+  }
+}
+
+async function* jsonRecords(chunks: AsyncGenerator<Buffer>, splitter: JsonArraySplitter | NdjsonSplitter): AsyncGenerator<SourceRecord> {
+  const convert = (r: { line: number; original: string; value?: unknown; error?: string }): SourceRecord => {
+    if (r.error) return { line: r.line, original: r.original, error: r.error };
+    const v = r.value;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      return { line: r.line, original: r.original, error: `expected a JSON object, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}` };
+    }
+    return { line: r.line, original: r.original, values: valuesFromObject(v as Record<string, unknown>) };
+  };
+  for await (const chunk of chunks) for (const r of splitter.push(chunk)) yield convert(r);
+  for (const r of splitter.end()) yield convert(r);
+}
