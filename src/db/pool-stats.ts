@@ -60,14 +60,25 @@ export interface PoolGauges {
   total: number;
 }
 
-function newHistogram(): hdr.Histogram {
-  // Microseconds, 1 µs .. 1 hour, 3 significant digits; grows when needed.
+/** A histogram of durations in microseconds, 1 µs .. 1 hour, 3 significant digits. */
+export function newHistogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
 }
 
 function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/**
+ * p50/p95/p99/max in ms of a microsecond histogram (zeros when empty). HdrHistogram reports a
+ * percentile as the top of its bucket, which can lie above the exact maximum: capped at it.
+ */
+export function percentilesMs(histogram: hdr.Histogram): WaitPercentiles {
+  if (histogram.totalCount === 0) return { p50: 0, p95: 0, p99: 0, max: 0 };
+  const max = histogram.maxValue;
+  const at = (p: number) => round(Math.min(histogram.getValueAtPercentile(p), max) / 1000);
+  return { p50: at(50), p95: at(95), p99: at(99), max: round(max / 1000) };
 }
 
 export function utilizationStatus(utilization: number): 'healthy' | 'degraded' {
@@ -97,14 +108,7 @@ export class PoolStatsRecorder {
 
   /** Percentiles of the successful acquisitions so far (zeros before the first). */
   waitPercentiles(): WaitPercentiles {
-    if (this.waits.totalCount === 0) return { p50: 0, p95: 0, p99: 0, max: 0 };
-    const ms = (us: number) => round(us / 1000);
-    return {
-      p50: ms(this.waits.getValueAtPercentile(50)),
-      p95: ms(this.waits.getValueAtPercentile(95)),
-      p99: ms(this.waits.getValueAtPercentile(99)),
-      max: ms(this.waits.maxValue),
-    };
+    return percentilesMs(this.waits);
   }
 
   /** Forgets counters and waits (gauges are live and unaffected). */

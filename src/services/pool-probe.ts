@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import * as hdr from 'hdr-histogram-js';
 import type { Config, PoolSettings } from '../config.js';
 import { DatabaseError, describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { openDatabase, toDatabaseError, type PrismaDb } from '../db/client.js';
 import { createPgPool, pgConnectionString, type PoolTuning, type SoulspotPgPool } from '../db/pool.js';
-import { sqliteStats, type PoolStats, type WaitPercentiles } from '../db/pool-stats.js';
+import { newHistogram, percentilesMs, sqliteStats, type PoolStats, type WaitPercentiles } from '../db/pool-stats.js';
 import { maskUrl, sqliteFilePath } from '../db/url.js';
 
 /** Connections to this database as the server sees them (`pg_stat_activity`). */
@@ -245,7 +244,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
 
     const byKind: Record<OperationKind, number> = { read_tracks: 0, read_track: 0, count: 0, write_tx: 0 };
     const errors = new Map<string, number>();
-    const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+    const latency = newHistogram();
     let ok = 0;
     let failed = 0;
     let inFlight = 0;
@@ -344,6 +343,9 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
           inFlight -= 1;
           latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
         }
+        // better-sqlite3 answers synchronously: without a turn of the event loop the sampling
+        // timer (and Ctrl-C) would never run.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     };
     try {
@@ -358,7 +360,6 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
     const tracksAfter = await prisma.track.count();
     const stats = snapshot();
     const settings = settingsView(config.pool, config.provider);
-    const ms = (us: number) => round(us / 1000);
     const report: ProbeReport = {
       provider: config.provider,
       database,
@@ -367,10 +368,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
       duration_s: round(elapsed, 2),
       operations: { total: ok + failed, ok, failed, by_kind: byKind },
       throughput_ops_s: round(ok / Math.max(elapsed, 1e-9), 1),
-      operation_ms:
-        latency.totalCount === 0
-          ? { p50: 0, p95: 0, p99: 0, max: 0 }
-          : { p50: ms(latency.getValueAtPercentile(50)), p95: ms(latency.getValueAtPercentile(95)), p99: ms(latency.getValueAtPercentile(99)), max: ms(latency.maxValue) },
+      operation_ms: percentilesMs(latency),
       peak,
       stats,
       samples,
