@@ -40,7 +40,7 @@ export class Checker {
       this.fail(field, `a whole number from ${min} to ${max}`, value);
     }
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      const range = max >= INT32_MAX ? `>= ${min}` : `from ${min} to ${max}`;
       this.fail(field, `a whole number ${range}${nullable ? ' or null' : ''}`, value);
     }
     return value;
