@@ -65,29 +65,29 @@ function validateTtl(ttlMs: number): void {
 export class LRUCache<K, V> implements Cache<K, V> {
   readonly maxSize: number;
   readonly defaultTtlMs: number;
-  private readonly clock: Clock;
-  private readonly index = new Map<K, number>();
-  private readonly keyList: Array<K | undefined>;
-  private readonly valueList: Array<V | undefined>;
+  protected readonly clock: Clock;
+  protected readonly index = new Map<K, number>();
+  protected readonly keyList: Array<K | undefined>;
+  protected readonly valueList: Array<V | undefined>;
   /** Slot towards the least recent end. */
-  private readonly next: Int32Array;
+  protected readonly next: Int32Array;
   /** Slot towards the most recent end. */
-  private readonly prev: Int32Array;
+  protected readonly prev: Int32Array;
   /** Absolute expiry time, 0 = never. */
-  private readonly expiresAt: Float64Array;
-  private readonly freeSlots: Int32Array;
-  private freeTop = 0;
-  private allocated = 0;
-  private head = NONE;
-  private tail = NONE;
-  private readonly inFlight = new Map<K, Promise<V | undefined>>();
+  protected readonly expiresAt: Float64Array;
+  protected readonly freeSlots: Int32Array;
+  protected freeTop = 0;
+  protected allocated = 0;
+  protected head = NONE;
+  protected tail = NONE;
+  protected readonly inFlight = new Map<K, Promise<V | undefined>>();
 
-  private hits = 0;
-  private misses = 0;
-  private evictions = 0;
-  private expirations = 0;
-  private writes = 0;
-  private coalesced = 0;
+  protected hits = 0;
+  protected misses = 0;
+  protected evictions = 0;
+  protected expirations = 0;
+  protected writes = 0;
+  protected coalesced = 0;
 
   constructor(options: LRUCacheOptions) {
     validateCacheOptions(options);
@@ -295,7 +295,7 @@ export class LRUCache<K, V> implements Cache<K, V> {
     this.hits = this.misses = this.evictions = this.expirations = this.writes = this.coalesced = 0;
   }
 
-  private removeSlot(i: number): void {
+  protected removeSlot(i: number): void {
     this.index.delete(this.keyList[i] as K);
     this.unlink(i);
     this.keyList[i] = undefined;
@@ -304,7 +304,7 @@ export class LRUCache<K, V> implements Cache<K, V> {
     this.freeSlots[this.freeTop++] = i;
   }
 
-  private unlink(i: number): void {
+  protected unlink(i: number): void {
     const p = this.prev[i]!;
     const n = this.next[i]!;
     if (p === NONE) this.head = n;
@@ -313,7 +313,7 @@ export class LRUCache<K, V> implements Cache<K, V> {
     else this.prev[n] = p;
   }
 
-  private linkAtHead(i: number): void {
+  protected linkAtHead(i: number): void {
     this.prev[i] = NONE;
     this.next[i] = this.head;
     if (this.head !== NONE) this.prev[this.head] = i;
@@ -322,7 +322,7 @@ export class LRUCache<K, V> implements Cache<K, V> {
   }
 
   /** Moves a slot that is not the head to the head. */
-  private moveToHead(i: number): void {
+  protected moveToHead(i: number): void {
     const p = this.prev[i]!;
     const n = this.next[i]!;
     this.next[p] = n;

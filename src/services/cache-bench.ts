@@ -24,7 +24,7 @@ import { silentLogger, type Logger } from '../logger.js';
 export const WORKLOADS = ['zipf', 'uniform', 'scan', 'mixed'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
-export const IMPLEMENTATIONS = ['soulspot-lru', 'lru-cache', 'soulspot-w-tinylfu'] as const;
+export const IMPLEMENTATIONS = ['soulspot-lru', 'lru-cache', 'soulspot-lru-no-metrics', 'soulspot-w-tinylfu'] as const;
 export type ImplementationName = (typeof IMPLEMENTATIONS)[number];
 
 /** The simulated clock of the mixed workload advances 1 ms every this many operations (10k ops/s of traffic). */
@@ -44,8 +44,8 @@ export interface CacheBenchOptions {
   repeat: number;
   /** Share of writes in the mixed workload (0–1). */
   writeRatio: number;
-  /** Include the W-TinyLFU policy (default true). */
-  tinyLfu?: boolean;
+  /** Also run LRU without metrics and the W-TinyLFU policy (default true). */
+  extras?: boolean;
   /** Measure heap bytes per entry (default true). */
   memory?: boolean;
 }
@@ -59,8 +59,9 @@ export interface WorkloadResult {
   hits: number;
   reads: number;
   writes: number;
-  evictions: number;
-  expirations: number;
+  /** null for soulspot-lru-no-metrics, which counts nothing (that is its point). */
+  evictions: number | null;
+  expirations: number | null;
   /** Heap (+ array buffer) growth per entry of a full cache after a forced GC; null if GC could not be forced. */
   bytes_per_entry: number | null;
   cache_size: number;
@@ -162,9 +163,76 @@ interface RunCounts {
   reads: number;
 }
 
-// The three loops below are the same text on purpose (see the module comment).
+// The four loops here are the same text on purpose (see the module comment).
 
 function driveSoulspot(cache: LRUCache<string, Value>, pool: string[], trace: KeyTrace, clock: SimulatedClock): RunCounts {
+  const keys = trace.keys;
+  const writes = trace.writes;
+  const timed = trace.ttlMs > 0;
+  let hits = 0;
+  let reads = 0;
+  for (let j = 0; j < keys.length; j++) {
+    if (timed) clock.t = 1 + ((j / OPS_PER_SIMULATED_MS) | 0);
+    const key = pool[keys[j]!]!;
+    if (writes !== null && writes[j] === 1) {
+      cache.set(key, VALUE);
+      continue;
+    }
+    reads++;
+    if (cache.get(key) !== undefined) hits++;
+    else cache.set(key, VALUE);
+  }
+  return { hits, reads };
+}
+
+/**
+ * LRUCache with the metric counters taken out of `get` and `set` (same code otherwise): run side by
+ * side with LRUCache, it shows what the always-on metrics cost.
+ */
+export class LRUCacheWithoutMetrics<K, V> extends LRUCache<K, V> {
+  override get(key: K): V | undefined {
+    const i = this.index.get(key);
+    if (i === undefined) return undefined;
+    const expiresAt = this.expiresAt[i]!;
+    if (expiresAt !== 0 && this.clock.now() > expiresAt) {
+      this.removeSlot(i);
+      return undefined;
+    }
+    if (i !== this.head) this.moveToHead(i);
+    return this.valueList[i];
+  }
+
+  override set(key: K, value: V, ttlMs?: number): void {
+    if (value === undefined) {
+      this.delete(key);
+      return;
+    }
+    const ttl = ttlMs === undefined ? this.defaultTtlMs : ttlMs;
+    const expiresAt = ttl > 0 && ttl !== Infinity ? this.clock.now() + ttl : 0;
+    if (this.inFlight.size !== 0) this.inFlight.delete(key);
+    let i = this.index.get(key);
+    if (i !== undefined) {
+      this.valueList[i] = value;
+      this.expiresAt[i] = expiresAt;
+      if (i !== this.head) this.moveToHead(i);
+      return;
+    }
+    if (this.index.size < this.maxSize) {
+      i = this.freeTop > 0 ? this.freeSlots[--this.freeTop]! : this.allocated++;
+    } else {
+      i = this.tail;
+      this.index.delete(this.keyList[i] as K);
+      this.unlink(i);
+    }
+    this.keyList[i] = key;
+    this.valueList[i] = value;
+    this.expiresAt[i] = expiresAt;
+    this.index.set(key, i);
+    this.linkAtHead(i);
+  }
+}
+
+function driveNoMetrics(cache: LRUCacheWithoutMetrics<string, Value>, pool: string[], trace: KeyTrace, clock: SimulatedClock): RunCounts {
   const keys = trace.keys;
   const writes = trace.writes;
   const timed = trace.ttlMs > 0;
@@ -330,6 +398,8 @@ function createCache(implementation: ImplementationName, maxSize: number, ttlMs:
       return new LRUCache<string, Value>({ maxSize, ttlMs, clock });
     case 'lru-cache':
       return new NpmLRUCache<string, Value>(npmOptions(maxSize, ttlMs, clock));
+    case 'soulspot-lru-no-metrics':
+      return new LRUCacheWithoutMetrics<string, Value>({ maxSize, ttlMs, clock });
     case 'soulspot-w-tinylfu':
       return new WTinyLFUCache<string, Value>({ maxSize, ttlMs, clock });
   }
@@ -342,6 +412,7 @@ function timedRun(implementation: ImplementationName, maxSize: number, pool: str
   let counts: RunCounts;
   if (implementation === 'soulspot-lru') counts = driveSoulspot(cache as LRUCache<string, Value>, pool, trace, clock);
   else if (implementation === 'lru-cache') counts = driveNpm(cache as NpmLRUCache<string, Value>, pool, trace, clock);
+  else if (implementation === 'soulspot-lru-no-metrics') counts = driveNoMetrics(cache as LRUCacheWithoutMetrics<string, Value>, pool, trace, clock);
   else counts = driveTinyLfu(cache as WTinyLFUCache<string, Value>, pool, trace, clock);
   const seconds = (performance.now() - start) / 1000;
   return { seconds, counts, cache };
@@ -374,7 +445,7 @@ export interface ProgressReporter {
 
 /** Runs every workload through every implementation; results in workload order. */
 export function runCacheWorkloads(options: CacheBenchOptions, progress: ProgressReporter = () => {}): WorkloadResult[] {
-  const implementations: ImplementationName[] = options.tinyLfu === false ? ['soulspot-lru', 'lru-cache'] : [...IMPLEMENTATIONS];
+  const implementations: ImplementationName[] = options.extras === false ? ['soulspot-lru', 'lru-cache'] : [...IMPLEMENTATIONS];
   const pool = Array.from({ length: options.keys }, (_, i) => `track-${i}`);
   const memory = new Map<ImplementationName, number | null>();
   for (const implementation of implementations) {
@@ -400,9 +471,11 @@ export function runCacheWorkloads(options: CacheBenchOptions, progress: Progress
     const npmRemovals = countNpmRemovals(options.cacheSize, pool, trace);
     for (const implementation of implementations) {
       const { counts, cache } = last.get(implementation)!;
-      let evictions: number;
-      let expirations: number;
-      if (implementation === 'lru-cache') {
+      let evictions: number | null;
+      let expirations: number | null;
+      if (implementation === 'soulspot-lru-no-metrics') {
+        evictions = expirations = null;
+      } else if (implementation === 'lru-cache') {
         if (npmRemovals.hits !== counts.hits) throw new Error('lru-cache gave different hits on the counting pass: the trace is not deterministic');
         ({ evictions, expirations } = npmRemovals);
       } else {

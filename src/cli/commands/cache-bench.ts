@@ -57,7 +57,7 @@ export function registerCacheBench(program: Command): void {
     .option('--workload <names>', `workloads, comma-separated or repeated: ${WORKLOAD_NAMES.join(', ')} (default: all)`, workloadList)
     .option('--repeat <n>', 'timed runs per implementation and workload (median reported)', wholeNumber('--repeat', 1), 3)
     .option('--write-ratio <r>', 'share of writes in the mixed workload', decimal('--write-ratio', 0, 1), 0.2)
-    .option('--policy <which>', 'all = LRU, lru-cache and W-TinyLFU; lru = leave W-TinyLFU out', 'all')
+    .option('--policy <which>', 'all = LRU, lru-cache, LRU without metrics and W-TinyLFU; lru = LRU and lru-cache only', 'all')
     .option('--no-memory', 'skip the bytes-per-entry measurement')
     .option('--no-db', 'skip the cache-hit versus database-read latency')
     .option('--db-samples <n>', 'timed database reads', wholeNumber('--db-samples', 1), 2000)
@@ -89,7 +89,7 @@ Examples:
             workloads: (flags.workload ?? WORKLOAD_NAMES) as never,
             repeat: flags.repeat,
             writeRatio: flags.writeRatio,
-            tinyLfu: flags.policy === 'all',
+            extras: flags.policy === 'all',
             memory: flags.memory,
           },
           flags.db ? { samples: flags.dbSamples, rows: flags.dbRows, seed: flags.seed } : null,

@@ -1,0 +1,130 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { buildTrace, runCacheWorkloads, zipfTrace, mulberry32, WORKLOADS, type WorkloadResult } from '../../src/services/cache-bench.js';
+import { createMigratedDatabase, providers } from '../helpers/db.js';
+import { runCli } from '../helpers/cli.js';
+
+const small = { keys: 2000, ops: 20_000, skew: 1.0, seed: 11, ttlMs: 50, writeRatio: 0.2 };
+
+describe('key traces', () => {
+  test('the same seed gives the same trace; another seed another one', () => {
+    const a = buildTrace('mixed', small);
+    const b = buildTrace('mixed', small);
+    const c = buildTrace('mixed', { ...small, seed: 12 });
+    expect(Buffer.from(a.keys.buffer).equals(Buffer.from(b.keys.buffer))).toBe(true);
+    expect(Buffer.from(a.writes!.buffer).equals(Buffer.from(b.writes!.buffer))).toBe(true);
+    expect(Buffer.from(a.keys.buffer).equals(Buffer.from(c.keys.buffer))).toBe(false);
+  });
+
+  test('zipf is skewed, uniform is not, scan is sequential; mixed has the asked share of writes', () => {
+    const counts = (keys: Int32Array) => {
+      const n = new Map<number, number>();
+      for (const k of keys) n.set(k, (n.get(k) ?? 0) + 1);
+      return [...n.values()].sort((x, y) => y - x);
+    };
+    const zipf = counts(zipfTrace(1000, 100_000, 1.0, mulberry32(1)));
+    // P(rank 1) under Zipf(1.0) with 1000 keys is 1/H(1000) ≈ 13.4 %.
+    expect(zipf[0]! / 100_000).toBeGreaterThan(0.12);
+    expect(zipf[0]! / 100_000).toBeLessThan(0.15);
+    const uniform = counts(buildTrace('uniform', { ...small, keys: 1000, ops: 100_000 }).keys);
+    expect(uniform[0]! / 100_000).toBeLessThan(0.002);
+    expect([...buildTrace('scan', { ...small, keys: 3, ops: 7 }).keys]).toEqual([0, 1, 2, 0, 1, 2, 0]);
+    const writes = buildTrace('mixed', small).writes!.reduce((n, w) => n + w, 0);
+    expect(writes / small.ops).toBeGreaterThan(0.18);
+    expect(writes / small.ops).toBeLessThan(0.22);
+  });
+});
+
+describe('workload runs', () => {
+  let results: WorkloadResult[];
+  beforeAll(() => {
+    results = runCacheWorkloads({ ...small, cacheSize: 100, workloads: [...WORKLOADS], repeat: 1, memory: false });
+  });
+  const row = (implementation: string, workload: string) => results.find((r) => r.implementation === implementation && r.workload === workload)!;
+
+  test.each(WORKLOADS)('%s: this LRU and lru-cache give identical hits, evictions and expirations on one trace', (workload) => {
+    const ours = row('soulspot-lru', workload);
+    const theirs = row('lru-cache', workload);
+    expect(ours.hits).toBe(theirs.hits);
+    expect(ours.hit_rate).toBe(theirs.hit_rate);
+    expect(ours.evictions).toBe(theirs.evictions);
+    expect(ours.expirations).toBe(theirs.expirations);
+    expect(row('soulspot-lru-no-metrics', workload).hits).toBe(ours.hits);
+    expect(ours.reads + ours.writes).toBe(small.ops);
+  });
+
+  test('the mixed workload expires entries; the read-only ones do not', () => {
+    expect(row('soulspot-lru', 'mixed').expirations).toBeGreaterThan(0);
+    expect(row('soulspot-lru', 'zipf').expirations).toBe(0);
+    expect(row('soulspot-lru', 'scan').hit_rate).toBe(0); // a scan over 20× the cache never hits in LRU
+  });
+});
+
+describe.each(providers)('soulspot cache-bench end to end (%s)', (provider) => {
+  test('--json prints one result per implementation and workload plus the read latency, and leaves no database behind', async () => {
+    const db = await createMigratedDatabase(provider);
+    const dir = mkdtempSync(join(tmpdir(), 'soulspot-cache-bench-test-'));
+    try {
+      // On SQLite, point DATABASE_URL at a file that does not exist: the bench must not create it.
+      const url = provider === 'sqlite' ? `file:${join(dir, 'users.db')}` : db.url;
+      const args = ['cache-bench', '--json', '--ops', '5000', '--keys', '1000', '--cache-size', '50', '--repeat', '1', '--db-samples', '20', '--db-rows', '30'];
+      const result = await runCli(args, { env: { DATABASE_URL: url } });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const rows = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
+      expect(Array.isArray(rows)).toBe(true);
+      const workloadRows = rows.filter((r) => r.workload !== 'read-latency');
+      expect(workloadRows).toHaveLength(4 * 4);
+      for (const r of workloadRows) {
+        expect(Object.keys(r)).toEqual(expect.arrayContaining(['implementation', 'workload', 'ops_per_sec', 'hit_rate', 'evictions', 'expirations', 'bytes_per_entry']));
+        expect(r.ops_per_sec).toBeGreaterThan(0);
+        expect(r.hit_rate).toBeGreaterThanOrEqual(0);
+        expect(r.hit_rate).toBeLessThanOrEqual(100);
+        if (r.implementation !== 'soulspot-lru-no-metrics') expect(typeof r.evictions).toBe('number');
+        expect(typeof r.bytes_per_entry).toBe('number'); // GC could be forced
+      }
+      const latency = rows.filter((r) => r.workload === 'read-latency');
+      expect(latency.map((r) => r.implementation)).toEqual(['soulspot-lru (hit)', `${provider} (prisma findUnique)`]);
+      expect(latency[1]!.mean_us as number).toBeGreaterThan(latency[0]!.mean_us as number);
+      if (provider === 'sqlite') expect(existsSync(join(dir, 'users.db'))).toBe(false);
+      else {
+        const client = new pg.Client({ connectionString: db.url });
+        await client.connect();
+        const left = await client.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'soulspot_cache_bench_%'");
+        const tracks = await client.query('SELECT count(*)::int AS n FROM tracks');
+        await client.end();
+        expect(left.rows).toEqual([]);
+        expect(tracks.rows[0].n).toBe(0); // the user's (here: the test's) tables were not touched
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+});
+
+describe('soulspot cache-bench options', () => {
+  test('prints tables by default', async () => {
+    const result = await runCli(['cache-bench', '--ops', '2000', '--keys', '500', '--cache-size', '20', '--repeat', '1', '--workload', 'zipf', '--policy', 'lru', '--no-db', '--no-memory']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Cache workloads: cache 20 entries, 500 keys, 2,000 ops/);
+    expect(result.stdout).toMatch(/zipf\s+│ soulspot-lru\s+│/);
+    expect(result.stdout).toMatch(/zipf\s+│ lru-cache\s+│/);
+    expect(result.stdout).not.toMatch(/w-tinylfu/);
+  });
+
+  test.each([
+    [['--cache-size', '0'], /--cache-size: expected a whole number of at least 1, got "0"/],
+    [['--workload', 'random'], /--workload: expected one of zipf, uniform, scan, mixed, got "random"/],
+    [['--skew', 'high'], /--skew: expected a number from 0 to 10, got "high"/],
+    [['--policy', 'lfu'], /--policy: expected all or lru, got "lfu"/],
+  ])('bad option %j: one line, exit 2', async (args, message) => {
+    const result = await runCli(['cache-bench', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+  });
+});
