@@ -1,0 +1,228 @@
+import type { Database } from '../../src/db/client.js';
+import { ArtistRepository } from '../../src/repositories/artist-repository.js';
+import { AlbumRepository } from '../../src/repositories/album-repository.js';
+import { TrackRepository, type TrackInput } from '../../src/repositories/track-repository.js';
+import { ConflictError, ValidationError } from '../../src/repositories/errors.js';
+import { providers } from '../helpers/db.js';
+import { openTestDatabase, statementsOf } from './helpers.js';
+
+describe.each(providers)('TrackRepository on %s', (provider) => {
+  let db: Database;
+  let done: () => Promise<void>;
+  let artistId: string;
+  let albumId: string;
+  const written: string[][] = [];
+  let repo: TrackRepository;
+  let seq = 0;
+  const uri = () => `spotify:track:${provider}${String(++seq).padStart(8, '0')}`;
+
+  beforeAll(async () => {
+    ({ db, done } = await openTestDatabase(provider));
+    repo = new TrackRepository(db, { onTracksWritten: (ids) => written.push(ids) });
+    [{ id: artistId }] = await new ArtistRepository(db).getOrCreateBatch([{ name: 'Björk' }]);
+    [{ id: albumId }] = await new AlbumRepository(db).getOrCreateBatch([{ title: 'Homogenic', artistId, releaseYear: 1997 }]);
+  });
+  afterAll(() => done());
+  beforeEach(() => {
+    written.length = 0;
+  });
+
+  test('addBatch inserts every row in one statement, with defaults, and reports the ids to the hook', async () => {
+    const inputs: TrackInput[] = [
+      { title: 'Hunter', artistId, albumId, trackNumber: 1, durationMs: 255_000, spotifyUri: uri(), isrc: 'gbaaa9700001', fileSize: 9_000_000_000n },
+      { title: 'Jóga', artistId, albumId, trackNumber: 2, lastScannedAt: new Date('2026-01-02T03:04:05.678Z') },
+    ];
+    const { result, sql } = await statementsOf(db, () => repo.addBatch(inputs));
+    expect(result).toBe(2);
+    expect(sql.filter((s) => /^\s*INSERT/i.test(s))).toHaveLength(1);
+    expect(written).toHaveLength(1);
+    const rows = await repo.getManyByIds(written[0]);
+    expect(rows.map((r) => r.title)).toEqual(['Hunter', 'Jóga']);
+    expect(rows[0]).toMatchObject({ isrc: 'GBAAA9700001', fileSize: 9_000_000_000n, discNumber: 1, isBroken: false, albumId });
+    expect(rows[1]).toMatchObject({ durationMs: 0, spotifyUri: null, lastScannedAt: new Date('2026-01-02T03:04:05.678Z') });
+    expect(rows[0].createdAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(rows[0].updatedAt).toEqual(rows[0].createdAt);
+  });
+
+  test('addBatch splits a batch larger than the parameter limit and keeps every row', async () => {
+    const count = provider === 'sqlite' ? 4000 : 8000; // 4000 × 21 > 32766; 8000 × 21 > 65535
+    const inputs = Array.from({ length: count }, (_, i) => ({ title: `bulk ${i}`, artistId, spotifyUri: uri() }));
+    const { result, sql } = await statementsOf(db, () => repo.addBatch(inputs));
+    expect(result).toBe(count);
+    const inserts = sql.filter((s) => /^\s*INSERT/i.test(s));
+    const limit = provider === 'sqlite' ? 32766 : 65535;
+    expect(inserts).toHaveLength(Math.ceil(count / Math.floor(limit / 21)));
+    expect(inserts.length).toBeGreaterThan(1);
+    expect(sql).toContain('COMMIT');
+    expect(await db.prisma.track.count({ where: { title: { startsWith: 'bulk ' } } })).toBe(count);
+  });
+
+  test('addBatch refuses the whole batch on a bad row, naming it, and writes nothing', async () => {
+    const before = await db.prisma.track.count();
+    const bad: Array<[Partial<TrackInput>, RegExp]> = [
+      [{ durationMs: -1 }, /track #2.*durationMs must be a whole number >= 0, got -1/],
+      [{ trackNumber: 0 }, /trackNumber must be a whole number >= 1 or null, got 0/],
+      [{ discNumber: 0 }, /discNumber/],
+      [{ isrc: 'TOO-SHORT' }, /isrc must be 12 characters/],
+      [{ title: '' }, /title must be a non-empty text/],
+      [{ title: 'x'.repeat(256) }, /title must be at most 255 characters/],
+      [{ fileSize: -5n }, /fileSize/],
+    ];
+    for (const [patch, message] of bad) {
+      const inputs = [{ title: 'ok', artistId }, { title: 'bad', artistId, ...patch }] as TrackInput[];
+      await expect(repo.addBatch(inputs)).rejects.toThrow(message);
+      await expect(repo.addBatch(inputs)).rejects.toBeInstanceOf(ValidationError);
+    }
+    expect(await db.prisma.track.count()).toBe(before);
+    expect(written).toHaveLength(0);
+  });
+
+  test('addBatch refuses duplicates in the batch and in the database, and unknown artists', async () => {
+    const taken = uri();
+    await repo.addBatch([{ title: 'first', artistId, spotifyUri: taken }]);
+    const before = await db.prisma.track.count();
+    await expect(repo.addBatch([{ title: 'a', artistId, isrc: 'USRC17600001' }, { title: 'b', artistId, isrc: 'USRC17600001' }])).rejects.toThrow(
+      /track #2.*isrc USRC17600001 also appears in track #1/,
+    );
+    const dup = repo.addBatch([{ title: 'new', artistId, spotifyUri: uri() }, { title: 'again', artistId, spotifyUri: taken }]);
+    await expect(dup).rejects.toBeInstanceOf(ConflictError);
+    await expect(repo.addBatch([{ title: 'again', artistId, spotifyUri: taken }])).rejects.toThrow(new RegExp(`spotify_uri ${taken} already belongs to track .*upsertBatch`));
+    await expect(repo.addBatch([{ title: 'orphan', artistId: '00000000-0000-4000-8000-000000000000' }])).rejects.toThrow(
+      /track #1 \(orphan\): artistId 00000000-0000-4000-8000-000000000000 does not exist/,
+    );
+    expect(await db.prisma.track.count()).toBe(before);
+  });
+
+  test('updateBatch updates in batched statements, refreshes updated_at and reports unknown ids', async () => {
+    const [a, b, c] = await repo.addBatchReturningIds([
+      { title: 'u1', artistId },
+      { title: 'u2', artistId },
+      { title: 'u3', artistId, isBroken: true },
+    ]);
+    const before = await repo.getManyByIds([a, b, c]);
+    await new Promise((r) => setTimeout(r, 15));
+    written.length = 0;
+    const missing = '11111111-1111-4111-8111-111111111111';
+    const { result, sql } = await statementsOf(db, () =>
+      repo.updateBatch([
+        { id: a, title: 'u1 renamed' },
+        { id: missing, title: 'ghost' },
+        { id: b, title: 'u2 renamed' },
+        { id: c, isBroken: false, fileSize: 42n, albumId },
+      ]),
+    );
+    expect(result).toEqual({ updated: 3, missingIds: [missing] });
+    expect(sql.filter((s) => /UPDATE/i.test(s))).toHaveLength(2); // {title} and {albumId,fileSize,isBroken}
+    const after = await repo.getManyByIds([a, b, c]);
+    expect(after.map((t) => t.title)).toEqual(['u1 renamed', 'u2 renamed', 'u3']);
+    expect(after[2]).toMatchObject({ isBroken: false, fileSize: 42n, albumId });
+    for (let i = 0; i < 3; i += 1) expect(after[i].updatedAt.getTime()).toBeGreaterThan(before[i].updatedAt.getTime());
+    expect(after[0].createdAt).toEqual(before[0].createdAt);
+    expect(written).toEqual([[a, b, c]]);
+    await expect(repo.updateBatch([{ id: a, releaseYear: 1 } as never, { id: b, durationMs: -3 }])).rejects.toThrow(/track update #2 .*durationMs/);
+    expect(await repo.updateBatch([{ id: missing }])).toEqual({ updated: 0, missingIds: [missing] });
+  });
+
+  test('updateBatch splits above the parameter limit', async () => {
+    const ids = await repo.addBatchReturningIds(Array.from({ length: 12_000 }, (_, i) => ({ title: `split ${i}`, artistId })));
+    const { result, sql } = await statementsOf(db, () => repo.updateBatch(ids.map((id, i) => ({ id, durationMs: i, trackNumber: i + 1 }))));
+    expect(result).toEqual({ updated: 12_000, missingIds: [] });
+    const perStatement = Math.floor(((provider === 'sqlite' ? 32766 : 65535) - 1) / 3);
+    expect(sql.filter((s) => /UPDATE/i.test(s))).toHaveLength(Math.ceil(12_000 / perStatement));
+    const sample = await repo.getById(ids[11_999]);
+    expect(sample).toMatchObject({ durationMs: 11_999, trackNumber: 12_000 });
+  });
+
+  test('upsertBatch matches by spotify_uri, then isrc, then musicbrainz_id and counts what it did', async () => {
+    const u1 = uri();
+    const [byUri, byIsrc, byMbid] = await repo.addBatchReturningIds([
+      { title: 'by uri', artistId, spotifyUri: u1, durationMs: 100 },
+      { title: 'by isrc', artistId, isrc: 'SEAAA0000001' },
+      { title: 'by mbid', artistId, musicbrainzId: 'f1b7c4a2-0000-4000-8000-000000000001' },
+    ]);
+    written.length = 0;
+    const fresh = uri();
+    const report = await repo.upsertBatch([
+      { title: 'by uri', artistId, spotifyUri: u1, durationMs: 100 }, // unchanged
+      { title: 'by isrc, renamed', artistId, isrc: 'seaaa0000001' }, // updated (isrc normalised)
+      { title: 'by mbid', artistId, musicbrainzId: 'f1b7c4a2-0000-4000-8000-000000000001', spotifyUri: fresh }, // updated: gains a uri
+      { title: 'brand new', artistId, spotifyUri: uri() }, // inserted
+      { title: 'by mbid', artistId, spotifyUri: fresh }, // same row again, by its new uri: unchanged
+    ]);
+    expect(report).toMatchObject({ inserted: 1, updated: 2, unchanged: 2 });
+    expect(report.ids.slice(0, 3)).toEqual([byUri, byIsrc, byMbid]);
+    expect(report.ids[4]).toBe(byMbid);
+    expect(written).toHaveLength(1);
+    expect(written[0].sort()).toEqual([byIsrc, byMbid, report.ids[3]].sort());
+    expect((await repo.getById(byIsrc))!.title).toBe('by isrc, renamed');
+    expect((await repo.getById(byMbid))!.spotifyUri).toBe(fresh);
+    expect((await repo.getById(byUri))!.durationMs).toBe(100);
+
+    const again = await repo.upsertBatch([{ title: 'brand new', artistId, spotifyUri: (await repo.getById(report.ids[3]))!.spotifyUri }]);
+    expect(again).toEqual({ inserted: 0, updated: 0, unchanged: 1, ids: [report.ids[3]] });
+  });
+
+  test('upsertBatch keeps updated_at of unchanged rows and refuses identifiers of two different tracks', async () => {
+    const u = uri();
+    const [id] = await repo.addBatchReturningIds([{ title: 'steady', artistId, spotifyUri: u }]);
+    const before = (await repo.getById(id))!.updatedAt;
+    await new Promise((r) => setTimeout(r, 10));
+    await repo.upsertBatch([{ title: 'steady', artistId, spotifyUri: u }]);
+    expect((await repo.getById(id))!.updatedAt).toEqual(before);
+    await repo.addBatch([{ title: 'other', artistId, isrc: 'FRZZZ0000009' }]);
+    const count = await db.prisma.track.count();
+    await expect(repo.upsertBatch([{ title: 'new', artistId, spotifyUri: uri() }, { title: 'steady', artistId, spotifyUri: u, isrc: 'FRZZZ0000009' }])).rejects.toThrow(
+      new RegExp(`track #2 .*matches track ${id}, but its isrc FRZZZ0000009 belongs to track`),
+    );
+    expect(await db.prisma.track.count()).toBe(count);
+  });
+
+  test('upsertBatch collapses duplicates inside one batch into one row', async () => {
+    const u = uri();
+    const report = await repo.upsertBatch([
+      { title: 'dup', artistId, spotifyUri: u },
+      { title: 'dup', artistId, spotifyUri: u },
+      { title: 'dup v2', artistId, spotifyUri: u },
+    ]);
+    expect(report).toMatchObject({ inserted: 1, updated: 1, unchanged: 1 });
+    expect(new Set(report.ids).size).toBe(1);
+    expect((await repo.getById(report.ids[0]))!.title).toBe('dup v2');
+  });
+
+  test('deleteBatch deletes, reports unknown ids and tells the hook', async () => {
+    const ids = await repo.addBatchReturningIds([{ title: 'd1', artistId }, { title: 'd2', artistId }]);
+    written.length = 0;
+    const ghost = '22222222-2222-4222-8222-222222222222';
+    expect(await repo.deleteBatch([...ids, ghost])).toEqual({ deleted: 2, missingIds: [ghost] });
+    expect(written).toEqual([ids]);
+    expect(await repo.getManyByIds(ids)).toEqual([]);
+  });
+
+  test('listings: album order, file path, broken, updated since, unscanned since', async () => {
+    const [album2] = await new AlbumRepository(db).getOrCreateBatch([{ title: 'Vespertine (2 discs)', artistId }]);
+    const ids = await repo.addBatchReturningIds([
+      { title: 'd2t1', artistId, albumId: album2.id, discNumber: 2, trackNumber: 1 },
+      { title: 'd1t2', artistId, albumId: album2.id, discNumber: 1, trackNumber: 2, filePath: '/music/v/d1t2.flac' },
+      { title: 'no number', artistId, albumId: album2.id },
+      { title: 'd1t1', artistId, albumId: album2.id, discNumber: 1, trackNumber: 1, isBroken: true, lastScannedAt: new Date('2020-01-01T00:00:00Z') },
+    ]);
+    expect((await repo.listByAlbum(album2.id)).map((t) => t.title)).toEqual(['d1t1', 'd1t2', 'no number', 'd2t1']);
+    expect((await repo.listByAlbum(album2.id, { disc: 1 })).map((t) => t.title)).toEqual(['d1t1', 'd1t2', 'no number']);
+    expect((await repo.listByAlbum(album2.id, { order: 'track' })).map((t) => t.title).slice(0, 2).sort()).toEqual(['d1t1', 'd2t1']);
+    expect((await repo.listByAlbum(album2.id, { order: 'track' })).at(-1)!.title).toBe('no number');
+    expect((await repo.findByFilePath('/music/v/d1t2.flac'))!.id).toBe(ids[1]);
+    expect(await repo.findByFilePath('/nowhere')).toBeUndefined();
+    expect((await repo.listBroken()).map((t) => t.id)).toContain(ids[3]);
+    expect((await repo.listBroken()).every((t) => t.isBroken)).toBe(true);
+    const since = (await repo.getById(ids[0]))!.updatedAt;
+    const changed = await repo.listUpdatedSince(since);
+    expect(changed.map((t) => t.id)).toEqual(expect.arrayContaining(ids));
+    expect(changed.every((t) => t.updatedAt >= since)).toBe(true);
+    expect(await repo.listUpdatedSince(new Date(Date.now() + 60_000))).toEqual([]);
+    const unscanned = await repo.listUnscannedSince(new Date('2021-01-01T00:00:00Z'), { limit: 100_000 });
+    expect(unscanned.map((t) => t.id)).toEqual(expect.arrayContaining(ids));
+    const scannedLater = await repo.listUnscannedSince(new Date('2019-01-01T00:00:00Z'), { limit: 100_000 });
+    expect(scannedLater.map((t) => t.id)).not.toContain(ids[3]);
+    expect(await repo.getById('nope')).toBeUndefined();
+  });
+});
