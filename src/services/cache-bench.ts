@@ -694,7 +694,16 @@ export async function runCacheBench(
     let latency: ReadLatencyResult[] = [];
     if (db !== null) {
       progress(`read latency: cache hit vs ${config.provider} (throwaway database)`);
-      latency = await measureReadLatency(config, db);
+      try {
+        latency = await measureReadLatency(config, db);
+      } catch (error) {
+        const { DatabaseError, SoulspotError, describeError } = await import('../errors.js');
+        if (error instanceof SoulspotError) throw error;
+        throw new DatabaseError(
+          `cache-bench could not build its throwaway ${config.provider} database for the read-latency part (${describeError(error)}); check DATABASE_URL (PostgreSQL: the user needs CREATE on the database) or run with --no-db`,
+          { cause: error },
+        );
+      }
     }
     return { workloads, latency };
   } finally {
