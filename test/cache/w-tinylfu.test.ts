@@ -3,6 +3,7 @@ import { LRUCache } from '../../src/cache/lru-cache.js';
 import { ManualClock } from '../../src/cache/clock.js';
 import { FrequencySketch, hashKey } from '../../src/cache/frequency-sketch.js';
 import { buildTrace } from '../../src/services/cache-bench.js';
+import { createCache } from '../../src/cache/index.js';
 
 describe('FrequencySketch', () => {
   test('counts, saturates at 15, and halves with age', () => {
@@ -82,4 +83,10 @@ describe('WTinyLFUCache', () => {
     const tiny = rate(new WTinyLFUCache<number, number>({ maxSize: keys / 100 }));
     expect(tiny - lru).toBeGreaterThanOrEqual(5);
   });
+});
+
+test('createCache picks the policy', () => {
+  expect(createCache({ maxSize: 2 })).toBeInstanceOf(LRUCache);
+  expect(createCache({ maxSize: 2, policy: 'w-tinylfu' })).toBeInstanceOf(WTinyLFUCache);
+  expect(() => createCache({ maxSize: 2, policy: 'lfu' as never })).toThrow(/policy/);
 });
