@@ -269,10 +269,14 @@ describe('SpotifyFetcher against the fake API', () => {
     fake.options.latencyMs = 1;
     const script: Array<Parameters<FakeSpotify['queueFaults']>[0] | undefined> = [
       { type: 'status', status: 500 }, undefined, { type: 'rate-limit', retryAfter: 2 }, { type: 'drop' }, undefined,
-      { type: 'hang' }, { type: 'status', status: 503 }, { type: 'unauthorized' }, undefined, { type: 'status', status: 400 },
+      { type: 'hang' }, { type: 'status', status: 503 }, undefined, undefined, { type: 'status', status: 400 },
     ];
-    fake.options.faultFor = (r) => (r.ids.includes(ids[500]) ? { type: 'status', status: 502 } : script[r.n % script.length]);
-    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_TIMEOUT_MS: '200', SPOTIFY_MAX_RETRIES: '6' }), { clock: acceleratedClock(1000) }).fetchTracks(ids);
+    fake.options.faultFor = (r) => {
+      if (r.ids.includes(ids[500])) return { type: 'status', status: 502 };
+      if (r.n === 8) return { type: 'unauthorized' }; // once: a second 401 in a row is an auth failure
+      return script[r.n % script.length];
+    };
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_TIMEOUT_MS: '500', SPOTIFY_MAX_RETRIES: '6' }), { clock: acceleratedClock(1000) }).fetchTracks(ids);
     expectAccounted(report, ids);
     expect(report.fatal).toBeUndefined();
     expect(report.notFound.length + report.tracks.length + report.failed.length).toBe(1000);

@@ -10,7 +10,7 @@ export function makeIds(n: number, prefix = 't'): string[] {
 
 /** Config pointing at the fake, with fast retries for tests. */
 export function configFor(fake: FakeSpotify, extra: Record<string, string> = {}): SpotifyConfig {
-  return loadSpotifyConfig(fake.env({ SPOTIFY_RETRY_BASE_MS: '1', SPOTIFY_TIMEOUT_MS: '2000', SPOTIFY_CONCURRENCY: '4', ...extra }));
+  return loadSpotifyConfig(fake.env({ SPOTIFY_RETRY_BASE_MS: '1', SPOTIFY_TIMEOUT_MS: '10000', SPOTIFY_CONCURRENCY: '4', ...extra }));
 }
 
 /** A debug-level text logger whose output the test can read. */

@@ -143,10 +143,9 @@ export class SpotifyFetcher {
       else toFetch.push(id);
     }
     const fromCache = lookups.size;
-    if (fromCache > 0 && options.onTracks) {
-      const hits = [...lookups].flatMap(([id, l]) => (l.status === 'found' ? [normalizeTrack(id, l.track)] : []));
-      if (hits.length > 0) options.onTracks(hits);
-    }
+    const normalized = new Map<string, FetchedTrack>();
+    for (const [id, l] of lookups) if (l.status === 'found') normalized.set(id, normalizeTrack(id, l.track));
+    if (normalized.size > 0) options.onTracks?.([...normalized.values()]);
 
     const stop = new AbortController();
     let fatal: SpotifyError | undefined;
@@ -204,7 +203,11 @@ export class SpotifyFetcher {
           for (const o of result.outcomes) {
             if (!o.ok) continue;
             if (o.value.status !== 'invalid') cache?.set(keyOf(o.item), o.value);
-            if (o.value.status === 'found') found.push(normalizeTrack(o.item, o.value.track));
+            if (o.value.status === 'found') {
+              const track = normalizeTrack(o.item, o.value.track);
+              normalized.set(o.item, track);
+              found.push(track);
+            }
           }
           if (found.length > 0) options.onTracks?.(found);
           done += result.outcomes.length;
@@ -227,7 +230,7 @@ export class SpotifyFetcher {
     for (const id of unique) {
       const l = lookups.get(id);
       if (!l) continue;
-      if (l.status === 'found') tracks.push(normalizeTrack(id, l.track));
+      if (l.status === 'found') tracks.push(normalized.get(id) ?? normalizeTrack(id, l.track));
       else if (l.status === 'not_found') notFound.push(id);
       else failed.push({ id, kind: 'invalid_response', reason: l.reason });
     }
