@@ -247,3 +247,20 @@ test('the pool settings come from the environment', () => {
     void pool.end();
   }
 });
+
+test('a statement that fails on the server keeps its connection; the error reaches the caller', async () => {
+  const pool = createPgPool(db.url, settings({ size: 1, maxOverflow: 0 }));
+  try {
+    const pid = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    await expect(pool.query('SELECT 1 / 0')).rejects.toThrow(/division by zero/);
+    await expect(pool.query('SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
+    expect((await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pid);
+    // A statement that kills its own connection closes it; the next one gets a new connection.
+    await expect(pool.query('SELECT pg_terminate_backend(pg_backend_pid())')).rejects.toThrow(/terminat/i);
+    const next = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    expect(next).not.toBe(pid);
+    expect(pool.snapshot()).toMatchObject({ checked_out: 0, connections: 1, connections_created: 2, connections_closed: 1 });
+  } finally {
+    await pool.end();
+  }
+});
