@@ -46,8 +46,15 @@ export function rowsPerStatement(provider: Provider, paramsPerRow: number, extra
   return Math.max(1, Math.floor((limit - extra) / paramsPerRow));
 }
 
-/** Ids (or other keys) per `IN (…)` list: one parameter each. */
-export function keysPerStatement(provider: Provider, limit = PARAMETER_LIMIT[provider]): number {
+/**
+ * The bind-parameter limit Prisma's query compiler assumes (it splits a single `IN` list above it
+ * but refuses a query whose ORed lists exceed it): 999 for SQLite unless the adapter reports more,
+ * 32766 for PostgreSQL. Lookups through the model API stay below it.
+ */
+export const PRISMA_PARAMETER_LIMIT: Readonly<Record<Provider, number>> = { sqlite: 999, postgresql: 32766 };
+
+/** Keys per model-API lookup statement (one parameter each, a few kept for LIMIT/OFFSET). */
+export function keysPerStatement(provider: Provider, limit = PRISMA_PARAMETER_LIMIT[provider]): number {
   return limit - 10;
 }
 

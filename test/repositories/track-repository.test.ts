@@ -55,6 +55,8 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
     expect(inserts.length).toBeGreaterThan(1);
     expect(sql).toContain('COMMIT');
     expect(await db.prisma.track.count({ where: { title: { startsWith: 'bulk ' } } })).toBe(count);
+    const bulk = await db.prisma.track.findMany({ where: { title: { startsWith: 'bulk ' } }, select: { id: true } });
+    expect(await repo.deleteBatch(bulk.map((t) => t.id))).toEqual({ deleted: count, missingIds: [] });
   });
 
   test('addBatch refuses the whole batch on a bad row, naming it, and writes nothing', async () => {
@@ -131,6 +133,7 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
     expect(sql.filter((s) => /UPDATE/i.test(s))).toHaveLength(Math.ceil(12_000 / perStatement));
     const sample = await repo.getById(ids[11_999]);
     expect(sample).toMatchObject({ durationMs: 11_999, trackNumber: 12_000 });
+    expect((await repo.deleteBatch(ids)).deleted).toBe(12_000);
   });
 
   test('upsertBatch matches by spotify_uri, then isrc, then musicbrainz_id and counts what it did', async () => {
@@ -175,6 +178,23 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
       new RegExp(`track #2 .*matches track ${id}, but its isrc FRZZZ0000009 belongs to track`),
     );
     expect(await db.prisma.track.count()).toBe(count);
+  });
+
+  test('upsertBatch of thousands of rows with all three identifiers stays batched and idempotent', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      title: `big ${i}`,
+      artistId,
+      spotifyUri: `spotify:track:big${provider}${i}`,
+      isrc: `QZBIG${String(i).padStart(7, '0')}`,
+      musicbrainzId: `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`,
+    }));
+    const first = await statementsOf(db, () => repo.upsertBatch(rows));
+    expect(first.result).toMatchObject({ inserted: 3000, updated: 0, unchanged: 0 });
+    expect(first.sql.length).toBeLessThan(20);
+    const second = await repo.upsertBatch(rows.map((r, i) => (i % 2 ? { ...r, durationMs: 1000 } : r)));
+    expect(second).toMatchObject({ inserted: 0, updated: 1500, unchanged: 1500 });
+    expect(second.ids).toEqual(first.result.ids);
+    await repo.deleteBatch(first.result.ids);
   });
 
   test('upsertBatch collapses duplicates inside one batch into one row', async () => {
