@@ -1,5 +1,5 @@
 import { LRUCache } from '../../src/cache/lru-cache.js';
-import { FakeSpotify } from '../../src/services/spotify/fake-server.js';
+import { FakeSpotify, generatedTrack } from '../../src/services/spotify/fake-server.js';
 import { SpotifyFetcher, type FetchReport } from '../../src/services/spotify/fetcher.js';
 import { acceleratedClock } from '../../src/services/spotify/rate-limit.js';
 import type { TrackLookup } from '../../src/services/spotify/types.js';
@@ -165,6 +165,22 @@ describe('SpotifyFetcher against the fake API', () => {
     expect(report.tracks).toHaveLength(50);
     expect(report.failed).toHaveLength(10);
     expect(report.failed[0]).toEqual({ id: ids[50], kind: 'http', reason: 'Spotify answered HTTP 400: invalid id' });
+  });
+
+  test('a malformed track object or a non-JSON body is reported per id as invalid_response', async () => {
+    const ids = makeIds(60, 'v');
+    fake.options.catalog = (id) => (id === ids[4] ? { id, name: 'no artists', duration_ms: 1, artists: [] } : generatedTrack(id));
+    fake.options.faultFor = (r) => (r.ids.includes(ids[55]) ? { type: 'garbage' } : undefined);
+    const report = await new SpotifyFetcher(configFor(fake)).fetchTracks(ids);
+    expect(report.tracks).toHaveLength(49);
+    expect(report.failed.find((f) => f.id === ids[4])).toEqual({
+      id: ids[4],
+      kind: 'invalid_response',
+      reason: 'unexpected track object from Spotify (artists: expected at least one artist)',
+    });
+    const garbage = report.failed.filter((f) => f.id !== ids[4]);
+    expect(garbage).toHaveLength(10);
+    expect(garbage.every((f) => f.kind === 'invalid_response' && f.reason.includes('upstream proxy error'))).toBe(true);
   });
 
   test('a token close to expiry is refreshed before it is used', async () => {
