@@ -110,7 +110,7 @@ export class JsonArraySplitter {
       if (c === LF) this.line += 1;
       switch (this.state) {
         case 'before':
-          if (WS.has(c)) continue;
+          if (WS.has(c) || (this.line === 1 && i < 3 && (c === 0xef || c === 0xbb || c === 0xbf))) continue; // whitespace, a BOM split across chunks
           if (c !== 0x5b) throw new UsageError(`expected a JSON array (a file starting with "["), got "${String.fromCharCode(c)}" at line ${this.line}; use --format ndjson for one object a line`);
           this.state = 'between';
           continue;

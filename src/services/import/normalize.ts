@@ -331,10 +331,11 @@ export function normaliseRow(values: RawValues, line: number, original: string):
     ? wholeNumber(typeof values.durationMs === 'string' ? values.durationMs.replace(/\.\d+$/, '') : values.durationMs, 'duration_ms', 0)
     : durationToMs(values.duration, 'duration');
   if (durationMs !== undefined) row.durationMs = durationMs;
-  const trackNumber = wholeNumber(text(values.trackNumber), 'track_number', 1);
-  if (trackNumber !== undefined) row.trackNumber = trackNumber;
-  const discNumber = wholeNumber(text(values.discNumber), 'disc_number', 1);
-  if (discNumber !== undefined) row.discNumber = discNumber;
+  // Exporters write 0 for the track and disc number of a local file: unknown, not an error.
+  const trackNumber = wholeNumber(text(values.trackNumber), 'track_number', 0);
+  if (trackNumber) row.trackNumber = trackNumber;
+  const discNumber = wholeNumber(text(values.discNumber), 'disc_number', 0);
+  if (discNumber) row.discNumber = discNumber;
 
   let uriText = text(values.spotifyUri);
   const idText = text(values.spotifyId);

@@ -1,0 +1,269 @@
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import { openDatabase, withDatabase, type Database } from '../../src/db/client.js';
+import { UsageError } from '../../src/errors.js';
+import { importTracks, type ImportOptions } from '../../src/services/import/import-service.js';
+import { EXPORTER_HEADER, exporterRow } from '../../src/services/import/sample-data.js';
+import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+
+const FIXTURES = join(process.cwd(), 'test/fixtures/import');
+
+describe.each(providers)('import-tracks on %s', (provider) => {
+  let tdb: TestDatabase;
+  let work: string;
+  const run = (options: Partial<ImportOptions> & { input: string }, db?: Database) =>
+    db ? importTracks(db, { cwd: work, ...options }) : withDatabase(tdb.config, (d) => importTracks(d, { cwd: work, ...options }));
+  const fixture = (name: string) => {
+    const to = join(work, name);
+    copyFileSync(join(FIXTURES, name), to);
+    return to;
+  };
+  const counts = () =>
+    withDatabase(tdb.config, async ({ prisma }) => ({
+      artists: await prisma.artist.count(),
+      albums: await prisma.album.count(),
+      tracks: await prisma.track.count(),
+      playlistTracks: await prisma.playlistTrack.count(),
+    }));
+
+  beforeEach(async () => {
+    tdb = await createMigratedDatabase(provider);
+    work = mkdtempSync(join(tmpdir(), 'soulspot-import-'));
+  });
+  afterEach(async () => {
+    await tdb.drop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('exporter CSV: multiple artists, Unicode, a local file, a duplicate; Prisma reads the rows back', async () => {
+    const s = await run({ input: fixture('exportify.csv') });
+    expect(s).toMatchObject({ format: 'exportify', read: 14, inserted: 13, updated: 0, unchanged: 0, duplicates: 1, rejected: 0, artistsCreated: 13, albumsCreated: 13 });
+    expect(s.read).toBe(s.inserted + s.updated + s.unchanged + s.duplicates + s.rejected);
+    expect(s.rejectsFile).toBeUndefined();
+    expect(existsSync(join(work, 'exportify.csv.rejects.csv'))).toBe(false);
+    await withDatabase(tdb.config, async ({ prisma }) => {
+      const earfquake = await prisma.track.findUniqueOrThrow({ where: { spotifyUri: 'spotify:track:6HSXNV0b4M4cLJ7ljgVVeh' }, include: { artist: true, album: { include: { artist: true } } } });
+      expect(earfquake.artist.name).toBe('Tyler, The Creator');
+      expect(earfquake.artist.spotifyUri).toBe('spotify:artist:4V8LLVI7PbaPR0K2TGSxFF');
+      expect(earfquake).toMatchObject({ title: 'EARFQUAKE', durationMs: 190066, trackNumber: 2, discNumber: 1, isrc: 'USQX91900918' });
+      expect(earfquake.album!.title).toBe('IGOR');
+      expect(earfquake.album!.releaseYear).toBe(2019);
+      // Timestamps written by the raw driver read back through Prisma as the same instant.
+      expect(earfquake.createdAt).toBeInstanceOf(Date);
+      expect(Math.abs(earfquake.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+      expect(earfquake.updatedAt.getTime()).toBe(earfquake.createdAt.getTime());
+      const sakamoto = await prisma.artist.findFirstOrThrow({ where: { name: '坂本龍一' } });
+      expect(sakamoto.spotifyUri).toBe('spotify:artist:1tcgfoMTT1szjUeaikxRjA');
+      const local = await prisma.track.findFirstOrThrow({ where: { title: 'Side A (live)' }, include: { artist: true } });
+      expect(local).toMatchObject({ spotifyUri: null, trackNumber: null, discNumber: 1, durationMs: 241000 });
+      expect(local.artist).toMatchObject({ name: 'Unknown Artist', spotifyUri: null });
+      // The featured artist of a duet is not the track's artist.
+      expect(await prisma.artist.count({ where: { name: 'Roddy Ricch' } })).toBe(0);
+    });
+  });
+
+  test('messy generic CSV (BOM, CRLF, odd headers, quoted newlines, links), TSV, NDJSON and JSON array', async () => {
+    const messy = await run({ input: fixture('messy.csv') });
+    expect(messy).toMatchObject({ format: 'csv', read: 6, inserted: 6, rejected: 0 });
+    const tsv = await run({ input: fixture('tracks.tsv') });
+    expect(tsv).toMatchObject({ format: 'tsv', read: 4, inserted: 4, rejected: 0 });
+    const nd = await run({ input: fixture('tracks.ndjson') });
+    expect(nd).toMatchObject({ format: 'ndjson', read: 6, inserted: 3, rejected: 3 });
+    expect(nd.firstRejects.map((r) => r.line)).toEqual([4, 5, 7]);
+    const json = await run({ input: fixture('tracks.json') });
+    expect(json).toMatchObject({ format: 'json', read: 4, inserted: 2, rejected: 2 });
+    expect(json.firstRejects.map((r) => r.reason)).toEqual(['expected a JSON object, got string', 'duration_ms is negative: -5']);
+    await withDatabase(tdb.config, async ({ prisma }) => {
+      const multi = await prisma.track.findFirstOrThrow({ where: { title: 'Line one\r\nline two' }, include: { artist: true } });
+      expect(multi.artist.name).toBe('Cœur de pirate');
+      expect(multi.durationMs).toBe(192000);
+      const quoted = await prisma.track.findFirstOrThrow({ where: { title: 'Song with "quotes", commas' } });
+      expect(quoted.durationMs).toBe(245000);
+      const teardrop = await prisma.track.findFirstOrThrow({ where: { title: 'Teardrop' }, include: { album: true } });
+      expect(teardrop).toMatchObject({ spotifyUri: 'spotify:track:67Hna13dNDkZvBpTXRIaOJ', isrc: 'GBAAA9800314', durationMs: 330773 });
+      expect(teardrop.album!.releaseYear).toBe(1998);
+      const sigur = await prisma.track.findFirstOrThrow({ where: { title: 'Svefn-g-englar' } });
+      expect(sigur.filePath).toBe('/music/Sigur Rós/Ágætis byrjun/02 Svefn-g-englar.flac');
+      const heroes = await prisma.track.findFirstOrThrow({ where: { title: 'Heroes' }, include: { artist: true, album: true } });
+      expect(heroes).toMatchObject({ isrc: 'USJT11700002', spotifyUri: 'spotify:track:7Jh1bpe76CNTCgdgAdBw4Z' });
+      expect(heroes.artist.spotifyUri).toBe('spotify:artist:0oSGxfWSnnOXhD2fKuz2Gy');
+      expect(heroes.album!.title).toBe('"Heroes" (2017 Remaster)');
+      // Radiohead appears in the TSV and the NDJSON: one artist.
+      expect(await prisma.artist.count({ where: { name: 'Radiohead' } })).toBe(1);
+      expect(await prisma.album.count({ where: { title: 'OK Computer' } })).toBe(1);
+    });
+  });
+
+  test('bad rows go to the rejects file with line, reason and original text; the good rows import', async () => {
+    const input = fixture('bad-rows.csv');
+    const s = await run({ input });
+    expect(s).toMatchObject({ read: 11, inserted: 2, rejected: 9 });
+    expect(s.rejectsFile).toBe(`${input}.rejects.csv`);
+    const rejects = parse(readFileSync(s.rejectsFile!), { columns: true }) as Array<{ line: string; reason: string; original: string }>;
+    expect(rejects.map((r) => [Number(r.line), r.reason.replace(/:.*$/, '')])).toEqual([
+      [3, 'wrong column count'],
+      [4, 'missing title'],
+      [5, 'missing artist'],
+      [6, 'duration_ms is negative'],
+      [7, 'duration_ms is not a whole number'],
+      [8, 'track_number is negative'],
+      [9, 'bad Spotify track URI in track URI'],
+      [10, 'invalid UTF-8'],
+      [12, 'unterminated quoted field'],
+    ]);
+    expect(rejects[0].original).toBe('Too,Many,Columns,1,2,,extra');
+    expect(rejects[8].original).toBe('"Unterminated,Artist A,Album,1000,1,');
+    expect((await counts()).tracks).toBe(2);
+  });
+
+  test('re-import is idempotent; changed fields are updated with a fresh updated_at, the rest left alone', async () => {
+    const input = fixture('exportify.csv');
+    await run({ input });
+    const before = await withDatabase(tdb.config, ({ prisma }) => prisma.track.findMany({ orderBy: { id: 'asc' } }));
+    const again = await run({ input });
+    expect(again).toMatchObject({ read: 14, inserted: 0, updated: 0, unchanged: 13, duplicates: 1, artistsCreated: 0, albumsCreated: 0 });
+    // Change one duration, retitle one track (matched by its Spotify URI).
+    const text = readFileSync(input, 'utf8').replace(',305133,', ',305999,').replace('Feel It Still', 'Feel It Still (Remix)');
+    writeFileSync(input, text);
+    const later = new Date(Date.now() + 5000);
+    const changed = await run({ input, clock: () => later });
+    expect(changed).toMatchObject({ read: 14, inserted: 0, updated: 2, unchanged: 11, duplicates: 1 });
+    const after = await withDatabase(tdb.config, ({ prisma }) => prisma.track.findMany({ orderBy: { id: 'asc' } }));
+    expect(after).toHaveLength(13);
+    for (const t of after) {
+      const old = before.find((b) => b.id === t.id)!;
+      if (t.spotifyUri === 'spotify:track:3MrRksHupTVEQ7YbA0FsZK') expect(t).toMatchObject({ durationMs: 305999, updatedAt: later });
+      else if (t.spotifyUri === 'spotify:track:6QgjcU0zLnzq5OrUoSZ3OK') expect(t).toMatchObject({ title: 'Feel It Still (Remix)', updatedAt: later });
+      else expect(t).toEqual(old);
+    }
+  });
+
+  test('matching falls back to ISRC, then (title, artist, album)', async () => {
+    const a = join(work, 'a.csv');
+    writeFileSync(a, 'title,artist,album,isrc,duration_ms\nSong One,Band,LP,USAAA1111111,1000\nSong Two,Band,LP,,2000\n');
+    await run({ input: a });
+    const b = join(work, 'b.csv');
+    writeFileSync(b, 'title,artist,album,isrc,spotify_uri,duration_ms\nSong 1 (renamed),Band,LP,USAAA1111111,spotify:track:0000000000000000000aa1,1000\nSong Two,Band,LP,,,2500\nSong Two,Band,Other LP,,,2500\n');
+    const s = await run({ input: b });
+    expect(s).toMatchObject({ inserted: 1, updated: 2, unchanged: 0 });
+    await withDatabase(tdb.config, async ({ prisma }) => {
+      expect(await prisma.track.findUniqueOrThrow({ where: { isrc: 'USAAA1111111' } })).toMatchObject({ title: 'Song 1 (renamed)', spotifyUri: 'spotify:track:0000000000000000000aa1' });
+      expect(await prisma.track.count({ where: { title: 'Song Two' } })).toBe(2);
+    });
+  });
+
+  test('--playlist keeps file order, skips duplicates, and replaces the order on re-import', async () => {
+    const input = fixture('exportify.csv');
+    const s = await run({ input, playlist: 'Liked Songs' });
+    expect(s.playlist).toMatchObject({ name: 'Liked Songs', tracks: 13 });
+    const order = () =>
+      withDatabase(tdb.config, ({ prisma }) =>
+        prisma.playlistTrack.findMany({ where: { playlist: { name: 'Liked Songs' } }, orderBy: { position: 'asc' }, include: { track: true } }),
+      ).then((rows) => rows.map((r) => [r.position, r.track.title]));
+    const first = await order();
+    expect(first.slice(0, 3)).toEqual([[0, 'Jóga'], [1, 'Feel It Still'], [2, 'Blinding Lights']]);
+    expect(first).toHaveLength(13);
+    // Re-import a reversed, shorter export: the playlist becomes exactly that, in that order.
+    const lines = readFileSync(input, 'utf8').trim().split('\n');
+    const reversed = join(work, 'reversed.csv');
+    writeFileSync(reversed, [lines[0], ...lines.slice(1, 6).reverse()].join('\n') + '\n');
+    const again = await run({ input: reversed, playlist: 'Liked Songs' });
+    expect(again.playlist!.tracks).toBe(5);
+    expect(await order()).toEqual([[0, 'bad guy'], [1, 'ROCKSTAR (feat. Roddy Ricch)'], [2, 'Blinding Lights'], [3, 'Feel It Still'], [4, 'Jóga']]);
+    const c = await counts();
+    expect(c.tracks).toBe(13);
+    expect(await withDatabase(tdb.config, ({ prisma }) => prisma.playlist.count())).toBe(1);
+  });
+
+  test('--dry-run counts exactly what a real run would do and writes nothing', async () => {
+    const input = fixture('bad-rows.csv');
+    const dry = await run({ input, dryRun: true, playlist: 'P' });
+    expect(dry).toMatchObject({ dryRun: true, read: 11, inserted: 2, rejected: 9 });
+    expect(dry.rejectsFile).toBeUndefined();
+    expect(existsSync(`${input}.rejects.csv`)).toBe(false);
+    expect(await counts()).toEqual({ artists: 0, albums: 0, tracks: 0, playlistTracks: 0 });
+    expect(await withDatabase(tdb.config, ({ prisma }) => prisma.playlist.count())).toBe(0);
+  });
+
+  test('stdin ("-"): streamed input, rejects beside the working directory', async () => {
+    const csv = `${EXPORTER_HEADER}\n${exporterRow(1)}\n${exporterRow(2)}\nbroken,row\n`;
+    const s = await run({ input: '-', stdin: Readable.from([Buffer.from(csv)]) });
+    expect(s).toMatchObject({ input: 'stdin', format: 'exportify', read: 3, inserted: 2, rejected: 1 });
+    expect(s.rejectsFile).toBe(join(work, 'stdin.rejects.csv'));
+  });
+
+  test('missing, empty, header-only, unknown-format and title-less inputs: a usage error and nothing written', async () => {
+    const cases: Array<[string, string | Buffer, RegExp]> = [
+      ['empty.csv', '', /is empty/],
+      ['bom-only.csv', '\ufeff\r\n', /is empty/],
+      ['header-only.csv', 'title,artist\n', /no track rows/],
+      ['no-title.csv', 'name_of_band,year\nX,1999\n', /has no a title column/],
+      ['binary.dat', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 1]), /looks binary/],
+      ['object.json', '{"title": "x"}', /expected a JSON array/],
+    ];
+    for (const [name, content, message] of cases) {
+      writeFileSync(join(work, name), content);
+      await expect(run({ input: join(work, name) })).rejects.toThrow(message);
+      await expect(run({ input: join(work, name) })).rejects.toBeInstanceOf(UsageError);
+    }
+    await expect(run({ input: join(work, 'nope.csv') })).rejects.toThrow(/no such file/);
+    await expect(run({ input: work })).rejects.toThrow(/is a directory/);
+    expect(await counts()).toEqual({ artists: 0, albums: 0, tracks: 0, playlistTracks: 0 });
+  });
+
+  test('two imports at once create every artist, album and track once', async () => {
+    const rows = Array.from({ length: 600 }, (_, i) => exporterRow(i));
+    const a = join(work, 'a.csv');
+    const b = join(work, 'b.csv');
+    writeFileSync(a, `${EXPORTER_HEADER}\n${rows.join('\n')}\n`);
+    writeFileSync(b, `${EXPORTER_HEADER}\n${[...rows].reverse().join('\n')}\n`);
+    // Artists by name only (no URIs) too: strip the artist URI columns in a third file.
+    const c = join(work, 'c.csv');
+    writeFileSync(c, `title,artist,album\n${Array.from({ length: 300 }, (_, i) => `Plain ${i},Name Only ${i % 17},Plain Album ${i % 5}`).join('\n')}\n`);
+    const dbs = await Promise.all([openDatabase(tdb.config), openDatabase(tdb.config), openDatabase(tdb.config), openDatabase(tdb.config)]);
+    try {
+      const results = await Promise.all([
+        run({ input: a, batchSize: 50 }, dbs[0]),
+        run({ input: b, batchSize: 70 }, dbs[1]),
+        run({ input: c, batchSize: 20 }, dbs[2]),
+        run({ input: c, batchSize: 30 }, dbs[3]),
+      ]);
+      expect(results[0].inserted + results[1].inserted).toBe(600);
+      expect(results[2].inserted + results[3].inserted).toBe(300);
+    } finally {
+      await Promise.all(dbs.map((d) => d.close()));
+    }
+    await withDatabase(tdb.config, async ({ prisma }) => {
+      expect(await prisma.track.count()).toBe(900);
+      const artists = await prisma.artist.findMany();
+      expect(new Set(artists.map((x) => x.name)).size).toBe(artists.length);
+      const albums = await prisma.album.findMany();
+      expect(new Set(albums.map((x) => `${x.artistId}/${x.title}`)).size).toBe(albums.length);
+      expect(artists.filter((x) => x.name.startsWith('Name Only'))).toHaveLength(17);
+    });
+  });
+
+  test('an abort (Ctrl-C) stops after the current batch: committed rows stay, the summary adds up', async () => {
+    const input = join(work, 'big.csv');
+    writeFileSync(input, `${EXPORTER_HEADER}\n${Array.from({ length: 5000 }, (_, i) => exporterRow(i)).join('\n')}\n`);
+    const controller = new AbortController();
+    const s = await run({
+      input,
+      batchSize: 500,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.rows >= 1500) controller.abort();
+      },
+    });
+    expect(s.interrupted).toBe(true);
+    expect(s.read).toBeGreaterThanOrEqual(1500);
+    expect(s.read).toBeLessThan(5000);
+    expect(s.read).toBe(s.inserted + s.updated + s.unchanged + s.duplicates + s.rejected);
+    expect((await counts()).tracks).toBe(s.inserted);
+    const rest = await run({ input, batchSize: 500 });
+    expect(rest).toMatchObject({ inserted: 5000 - s.inserted, unchanged: s.inserted });
+  });
+});
