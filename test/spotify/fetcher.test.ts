@@ -1,8 +1,7 @@
 import { LRUCache } from '../../src/cache/lru-cache.js';
 import { FakeSpotify, generatedTrack } from '../../src/services/spotify/fake-server.js';
-import { SpotifyFetcher, type FetchReport } from '../../src/services/spotify/fetcher.js';
+import { SpotifyFetcher, type Answer, type FetchReport } from '../../src/services/spotify/fetcher.js';
 import { acceleratedClock } from '../../src/services/spotify/rate-limit.js';
-import type { TrackLookup } from '../../src/services/spotify/types.js';
 import { capturingLogger, closedPort, configFor, makeIds } from './helpers.js';
 
 let fake: FakeSpotify;
@@ -261,7 +260,7 @@ describe('SpotifyFetcher against the fake API', () => {
   });
 
   test('responses go through the cache: a repeated id costs no request', async () => {
-    const cache = new LRUCache<string, TrackLookup>({ maxSize: 1000 });
+    const cache = new LRUCache<string, Answer>({ maxSize: 1000 });
     const fetcher = new SpotifyFetcher(configFor(fake), { cache });
     const ids = makeIds(100);
     fake.setUnknownIds([ids[0]]);

@@ -5,11 +5,10 @@ import { toDatabaseError, withDatabase } from '../../db/client.js';
 import { ExitCode, UsageError, describeError, type ExitCodeValue } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { loadSpotifyConfig, type SpotifyConfig } from './config.js';
-import { SpotifyFetcher, type FetchFailure, type FetchReport, type LookupCache } from './fetcher.js';
+import { SpotifyFetcher, type Answer, type FetchFailure, type FetchReport, type LookupCache } from './fetcher.js';
 import { parseTrackIds } from './ids.js';
 import { findIncompleteTracks, SpotifyLibraryWriter, type LibraryWriteReport } from './library.js';
 import type { SpotifyClock } from './rate-limit.js';
-import type { TrackLookup } from './types.js';
 
 export interface SpotifyFetchRequest {
   /** Ids, spotify:track: URIs or open.spotify.com links from the command line. */
@@ -142,7 +141,7 @@ export async function runSpotifyFetch(request: SpotifyFetchRequest, deps: Spotif
         logger.info(`${fromLibrary} library track(s) with a spotify_uri have incomplete metadata`);
       }
       const writer = new SpotifyLibraryWriter(db);
-      const cache = deps.cache ?? new LRUCache<string, TrackLookup>({ maxSize: spotify.cacheSize });
+      const cache = deps.cache ?? new LRUCache<string, Answer>({ maxSize: spotify.cacheSize });
       const fetcher = new SpotifyFetcher(spotify, { cache, clock: deps.clock, logger });
       const report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks) });
       const written = await writer.close();

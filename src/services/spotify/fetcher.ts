@@ -7,10 +7,13 @@ import { trackUri } from './ids.js';
 import type { SpotifyClock } from './rate-limit.js';
 import type { SpotifyTrack, TrackLookup } from './types.js';
 
+/** The answer for one id, with a found track already normalized (what the cache keeps). */
+export type Answer = { status: 'found'; track: FetchedTrack } | { status: 'not_found' } | { status: 'invalid'; reason: string };
+
 /** The narrow cache the fetcher needs (src/cache/lru-cache.ts's LRUCache fits it). */
 export interface LookupCache {
-  get(key: string): TrackLookup | undefined;
-  set(key: string, value: TrackLookup): void;
+  get(key: string): Answer | undefined;
+  set(key: string, value: Answer): void;
 }
 
 export interface FetchedArtist {
@@ -112,6 +115,11 @@ export function normalizeTrack(id: string, t: SpotifyTrack): FetchedTrack {
   };
 }
 
+/** Normalizes a client lookup right away, so the raw JSON objects die young (less GC in big runs). */
+function toAnswer(id: string, lookup: TrackLookup): Answer {
+  return lookup.status === 'found' ? { status: 'found', track: normalizeTrack(id, lookup.track) } : lookup;
+}
+
 /**
  * Fetches track metadata for many ids: cache first, then batches of 50 through the
  * BatchProcessor (several in flight), with the per-track fallback after a 403. Every id ends as
@@ -134,7 +142,7 @@ export class SpotifyFetcher {
     const { cache } = this.options;
     const unique = [...new Set(ids)];
     const keyOf = (id: string) => `${options.market ?? '-'}:${id}`;
-    const lookups = new Map<string, TrackLookup>();
+    const lookups = new Map<string, Answer>();
     const failed: FetchFailure[] = [];
     const toFetch: string[] = [];
     for (const id of unique) {
@@ -143,9 +151,8 @@ export class SpotifyFetcher {
       else toFetch.push(id);
     }
     const fromCache = lookups.size;
-    const normalized = new Map<string, FetchedTrack>();
-    for (const [id, l] of lookups) if (l.status === 'found') normalized.set(id, normalizeTrack(id, l.track));
-    if (normalized.size > 0) options.onTracks?.([...normalized.values()]);
+    const cachedTracks = [...lookups.values()].flatMap((a) => (a.status === 'found' ? [a.track] : []));
+    if (cachedTracks.length > 0) options.onTracks?.(cachedTracks);
 
     const stop = new AbortController();
     let fatal: SpotifyError | undefined;
@@ -170,20 +177,20 @@ export class SpotifyFetcher {
         batch.map(async (id) => {
           if (fatal) return { ok: false as const, error: new RunStoppedError(fatal) };
           try {
-            return { ok: true as const, value: await this.client.getTrack(id, request) };
+            return { ok: true as const, value: toAnswer(id, await this.client.getTrack(id, request)) };
           } catch (error) {
             return { ok: false as const, error: settleFatal(error) };
           }
         }),
       );
 
-    const processor = new BatchProcessor<string, TrackLookup>(
+    const processor = new BatchProcessor<string, Answer>(
       async (batch) => {
         if (fatal) return batch.map(() => ({ ok: false as const, error: new RunStoppedError(fatal!) }));
         if (!perTrack) {
           try {
             const answers = await this.client.getSeveralTracks(batch, request);
-            return answers.map((value) => ({ ok: true as const, value }));
+            return answers.map((lookup, i) => ({ ok: true as const, value: toAnswer(batch[i], lookup) }));
           } catch (error) {
             if (!(error instanceof SpotifyHttpError && error.status === 403)) throw settleFatal(error);
             if (!perTrack) {
@@ -203,11 +210,7 @@ export class SpotifyFetcher {
           for (const o of result.outcomes) {
             if (!o.ok) continue;
             if (o.value.status !== 'invalid') cache?.set(keyOf(o.item), o.value);
-            if (o.value.status === 'found') {
-              const track = normalizeTrack(o.item, o.value.track);
-              normalized.set(o.item, track);
-              found.push(track);
-            }
+            if (o.value.status === 'found') found.push(o.value.track);
           }
           if (found.length > 0) options.onTracks?.(found);
           done += result.outcomes.length;
@@ -230,7 +233,7 @@ export class SpotifyFetcher {
     for (const id of unique) {
       const l = lookups.get(id);
       if (!l) continue;
-      if (l.status === 'found') tracks.push(normalized.get(id) ?? normalizeTrack(id, l.track));
+      if (l.status === 'found') tracks.push(l.track);
       else if (l.status === 'not_found') notFound.push(id);
       else failed.push({ id, kind: 'invalid_response', reason: l.reason });
     }
