@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { openDatabase, toDatabaseError, type PrismaDb } from '../db/client.js';
 import { createPgPool, pgConnectionString, type PoolTuning, type SoulspotPgPool } from '../db/pool.js';
 import { newHistogram, percentilesMs, sqliteStats, type PoolStats, type WaitPercentiles } from '../db/pool-stats.js';
-import { maskUrl, sqliteFilePath } from '../db/url.js';
+import { maskSecretsInText, maskUrl, sqliteFilePath } from '../db/url.js';
 
 /** Connections to this database as the server sees them (`pg_stat_activity`). */
 export interface ServerView {
@@ -189,6 +189,11 @@ export async function getPoolOverview(config: Config): Promise<PoolOverview> {
 
 class ProbeRollback extends Error {}
 
+/** Prisma's messages span lines (invocation, blank lines, the cause): the cause is the last one. */
+function lastLine(error: unknown): string {
+  return maskSecretsInText(describeError(error)).split('\n').map((l) => l.trim()).filter(Boolean).pop()?.replace(/\.$/, '') ?? 'unknown error';
+}
+
 function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
@@ -231,7 +236,9 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
       tracksBefore = await prisma.track.count();
       ids = (await prisma.track.findMany({ select: { id: true }, take: 500, orderBy: { updatedAt: 'desc' } })).map((t) => t.id);
     } catch (error) {
-      throw toDatabaseError(error, `cannot read the tracks of ${database} (run soulspot migrate first?)`);
+      throw new DatabaseError(`cannot read the tracks of ${database}: ${lastLine(error)}; run soulspot migrate (soulspot migrate status shows what is missing)`, {
+        cause: error,
+      });
     }
     // Counters and waits of the probe only, not of the preparation above.
     pool?.stats.reset();
@@ -337,7 +344,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
           byKind[kind] += 1;
         } catch (error) {
           failed += 1;
-          const message = describeError(error).split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? 'unknown error';
+          const message = lastLine(error);
           errors.set(message, (errors.get(message) ?? 0) + 1);
         } finally {
           inFlight -= 1;

@@ -217,3 +217,20 @@ describe('sizingAdvice', () => {
     expect(sizingAdvice({ ...base({}), provider: 'sqlite', peak: { utilization: 1, checked_out: 1, waiting: 3, overflow: 0, connections: 1 } })).toMatch(/up to 3 operation\(s\) queued/);
   });
 });
+
+test.each(providers)('a probe of an unmigrated %s database fails with one line that says to migrate', async (provider) => {
+  const { createEmptyDatabase } = await import('../helpers/db.js');
+  const db = await createEmptyDatabase(provider);
+  try {
+    if (provider === 'sqlite') (await import('node:fs')).writeFileSync(db.url.slice('file:'.length), '');
+    const error = await runPoolProbe(db.config, { concurrency: 1, durationSeconds: 1 }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect(error!.message).not.toContain('\n');
+    expect(error!.message).toMatch(/cannot read the tracks of .*tracks.*; run soulspot migrate/);
+  } finally {
+    await db.drop();
+  }
+});
