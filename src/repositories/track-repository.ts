@@ -12,6 +12,7 @@ import {
   insertStatementCount,
   isForeignKeyViolation,
   isUniqueViolation,
+  pruneDefaultColumns,
   retryOnUniqueViolation,
   transaction,
   updateRows,
@@ -151,6 +152,11 @@ function newRow(id: string, given: Partial<TrackInput>, now: Date): Track {
   return { id, ...defaults, ...given, createdAt: now, updatedAt: now } as Track;
 }
 
+/** What the database itself fills in when a column is left out of the INSERT (schema defaults). */
+const databaseDefaults: ReadonlyMap<string, unknown> = new Map(
+  Object.entries(defaults).filter(([field]) => field !== 'title' && field !== 'artistId'),
+);
+
 const rowValues = (row: Track) => insertColumns.map((c) => row[c.field as keyof Track]);
 
 /**
@@ -200,9 +206,10 @@ export class TrackRepository {
     const now = new Date();
     const rows = given.map((g) => newRow(randomUUID(), g, now));
     const { provider } = this.db;
+    const table = pruneDefaultColumns(insertColumns, rows.map(rowValues), databaseDefaults);
     try {
-      await writeAtomically(this.db, insertStatementCount(provider, insertColumns.length, rows.length), (runner) =>
-        insertRows(runner, provider, 'tracks', insertColumns, rows.map(rowValues)),
+      await writeAtomically(this.db, insertStatementCount(provider, table.columns.length, rows.length), (runner) =>
+        insertRows(runner, provider, 'tracks', table.columns, table.rows),
       );
     } catch (error) {
       throw await this.explainWriteError(error, given);
@@ -357,10 +364,11 @@ export class TrackRepository {
     const statements =
       insertStatementCount(provider, insertColumns.length, created.length) + groups.reduce((n, g) => n + updateStatementCount(provider, g.columns.length, g.rows.length), 0);
     if (statements > 0) {
+      const table = pruneDefaultColumns(insertColumns, created.map((e) => rowValues(e.row)), databaseDefaults);
       await writeAtomically(this.db, statements, async (runner) => {
         // Updates first: an update may free an identifier that a new row takes.
         for (const group of groups) await updateRows(runner, provider, 'tracks', group.columns, group.rows, now);
-        await insertRows(runner, provider, 'tracks', insertColumns, created.map((e) => rowValues(e.row)));
+        await insertRows(runner, provider, 'tracks', table.columns, table.rows);
       });
     }
     return { report, written: [...created, ...touched].map((e) => e.row.id) };

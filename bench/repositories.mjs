@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+// Issue 3 targets, measured side by side in one run on SQLite and PostgreSQL (against dist/:
+// run `npm run build` or `npx tsc -p tsconfig.json` first):
+//   1. 100 playlists × 50 tracks: include-based loading (PlaylistRepository.listAll) ≥ 5× faster
+//      than the N+1 loop (playlists, then one query per playlist for its ordered tracks).
+//   2. 100 tracks: TrackRepository.addBatch ≥ 20× faster than 100 single prisma.track.create calls.
+//   3. Tracks of one album among 100,000: ≥ 10× faster with the migrations' indexes than on a copy
+//      of the same database without the two album indexes.
+// Builds its own temp SQLite file and temp PostgreSQL database (BENCH_PG_URL, else TEST_PG_URL,
+// else postgresql://postgres@127.0.0.1:5432/postgres names the server) and drops them, even on
+// error or Ctrl-C. Options: --json (figures as JSON on stdout), --tracks N (default 100000),
+// --rounds N (default 7), --only sqlite|postgresql.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { randomUUID } from 'node:crypto';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
+const [{ loadConfig }, { applyMigrations }, { openDatabase }, repos] = await Promise.all([
+  load('config.js'),
+  load('db/migrator.js'),
+  load('db/client.js'),
+  load('repositories/index.js'),
+]);
+const { default: pg } = await import('pg');
+const { default: Table } = await import('cli-table3');
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const json = args.includes('--json');
+const TRACKS = Number(option('tracks', 100_000));
+const ROUNDS = Number(option('rounds', 7));
+const only = option('only', undefined);
+const PG_ADMIN = process.env.BENCH_PG_URL || process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+const progress = (message) => process.stderr.write(`${message}\n`);
+
+const cleanups = [];
+async function cleanup() {
+  while (cleanups.length) await cleanups.pop()().catch((e) => progress(`cleanup failed: ${e.message}`));
+}
+process.on('SIGINT', async () => {
+  progress('interrupted: dropping the benchmark databases');
+  await cleanup();
+  process.exit(130);
+});
+
+async function pgAdmin(sql) {
+  const client = new pg.Client({ connectionString: PG_ADMIN });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+function pgUrl(name) {
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A fresh migrated database; returns its url and a `copyWithout(indexes)` that makes an index-less copy. */
+async function createDatabase(provider) {
+  if (provider === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'soulspot-bench-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const url = `file:${join(dir, 'bench.db')}`;
+    await applyMigrations(loadConfig({ databaseUrl: url }, {}));
+    return {
+      url,
+      async copyWithout(indexes) {
+        const copy = join(dir, 'bench-no-index.db');
+        copyFileSync(join(dir, 'bench.db'), copy);
+        const url2 = `file:${copy}`;
+        const db = await openDatabase(loadConfig({ databaseUrl: url2 }, {}));
+        for (const index of indexes) await db.prisma.$executeRawUnsafe(`DROP INDEX "${index}"`);
+        await db.close();
+        return url2;
+      },
+    };
+  }
+  const name = `soulspot_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  await pgAdmin(`CREATE DATABASE ${name}`);
+  cleanups.push(() => pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  const url = pgUrl(name);
+  await applyMigrations(loadConfig({ databaseUrl: url }, {}));
+  return {
+    url,
+    async copyWithout(indexes) {
+      const copy = `${name}_noidx`;
+      await pgAdmin(`CREATE DATABASE ${copy} TEMPLATE ${name}`);
+      cleanups.push(() => pgAdmin(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`));
+      const url2 = pgUrl(copy);
+      const db = await openDatabase(loadConfig({ databaseUrl: url2 }, {}));
+      for (const index of indexes) await db.prisma.$executeRawUnsafe(`DROP INDEX "${index}"`);
+      await db.prisma.$executeRawUnsafe('ANALYZE');
+      await db.close();
+      return url2;
+    },
+  };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+async function timeIt(fn) {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+async function benchProvider(provider) {
+  const result = {};
+  const created = await createDatabase(provider);
+  let db = await openDatabase(loadConfig({ databaseUrl: created.url }, {}));
+  try {
+    const tracks = new repos.TrackRepository(db);
+    const playlists = new repos.PlaylistRepository(db);
+    const [artist] = await new repos.ArtistRepository(db).getOrCreateBatch([{ name: 'Bench Artist' }]);
+
+    // 1. 100 playlists × 50 tracks: include vs N+1.
+    progress(`${provider}: 100 playlists × 50 tracks`);
+    const playlistTrackIds = await tracks.addBatchReturningIds(Array.from({ length: 5000 }, (_, i) => ({ title: `playlist track ${i}`, artistId: artist.id, durationMs: 180_000 })));
+    const playlistRows = Array.from({ length: 100 }, (_, p) => ({ id: randomUUID(), name: `Playlist ${String(p).padStart(3, '0')}` }));
+    await db.prisma.playlist.createMany({ data: playlistRows });
+    await db.prisma.playlistTrack.createMany({
+      data: playlistRows.flatMap((p, i) => Array.from({ length: 50 }, (_, position) => ({ playlistId: p.id, trackId: playlistTrackIds[i * 50 + position], position }))),
+    });
+    const include = () => playlists.listAll({ pageSize: 100 });
+    const nPlusOne = async () => {
+      const list = await db.prisma.playlist.findMany({ orderBy: [{ name: 'asc' }, { id: 'asc' }], take: 100 });
+      const out = [];
+      for (const p of list) {
+        const entries = await db.prisma.playlistTrack.findMany({ where: { playlistId: p.id }, orderBy: { position: 'asc' } });
+        const withTracks = [];
+        for (const e of entries) withTracks.push({ ...e, track: await db.prisma.track.findUnique({ where: { id: e.trackId } }) });
+        out.push({ ...p, tracks: withTracks });
+      }
+      return out;
+    };
+    const nPlusOneJoined = async () => {
+      const list = await db.prisma.playlist.findMany({ orderBy: [{ name: 'asc' }, { id: 'asc' }], take: 100 });
+      const out = [];
+      for (const p of list) out.push({ ...p, tracks: await db.prisma.playlistTrack.findMany({ where: { playlistId: p.id }, orderBy: { position: 'asc' }, include: { track: true } }) });
+      return out;
+    };
+    const check = await include();
+    if (check.length !== 100 || check.some((p) => p.tracks.length !== 50)) throw new Error('include returned the wrong shape');
+    const count = async (fn) => (await db.queryLog.countDuring(fn)).statements;
+    result.playlists = {
+      includeStatements: await count(include),
+      nPlusOneStatements: await count(nPlusOne),
+      perPlaylistStatements: await count(nPlusOneJoined),
+      includeMs: [],
+      nPlusOneMs: [],
+      perPlaylistMs: [],
+    };
+    for (let round = 0; round < ROUNDS; round += 1) {
+      result.playlists.includeMs.push(await timeIt(include));
+      result.playlists.perPlaylistMs.push(await timeIt(nPlusOneJoined));
+      if (round < 3) result.playlists.nPlusOneMs.push(await timeIt(nPlusOne)); // 5,101 statements a round: 3 rounds are enough
+    }
+
+    // 2. 100 tracks: addBatch vs 100 single creates (createMany shown for reference).
+    progress(`${provider}: 100 tracks, addBatch vs single creates`);
+    let n = 0;
+    const batch = () => Array.from({ length: 100 }, () => ({ title: `new ${n}`, artistId: artist.id, spotifyUri: `spotify:track:bench${n++}`, durationMs: 200_000, trackNumber: 1 }));
+    result.insert = { addBatchMs: [], singleMs: [], createManyMs: [] };
+    await tracks.addBatch(batch()); // warm-up
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const rowsA = batch();
+      result.insert.addBatchMs.push(await timeIt(() => tracks.addBatch(rowsA)));
+      const rowsB = batch();
+      result.insert.singleMs.push(
+        await timeIt(async () => {
+          for (const row of rowsB) await db.prisma.track.create({ data: row });
+        }),
+      );
+      const rowsC = batch();
+      result.insert.createManyMs.push(await timeIt(() => db.prisma.track.createMany({ data: rowsC })));
+    }
+
+    // 3. Tracks of one album among TRACKS tracks: with vs without the album indexes.
+    progress(`${provider}: ${TRACKS.toLocaleString('en-US')} tracks for the album listing`);
+    const albumsPerArtist = Math.max(1, Math.floor(TRACKS / 10));
+    const albums = await new repos.AlbumRepository(db).getOrCreateBatch(Array.from({ length: albumsPerArtist }, (_, i) => ({ title: `Album ${i}`, artistId: artist.id, releaseYear: 2000 + (i % 25) })));
+    const existing = await db.prisma.track.count();
+    const toAdd = Math.max(0, TRACKS - existing);
+    for (let start = 0; start < toAdd; start += 10_000) {
+      const size = Math.min(10_000, toAdd - start);
+      await tracks.addBatch(
+        Array.from({ length: size }, (_, j) => {
+          const i = start + j;
+          return { title: `Album track ${i}`, artistId: artist.id, albumId: albums[i % albums.length].id, discNumber: 1 + (i % 2), trackNumber: 1 + Math.floor(i / albums.length) };
+        }),
+      );
+    }
+    await db.prisma.$executeRawUnsafe('ANALYZE'); // planner statistics, as a maintained database has
+    result.album = { tracks: await db.prisma.track.count(), indexed: [], unindexed: [] };
+    await db.close();
+    const unindexedUrl = await created.copyWithout(['ix_tracks_album_track_number', 'ix_tracks_album_disc_track']);
+    db = await openDatabase(loadConfig({ databaseUrl: created.url }, {}));
+    const bare = await openDatabase(loadConfig({ databaseUrl: unindexedUrl }, {}));
+    try {
+      const withIndex = new repos.TrackRepository(db);
+      const withoutIndex = new repos.TrackRepository(bare);
+      const picks = Array.from({ length: 60 }, (_, i) => albums[(i * 7919) % albums.length].id);
+      const first = await withIndex.listByAlbum(picks[0]);
+      const second = await withoutIndex.listByAlbum(picks[0]);
+      if (first.length === 0 || first.map((t) => t.id).join() !== second.map((t) => t.id).join()) throw new Error('the two databases disagree');
+      result.album.tracksPerAlbum = first.length;
+      for (const albumId of picks) {
+        result.album.indexed.push(await timeIt(() => withIndex.listByAlbum(albumId)));
+        result.album.unindexed.push(await timeIt(() => withoutIndex.listByAlbum(albumId)));
+      }
+    } finally {
+      await bare.close();
+    }
+  } finally {
+    await db.close();
+  }
+  return result;
+}
+
+const providers = ['sqlite', 'postgresql'].filter((p) => !only || p === only);
+const results = {};
+try {
+  for (const provider of providers) results[provider] = await benchProvider(provider);
+} finally {
+  await cleanup();
+}
+
+const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+const rows = [
+  {
+    what: `100 playlists × 50 tracks: listAll (include) vs lazy N+1 loop`,
+    target: 5,
+    get: (r) => ({ ours: median(r.playlists.includeMs), base: median(r.playlists.nPlusOneMs), note: `${r.playlists.includeStatements} vs ${r.playlists.nPlusOneStatements} statements` }),
+  },
+  {
+    what: `  … vs one query per playlist (include per playlist)`,
+    target: 5,
+    get: (r) => ({ ours: median(r.playlists.includeMs), base: median(r.playlists.perPlaylistMs), note: `${r.playlists.includeStatements} vs ${r.playlists.perPlaylistStatements} statements` }),
+  },
+  { what: '100 tracks: addBatch vs 100 × prisma.track.create', target: 20, get: (r) => ({ ours: median(r.insert.addBatchMs), base: median(r.insert.singleMs) }) },
+  { what: '  (for reference: prisma.track.createMany)', target: null, get: (r) => ({ ours: median(r.insert.addBatchMs), base: median(r.insert.createManyMs) }) },
+  {
+    what: `tracks of one album among ${TRACKS.toLocaleString('en-US')}: indexed vs no album index`,
+    target: 10,
+    get: (r) => ({ ours: median(r.album.indexed), base: median(r.album.unindexed), note: `${r.album.tracksPerAlbum} tracks/album` }),
+  },
+];
+
+if (json) {
+  process.stdout.write(
+    `${JSON.stringify(
+      rows.map((row) => ({
+        benchmark: row.what.trim(),
+        target: row.target,
+        ...Object.fromEntries(providers.map((p) => {
+          const { ours, base, note } = row.get(results[p]);
+          return [p, { ours_ms: ours, baseline_ms: base, speedup: base / ours, note }];
+        })),
+      })),
+      null,
+      2,
+    )}\n`,
+  );
+} else {
+  const head = ['benchmark (median ms)'];
+  for (const p of providers) head.push(`${p}\nbaseline`, `${p}\nours`, `${p}\nspeed-up`);
+  head.push('target');
+  const table = new Table({ head, style: { head: [], border: [] } });
+  const verdicts = [];
+  for (const row of rows) {
+    const line = [row.what];
+    for (const p of providers) {
+      const { ours, base, note } = row.get(results[p]);
+      const speedup = base / ours;
+      line.push(fmtMs(base), fmtMs(ours), `${speedup.toFixed(1)}×`);
+      if (row.target) verdicts.push(`${p}: ${row.what.trim()}: ${speedup.toFixed(1)}× (target ≥ ${row.target}×) ${speedup >= row.target ? 'met' : 'NOT met'}${note ? `; ${note}` : ''}`);
+    }
+    line.push(row.target ? `≥ ${row.target}×` : '');
+    table.push(line);
+  }
+  console.log(`soulspot repositories benchmark — ${cpus().length} cores, node ${process.version}, ${ROUNDS} rounds`);
+  console.log(table.toString());
+  console.log(verdicts.join('\n'));
+}
