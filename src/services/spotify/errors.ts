@@ -1,7 +1,18 @@
 import { ExternalServiceError } from '../../errors.js';
 
 /** Why an id was not fetched (stable strings for --json and scripts). */
-export type FailureKind = 'http' | 'unavailable' | 'quota' | 'auth' | 'rate_limit' | 'stopped' | 'invalid_response' | 'database' | 'invalid_uri';
+export type FailureKind =
+  | 'http'
+  | 'unavailable'
+  | 'quota'
+  | 'auth'
+  | 'rate_limit'
+  | 'stopped'
+  | 'invalid_response'
+  | 'database'
+  | 'invalid_uri'
+  /** An unexpected error (a bug): the reason says which. */
+  | 'internal';
 
 /**
  * A failure of the Spotify API. `fatal` errors stop the whole run (quota used up, credentials

@@ -50,7 +50,7 @@ export interface FetchReport {
   tracks: FetchedTrack[];
   notFound: string[];
   failed: FetchFailure[];
-  /** Web API requests made (retries included) and the other client counters. */
+  /** Web API requests made by this call (retries included) and the other client counters. */
   client: ClientStats;
   /** The several-tracks endpoint was refused (403) and ids were fetched one by one. */
   perTrackFallback: boolean;
@@ -115,6 +115,13 @@ export function normalizeTrack(id: string, t: SpotifyTrack): FetchedTrack {
   };
 }
 
+/** The client's counters for one call (the client, its token and rate-limit budget live across calls). */
+function statsSince(before: ClientStats, after: ClientStats): ClientStats {
+  const delta = {} as ClientStats;
+  for (const key of Object.keys(after) as Array<keyof ClientStats>) delta[key] = after[key] - before[key];
+  return delta;
+}
+
 /** Normalizes a client lookup right away, so the raw JSON objects die young (less GC in big runs). */
 function toAnswer(id: string, lookup: TrackLookup): Answer {
   return lookup.status === 'found' ? { status: 'found', track: normalizeTrack(id, lookup.track) } : lookup;
@@ -139,6 +146,7 @@ export class SpotifyFetcher {
 
   async fetchTracks(ids: readonly string[], options: FetchOptions = {}): Promise<FetchReport> {
     const started = performance.now();
+    const before = this.client.stats;
     const { cache } = this.options;
     const unique = [...new Set(ids)];
     const keyOf = (id: string) => `${options.market ?? '-'}:${id}`;
@@ -224,7 +232,7 @@ export class SpotifyFetcher {
       if (o.ok) lookups.set(o.item, o.value);
       else {
         const e = o.error;
-        failed.push({ id: o.item, kind: e instanceof SpotifyError ? e.kind : 'unavailable', reason: this.client.redact(o.reason) });
+        failed.push({ id: o.item, kind: e instanceof SpotifyError ? e.kind : 'internal', reason: this.client.redact(o.reason) });
       }
     }
 
@@ -244,7 +252,7 @@ export class SpotifyFetcher {
       tracks,
       notFound,
       failed,
-      client: this.client.stats,
+      client: statsSince(before, this.client.stats),
       perTrackFallback: perTrack && !options.perTrack,
       fatal: fatalError ? { kind: fatalError.kind, message: this.client.redact(fatalError.message) } : undefined,
       elapsedMs: performance.now() - started,
