@@ -219,8 +219,8 @@ export class SoulspotPgPool extends pg.Pool {
     if (message === QUEUE_TIMEOUT) {
       this.stats.timeouts += 1;
       return new DatabaseError(
-        `timed out after ${timeoutSeconds} s (DATABASE_POOL_TIMEOUT) waiting for a PostgreSQL connection: all ${size + maxOverflow} ` +
-          `(DATABASE_POOL_SIZE=${size} + DATABASE_MAX_OVERFLOW=${maxOverflow}) stayed in use; raise DATABASE_POOL_SIZE or DATABASE_MAX_OVERFLOW, or lower the concurrency`,
+        `timed out after ${timeoutSeconds} s (DATABASE_POOL_TIMEOUT) waiting for a PostgreSQL connection: all ${this.maxConnections} ` +
+          `connection(s) (DATABASE_POOL_SIZE=${size} + DATABASE_MAX_OVERFLOW=${maxOverflow}) stayed in use; raise DATABASE_POOL_SIZE or DATABASE_MAX_OVERFLOW, or lower the concurrency`,
         { cause: error },
       );
     }
@@ -235,11 +235,15 @@ export class SoulspotPgPool extends pg.Pool {
   }
 }
 
-/** A server error (with a severity below FATAL) leaves the connection usable; anything else does not. */
+/**
+ * A server error (severity below FATAL) that left the session idle, outside any transaction,
+ * leaves the connection usable; anything else closes it, as pg-pool does for every error.
+ */
 function breaksConnection(error: Error, client: pg.PoolClient): boolean {
   const severity = (error as { severity?: unknown }).severity;
-  const internals = client as unknown as { _ending?: boolean; _queryable?: boolean };
+  const internals = client as unknown as { _ending?: boolean; _queryable?: boolean; getTransactionStatus?: () => string | null };
   if (internals._ending || internals._queryable === false) return true;
+  if (internals.getTransactionStatus?.() !== 'I') return true;
   return typeof severity !== 'string' || severity === 'FATAL' || severity === 'PANIC';
 }
 

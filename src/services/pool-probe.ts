@@ -246,6 +246,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
     if (pool) {
       const { default: pg } = await import('pg');
       monitor = new pg.Client({ connectionString: pgConnectionString(config.databaseUrl), application_name: 'soulspot-monitor' });
+      monitor.on('error', () => {}); // a dropped monitor connection only costs the server view
       await monitor.connect();
     }
 

@@ -255,11 +255,18 @@ test('a statement that fails on the server keeps its connection; the error reach
     await expect(pool.query('SELECT 1 / 0')).rejects.toThrow(/division by zero/);
     await expect(pool.query('SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
     expect((await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pid);
+    // An error inside a transaction someone opened with pool.query leaves the session aborted:
+    // that connection is closed rather than handed to the next caller.
+    await pool.query('BEGIN');
+    await expect(pool.query('SELECT 1 / 0')).rejects.toThrow(/division by zero/);
+    const afterAbort = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    expect(afterAbort).not.toBe(pid);
+    await expect(pool.query('SELECT 1')).resolves.toBeDefined();
     // A statement that kills its own connection closes it; the next one gets a new connection.
     await expect(pool.query('SELECT pg_terminate_backend(pg_backend_pid())')).rejects.toThrow(/terminat/i);
     const next = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-    expect(next).not.toBe(pid);
-    expect(pool.snapshot()).toMatchObject({ checked_out: 0, connections: 1, connections_created: 2, connections_closed: 1 });
+    expect(next).not.toBe(afterAbort);
+    expect(pool.snapshot()).toMatchObject({ checked_out: 0, connections: 1, connections_created: 3, connections_closed: 2 });
   } finally {
     await pool.end();
   }
