@@ -28,10 +28,15 @@ export async function openPgImportStore(pool: pg.Pool): Promise<ImportStore> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
+  } catch (error) {
+    throw new DatabaseError(`cannot connect to PostgreSQL: ${(error as Error).message}; check that the server runs and the database URL`, { cause: error });
+  }
+  try {
     await client.query('CREATE TEMP TABLE IF NOT EXISTS import_seen (id text PRIMARY KEY)');
     await client.query('CREATE TEMP TABLE IF NOT EXISTS import_stage AS SELECT * FROM tracks WITH NO DATA');
     await client.query('TRUNCATE import_seen, import_stage');
   } catch (error) {
+    client.release(true);
     throw new DatabaseError(`cannot prepare the PostgreSQL import: ${(error as Error).message}; run soulspot migrate first`, { cause: error });
   }
   const q = async <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await client.query<R>(sql, params)).rows;

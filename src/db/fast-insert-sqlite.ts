@@ -13,7 +13,7 @@ const SELECT_TRACK = `SELECT ${TRACK_COLUMNS.join(', ')} FROM tracks`;
  * with json_each, so every statement stays parameterized whatever the batch size.
  */
 export function openSqliteImportStore(path: string, busyTimeoutMs: number): ImportStore {
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
     db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
@@ -25,8 +25,13 @@ export function openSqliteImportStore(path: string, busyTimeoutMs: number): Impo
     db.pragma('foreign_keys = ON');
     db.exec('CREATE TEMP TABLE IF NOT EXISTS import_seen (id TEXT PRIMARY KEY) WITHOUT ROWID');
   } catch (error) {
+    db?.close();
     throw new DatabaseError(`cannot open the SQLite database ${path} for import: ${(error as Error).message}; run soulspot migrate first`, { cause: error });
   }
+  return sqliteStore(db);
+}
+
+function sqliteStore(db: Database.Database): ImportStore {
   const stmt = {
     artistsByUri: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE spotify_uri IN (SELECT value FROM json_each(?))'),
     artistsByName: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE name IN (SELECT value FROM json_each(?)) ORDER BY created_at, id'),

@@ -1,0 +1,193 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { sqliteFilePath } from '../../src/db/url.js';
+import { writeExporterCsv } from '../../src/services/import/sample-data.js';
+import { createEmptyDatabase, createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+
+// End to end: the built CLI (npx tsc -p tsconfig.json first), as a user runs it.
+const BIN = join(process.cwd(), 'bin/soulspot.js');
+const FIXTURES = join(process.cwd(), 'test/fixtures/import');
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[], cwd: string): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<Result>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+const cli = (args: string[], cwd: string) => start(args, cwd).done;
+
+/** Rows of the library as comparable text, read with the raw drivers (no ids, no timestamps). */
+async function snapshot(url: string, provider: string): Promise<{ tracks: string[]; artists: number; albums: number; playlist: string[] }> {
+  const sql = {
+    tracks: `SELECT t.title, a.name AS artist, al.title AS album, t.spotify_uri, t.isrc, t.duration_ms, t.track_number, t.disc_number
+             FROM tracks t JOIN artists a ON a.id = t.artist_id LEFT JOIN albums al ON al.id = t.album_id`,
+    artists: 'SELECT count(*) AS n FROM artists',
+    albums: 'SELECT count(*) AS n FROM albums',
+    playlist: 'SELECT p.position, t.spotify_uri FROM playlist_tracks p JOIN tracks t ON t.id = p.track_id ORDER BY p.position',
+  };
+  let rows: Record<string, Array<Record<string, unknown>>>;
+  if (provider === 'sqlite') {
+    const db = new Database(sqliteFilePath(url), { readonly: true });
+    rows = Object.fromEntries(Object.entries(sql).map(([k, q]) => [k, db.prepare(q).all() as Array<Record<string, unknown>>]));
+    db.close();
+  } else {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    rows = {};
+    for (const [k, q] of Object.entries(sql)) rows[k] = (await c.query(q)).rows;
+    await c.end();
+  }
+  return {
+    tracks: rows.tracks.map((r) => JSON.stringify(Object.values(r).map((v) => (v === null ? null : String(v))))).sort(),
+    artists: Number(rows.artists[0].n),
+    albums: Number(rows.albums[0].n),
+    playlist: rows.playlist.map((r) => `${r.position}:${r.spotify_uri}`),
+  };
+}
+
+async function trackCount(url: string, provider: string): Promise<number> {
+  try {
+    if (provider === 'sqlite') {
+      const db = new Database(sqliteFilePath(url), { readonly: true, timeout: 5000 });
+      const n = (db.prepare('SELECT count(*) AS n FROM tracks').get() as { n: number }).n;
+      db.close();
+      return n;
+    }
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    const n = Number((await c.query('SELECT count(*) AS n FROM tracks')).rows[0].n);
+    await c.end();
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('timed out waiting');
+}
+
+describe.each(providers)('soulspot import-tracks (CLI) on %s', (provider) => {
+  let work: string;
+  const dbs: TestDatabase[] = [];
+  const fresh = async () => {
+    const d = await createMigratedDatabase(provider);
+    dbs.push(d);
+    return d.url;
+  };
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'soulspot-import-cli-'));
+  });
+  afterAll(async () => {
+    for (const d of dbs) await d.drop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('exit 0 with a table; exit 8 with a rejects file; --json summary adds up', async () => {
+    const url = await fresh();
+    copyFileSync(join(FIXTURES, 'exportify.csv'), join(work, 'exportify.csv'));
+    copyFileSync(join(FIXTURES, 'bad-rows.csv'), join(work, 'bad-rows.csv'));
+    const ok = await cli(['--database-url', url, 'import-tracks', 'exportify.csv', '--playlist', 'Liked Songs'], work);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/inserted\s*│ 13/);
+    expect(ok.stdout).toMatch(/Liked Songs \(13 tracks\)/);
+    const bad = await cli(['--database-url', url, '--json', 'import-tracks', 'bad-rows.csv', '--batch-size', '3'], work);
+    expect(bad.code).toBe(8);
+    const s = JSON.parse(bad.stdout);
+    expect(s).toMatchObject({ read: 11, inserted: 2, rejected: 9, exitCode: 8, rejectsFile: join(work, 'bad-rows.csv.rejects.csv') });
+    expect(s.read).toBe(s.inserted + s.updated + s.unchanged + s.duplicates + s.rejected);
+    expect(existsSync(join(work, 'bad-rows.csv.rejects.csv'))).toBe(true);
+  });
+
+  test('exit 2 for a missing or empty file, an unknown format or a bad --batch-size; nothing written', async () => {
+    const url = await fresh();
+    writeFileSync(join(work, 'empty.csv'), '');
+    const cases: Array<[string[], RegExp]> = [
+      [['import-tracks', 'missing.csv'], /no such file/],
+      [['import-tracks', 'empty.csv'], /is empty/],
+      [['import-tracks', 'empty.csv', '--format', 'xml'], /Allowed choices are csv, tsv, json, ndjson, exportify/],
+      [['import-tracks', 'empty.csv', '--batch-size', '0'], /--batch-size/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(['--database-url', url, ...args], work);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+    }
+    expect(await trackCount(url, provider)).toBe(0);
+  });
+
+  test('exit 4 when the database is not migrated or unreachable', async () => {
+    copyFileSync(join(FIXTURES, 'exportify.csv'), join(work, 'e2.csv'));
+    const empty = await createEmptyDatabase(provider);
+    dbs.push(empty);
+    const r = await cli(['--database-url', empty.url, 'import-tracks', 'e2.csv'], work);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^soulspot: /);
+    if (provider === 'postgresql') {
+      const down = await cli(['--database-url', 'postgresql://postgres@127.0.0.1:1/nothing', 'import-tracks', 'e2.csv'], work);
+      expect(down.code).toBe(4);
+    }
+  });
+
+  test('Ctrl-C (SIGINT) commits the batches done, prints the summary so far and exits 130', async () => {
+    const url = await fresh();
+    const file = join(work, `sigint-${provider}.csv`);
+    await writeExporterCsv(file, 100_000);
+    const { child, done } = start(['--database-url', url, '--json', 'import-tracks', file, '--batch-size', '500'], work);
+    await waitFor(async () => (await trackCount(url, provider)) >= 1000);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ interrupted: true, exitCode: 130 });
+    expect(s.read).toBeLessThan(100_000);
+    expect(s.read).toBe(s.inserted + s.updated + s.unchanged + s.duplicates + s.rejected);
+    expect(await trackCount(url, provider)).toBe(s.inserted);
+    expect(r.stderr).toMatch(/Interrupted/);
+  });
+
+  test('after kill -9 a second run completes the import: same end state as one uninterrupted run', async () => {
+    const file = join(work, `crash-${provider}.csv`);
+    await writeExporterCsv(file, 30_000);
+    const reference = await fresh();
+    const whole = await cli(['--database-url', reference, 'import-tracks', file, '--playlist', 'All'], work);
+    expect(whole.code).toBe(0);
+
+    const crashed = await fresh();
+    const { child, done } = start(['--database-url', crashed, 'import-tracks', file, '--playlist', 'All', '--batch-size', '500'], work);
+    await waitFor(async () => (await trackCount(crashed, provider)) >= 2000);
+    child.kill('SIGKILL');
+    const killed = await done;
+    expect(killed.signal).toBe('SIGKILL');
+    const partial = await trackCount(crashed, provider);
+    expect(partial).toBeLessThan(30_000);
+    const rerun = await cli(['--database-url', crashed, '--json', 'import-tracks', file, '--playlist', 'All'], work);
+    expect(rerun.code).toBe(0);
+    const s = JSON.parse(rerun.stdout);
+    expect(s.inserted).toBe(30_000 - partial);
+    expect(s.unchanged).toBe(partial);
+    const [a, b] = await Promise.all([snapshot(reference, provider), snapshot(crashed, provider)]);
+    expect(b.tracks).toHaveLength(30_000);
+    expect(b).toEqual(a);
+  });
+});
