@@ -65,3 +65,27 @@ test('pool-stats on a missing SQLite file fails with exit 4 and creates nothing'
   expect(cli.stderr).toMatch(/no SQLite database at .*run soulspot migrate/);
   expect(existsSync(join('/tmp', 'no-such-soulspot.db'))).toBe(false);
 });
+
+test('Ctrl-C stops a probe early, still prints the report, and exits 130', async () => {
+  const { spawn } = await import('node:child_process');
+  const { packageRoot } = await import('../../src/paths.js');
+  const db = await createMigratedDatabase('postgresql');
+  try {
+    const child = spawn(process.execPath, [join(packageRoot, 'bin', 'soulspot.js'), 'pool-stats', '--probe', '--duration', '60', '--json'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const started = Date.now();
+    setTimeout(() => child.kill('SIGINT'), 3000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(ExitCode.INTERRUPTED);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const report = JSON.parse(stdout);
+    expect(report.duration_s).toBeLessThan(30);
+    expect(report.tracks_after).toBe(report.tracks_before);
+  } finally {
+    await db.drop();
+  }
+});
