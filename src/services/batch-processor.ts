@@ -51,7 +51,7 @@ export interface BatchProcessorOptions<T, R> {
   concurrency?: number;
   retry?: RetryOptions;
   timers?: Timers;
-  /** Called after each batch settles, with that batch's result (progress reporting). */
+  /** Called after each batch settles, with that batch's result (progress reporting). If it throws, the next flush/close rejects with that error. */
   onBatch?: (result: BatchResult<T, R>) => void;
 }
 
@@ -111,7 +111,11 @@ export class BatchProcessor<T, R> {
   private readonly limit: LimitFunction;
   private readonly onBatch?: (result: BatchResult<T, R>) => void;
   private pending: Array<Pending<T, R>> = [];
-  private readonly inFlight = new Set<Promise<ItemOutcome<T, R>>>();
+  /** Batches sent and not settled yet, each resolving to its outcomes (tracked per batch, not per item: cheap for 10,000s of items). */
+  private readonly inFlight = new Set<Promise<Array<ItemOutcome<T, R>>>>();
+  private inFlightItems = 0;
+  /** An exception thrown by onBatch, rethrown by the next flush/close (never lost, never unhandled). */
+  private callbackError: unknown = undefined;
   private timer: unknown = undefined;
   private closed = false;
   private batchesSent = 0;
@@ -138,7 +142,7 @@ export class BatchProcessor<T, R> {
 
   /** Items in batches that were sent and have not settled yet. */
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.inFlightItems;
   }
 
   /** Batches handed to the batch function so far (retries not counted). */
@@ -168,10 +172,16 @@ export class BatchProcessor<T, R> {
    * Returns the outcomes of the items that were pending or in flight when it was called.
    */
   async flush(): Promise<BatchResult<T, R>> {
-    const waiting = [...this.inFlight, ...this.pending.map((p) => p.settled)];
+    const waiting = [...this.inFlight];
     this.clearTimer();
-    while (this.pending.length > 0) this.dispatch(this.pending.splice(0, this.batchSize));
-    return summarize(await Promise.all(waiting));
+    while (this.pending.length > 0) waiting.push(this.dispatch(this.pending.splice(0, this.batchSize)));
+    const outcomes = (await Promise.all(waiting)).flat();
+    if (this.callbackError !== undefined) {
+      const error = this.callbackError;
+      this.callbackError = undefined;
+      throw error;
+    }
+    return summarize(outcomes);
   }
 
   /** Flushes, then refuses further items. */
@@ -211,16 +221,22 @@ export class BatchProcessor<T, R> {
     }
   }
 
-  private dispatch(batch: Array<Pending<T, R>>): void {
+  private dispatch(batch: Array<Pending<T, R>>): Promise<Array<ItemOutcome<T, R>>> {
     this.batchesSent++;
-    for (const p of batch) {
-      this.inFlight.add(p.settled);
-      void p.settled.then(() => this.inFlight.delete(p.settled));
-    }
-    void this.limit(() => this.run(batch.map((p) => p.item))).then((outcomes) => {
+    this.inFlightItems += batch.length;
+    const settled: Promise<Array<ItemOutcome<T, R>>> = this.limit(() => this.run(batch.map((p) => p.item))).then((outcomes) => {
+      this.inFlight.delete(settled);
+      this.inFlightItems -= batch.length;
       outcomes.forEach((o, i) => batch[i].resolve(o));
-      this.onBatch?.(summarize(outcomes));
+      try {
+        this.onBatch?.(summarize(outcomes));
+      } catch (error) {
+        this.callbackError ??= error;
+      }
+      return outcomes;
     });
+    this.inFlight.add(settled);
+    return settled;
   }
 
   /** Runs one batch with retries; always resolves with one outcome per item. */

@@ -210,6 +210,22 @@ describe('BatchProcessor', () => {
     expect(result.failures[0].reason).toMatch(/returned 2 results for 3 items/);
   });
 
+  test('onBatch sees each batch; an exception in it surfaces at flush instead of being lost', async () => {
+    const seen: number[] = [];
+    const p = new BatchProcessor<number, number>(async (items) => items.map(ok), {
+      batchSize: 2,
+      onBatch: (r) => {
+        seen.push(r.successCount);
+        if (r.outcomes.some((o) => o.item === 3)) throw new Error('progress display broke');
+      },
+    });
+    void p.addMany([1, 2, 3, 4, 5]);
+    await expect(p.flush()).rejects.toThrow('progress display broke');
+    expect(seen.sort()).toEqual([1, 2, 2]);
+    expect(p.inFlightCount).toBe(0);
+    await expect(p.flush()).resolves.toMatchObject({ successCount: 0 });
+  });
+
   test('add after close is refused; bad options are refused', async () => {
     const p = new BatchProcessor<number, number>(async (items) => items.map(ok), { batchSize: 3 });
     await p.close();
