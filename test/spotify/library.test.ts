@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readEnvironment } from '../../src/config.js';
 import { withDatabase } from '../../src/db/client.js';
 import { ConfigError, ExitCode, UsageError } from '../../src/errors.js';
 import { loadSpotifyConfig } from '../../src/services/spotify/config.js';
@@ -200,6 +204,24 @@ describe('spotify-fetch input checks (before any request)', () => {
     } finally {
       await db.drop();
     }
+  });
+
+  test('credentials and settings are read from .env too; the environment wins', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'soulspot-env-'));
+    writeFileSync(join(dir, '.env'), 'SPOTIFY_CLIENT_ID=from-file\nSPOTIFY_CLIENT_SECRET=file-secret\nSPOTIFY_CONCURRENCY=7\n');
+    const config = loadSpotifyConfig(readEnvironment({ SPOTIFY_CONCURRENCY: '3' }, dir));
+    expect(config).toMatchObject({ clientId: 'from-file', clientSecret: 'file-secret', concurrency: 3 });
+  });
+
+  test('a malformed secret is refused without echoing it', () => {
+    let message = '';
+    try {
+      loadSpotifyConfig({ SPOTIFY_CLIENT_ID: 'x', SPOTIFY_CLIENT_SECRET: 'abc def-secret' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^SPOTIFY_CLIENT_SECRET: expected a value without spaces/);
+    expect(message).not.toContain('def-secret');
   });
 
   test('missing credentials: a ConfigError naming the variable', () => {

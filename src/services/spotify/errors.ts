@@ -74,6 +74,6 @@ export class RateLimitBudgetError extends SpotifyError {
 /** Ids that were never sent because a fatal error stopped the run first. */
 export class RunStoppedError extends SpotifyError {
   constructor(reason: SpotifyError) {
-    super(`not fetched: the run stopped (${reason.kind}: see the error above)`, 'stopped', false, { cause: reason });
+    super(`not fetched: the run stopped (${reason.kind}) before this id was sent`, 'stopped', false, { cause: reason });
   }
 }
