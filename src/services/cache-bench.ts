@@ -576,9 +576,11 @@ export interface ReadLatencyResult {
   samples: number;
   /** Mean latency in µs (cache: a timer-free loop of `samples × 100` gets; database: per read). */
   mean_us: number;
-  /** Percentiles of individually timed operations (include ~0.05 µs of timer overhead). */
+  /** Percentiles of individually timed operations; they include the timer's own cost (`timer_overhead_us`). */
   p50_us: number;
   p99_us: number;
+  /** Median cost of one pair of `process.hrtime.bigint()` calls on this machine, in µs. */
+  timer_overhead_us: number;
   ops_per_sec: number;
   hit_rate: number | null;
   evictions: number;
@@ -642,6 +644,13 @@ export async function measureReadLatency(config: Config, options: ReadLatencyOpt
     const hitMean = ((performance.now() - start) * 1000) / (loops * sample.length);
     if (found !== loops * sample.length) throw new Error('cache-bench: a preloaded track was not in the cache');
 
+    const overhead = new Float64Array(sample.length);
+    for (let i = 0; i < sample.length; i++) {
+      const t0 = process.hrtime.bigint();
+      overhead[i] = Number(process.hrtime.bigint() - t0) / 1000;
+    }
+    overhead.sort();
+    const timerOverhead = percentile(overhead, 50);
     dbTimes.sort();
     hitTimes.sort();
     const dbMean = dbTimes.reduce((s, t) => s + t, 0) / dbTimes.length;
@@ -655,6 +664,7 @@ export async function measureReadLatency(config: Config, options: ReadLatencyOpt
         mean_us: round(hitMean),
         p50_us: percentile(hitTimes, 50),
         p99_us: percentile(hitTimes, 99),
+        timer_overhead_us: timerOverhead,
         ops_per_sec: Math.round(1e6 / hitMean),
         hit_rate: 100,
         evictions: 0,
@@ -669,6 +679,7 @@ export async function measureReadLatency(config: Config, options: ReadLatencyOpt
         mean_us: round(dbMean),
         p50_us: percentile(dbTimes, 50),
         p99_us: percentile(dbTimes, 99),
+        timer_overhead_us: timerOverhead,
         ops_per_sec: Math.round(1e6 / dbMean),
         hit_rate: null,
         evictions: 0,
