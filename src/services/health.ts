@@ -113,7 +113,8 @@ async function checkPostgres(config: Config): Promise<Reachability> {
     const t0 = performance.now();
     await pool.query('SELECT 1');
     const roundTrip = performance.now() - t0;
-    const server = await readServerView(async (sql) => (await pool.query(sql)).rows);
+    // The server view is extra information: a role that may not read it still gets a health check.
+    const server = await readServerView(async (sql) => (await pool.query(sql)).rows).catch(() => null);
     const version = (await pool.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
     return {
       check: { status: 'healthy', reachable: true, round_trip_ms: round(roundTrip), connect_ms: round(connectMs), detail: `PostgreSQL ${version}` },

@@ -180,7 +180,7 @@ export async function getPoolOverview(config: Config): Promise<PoolOverview> {
     const started2 = performance.now();
     await pool.query('SELECT 1');
     const warm = performance.now() - started2;
-    const server = await readServerView(async (sql) => (await pool.query(sql)).rows);
+    const server = await readServerView(async (sql) => (await pool.query(sql)).rows).catch(() => null);
     return { provider: 'postgresql', database, settings, stats: pool.snapshot(), round_trip_ms: round(Math.min(roundTrip, warm)), server };
   } finally {
     await pool.end();
