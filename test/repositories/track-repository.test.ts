@@ -210,6 +210,30 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
     expect((await repo.getById(report.ids[0]))!.title).toBe('dup v2');
   });
 
+  test('timestamps and big integers written by the batched SQL read back and sort like those Prisma writes', async () => {
+    const viaPrisma = await db.prisma.track.create({ data: { title: 'via prisma', artistId } });
+    await new Promise((r) => setTimeout(r, 5));
+    const [viaBatch] = await repo.addBatchReturningIds([{ title: 'via batch', artistId, fileSize: 9_223_372_036_854_775_807n, lastScannedAt: new Date('1999-12-31T23:59:59.999Z') }]);
+    const batchRow = (await repo.getById(viaBatch))!;
+    expect(batchRow.fileSize).toBe(9_223_372_036_854_775_807n);
+    expect(batchRow.lastScannedAt).toEqual(new Date('1999-12-31T23:59:59.999Z'));
+    const since = await repo.listUpdatedSince(viaPrisma.updatedAt, { limit: 1_000_000 });
+    const order = since.map((t) => t.id);
+    expect(order.indexOf(viaPrisma.id)).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf(viaBatch)).toBeGreaterThan(order.indexOf(viaPrisma.id));
+    expect((await repo.listUpdatedSince(batchRow.updatedAt)).map((t) => t.id)).not.toContain(viaPrisma.id);
+    await repo.deleteBatch([viaPrisma.id, viaBatch]);
+  });
+
+  test('getManyByIds splits id lists above the parameter limit', async () => {
+    const [known] = await repo.addBatchReturningIds([{ title: 'needle', artistId }]);
+    const ids = Array.from({ length: 70_000 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    ids.splice(40_000, 0, known);
+    const { result, sql } = await statementsOf(db, () => repo.getManyByIds(ids));
+    expect(result.map((t) => t.id)).toEqual([known]);
+    expect(sql.filter((s) => /^\s*SELECT/i.test(s)).length).toBeGreaterThanOrEqual(provider === 'sqlite' ? 71 : 3);
+  });
+
   test('deleteBatch deletes, reports unknown ids and tells the hook', async () => {
     const ids = await repo.addBatchReturningIds([{ title: 'd1', artistId }, { title: 'd2', artistId }]);
     written.length = 0;
