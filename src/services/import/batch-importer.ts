@@ -95,14 +95,17 @@ export class BatchImporter {
         for (const [k, id] of plan.ids) learnedAlbums.set(k, id);
       }
 
-      const resolved: ResolvedRow[] = rows.map((r) => {
+      // Resolved in place (a copy of every row would cost more than the lookups).
+      const resolved = rows as ResolvedRow[];
+      for (const r of resolved) {
         let albumId: string | null = null;
         if (r.album) {
           const key = albumKey(r.album, artistId(r.album.artist));
           albumId = learnedAlbums.get(key) ?? this.albumIds.get(key)!;
         }
-        return { ...r, artistId: artistId(r.artist), albumId };
-      });
+        r.artistId = artistId(r.artist);
+        r.albumId = albumId;
+      }
 
       // Tracks: every candidate any row could match, in one round trip.
       const uris: string[] = [];

@@ -9,7 +9,8 @@ import { openRecordSource, type ImportFormat, type SourceRecord } from './format
 import { RowError, normaliseRow, type TrackRow } from './normalize.js';
 import { RejectsWriter, defaultRejectsPath, type Reject } from './rejects.js';
 
-export const DEFAULT_BATCH_SIZE = 1000;
+/** Rows per transaction: large enough that commits cost little, small enough to stay a few MB. */
+export const DEFAULT_BATCH_SIZE = 5000;
 
 export interface ImportOptions {
   /** A file path, or "-" for stdin. */

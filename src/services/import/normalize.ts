@@ -136,6 +136,9 @@ const BASE62 = /^[0-9A-Za-z]{22}$/;
  * no Spotify URI. Throws RowError for anything else.
  */
 export function parseSpotifyUri(value: string, kind: 'track' | 'artist' | 'album', column: string): string | null {
+  // Fast path, the common case of exports: already a canonical URI.
+  const prefixLength = kind.length + 9;
+  if (value.length === prefixLength + 22 && value.startsWith(`spotify:${kind}:`) && BASE62.test(value.slice(prefixLength))) return value;
   const text = value.trim();
   if (text.startsWith('spotify:local:')) return null;
   let id: string | undefined;
