@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { applyMigrations } from '../db/migrator.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { DatabaseError, ExitCode, SoulspotError, UsageError, describeError } from '../errors.js';
 
 /**
  * `soulspot cache-bench`: the same seeded key trace through this cache (LRU, and W-TinyLFU) and the
@@ -605,12 +606,13 @@ export interface ReadLatencyOptions {
  * user's data: a temp SQLite file, or for a PostgreSQL `config` a temp schema in that database,
  * migrated, filled with `rows` tracks, and dropped at the end (also on error).
  */
-export async function measureReadLatency(config: Config, options: ReadLatencyOptions): Promise<ReadLatencyResult[]> {
+export async function measureReadLatency(config: Config, options: ReadLatencyOptions, signal?: AbortSignal): Promise<ReadLatencyResult[]> {
   return withTempBenchDatabase(config, async (db) => {
     const artist = await db.prisma.artist.create({ data: { name: 'cache-bench artist' } });
     const ids: string[] = [];
     for (let i = 0; i < options.rows; i++) ids.push(randomUUID());
     for (let i = 0; i < ids.length; i += 500) {
+      throwIfInterrupted(signal);
       await db.prisma.track.createMany({
         data: ids.slice(i, i + 500).map((id, k) => ({ id, title: `cache-bench track ${i + k}`, artistId: artist.id, durationMs: 200_000 + k, trackNumber: k + 1 })),
       });
@@ -622,6 +624,7 @@ export async function measureReadLatency(config: Config, options: ReadLatencyOpt
     for (let i = 0; i < Math.min(100, sample.length); i++) await db.prisma.track.findUnique({ where: { id: sample[i]! } });
     const dbTimes = new Float64Array(sample.length);
     for (let i = 0; i < sample.length; i++) {
+      if ((i & 63) === 0) throwIfInterrupted(signal);
       const t0 = process.hrtime.bigint();
       const row = await db.prisma.track.findUnique({ where: { id: sample[i]! } });
       dbTimes[i] = Number(process.hrtime.bigint() - t0) / 1000;
@@ -734,6 +737,13 @@ async function migrateAndRun<T>(config: Config, fn: (db: Database) => Promise<T>
   }
 }
 
+/** Thrown when the run's signal fires (Ctrl-C): the throwaway database is still removed on the way out. */
+function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new SoulspotError('cache-bench interrupted: no results printed (the throwaway benchmark database was removed)', ExitCode.INTERRUPTED);
+  }
+}
+
 export interface CacheBenchReport {
   workloads: WorkloadResult[];
   latency: ReadLatencyResult[];
@@ -744,11 +754,10 @@ export async function runCacheBench(
   config: Config,
   options: CacheBenchOptions,
   db: ReadLatencyOptions | null,
-  io: { logger?: Logger; spinner?: boolean } = {},
+  io: { logger?: Logger; spinner?: boolean; signal?: AbortSignal } = {},
 ): Promise<CacheBenchReport> {
   const problem = validateBenchOptions(options);
   if (problem !== null) {
-    const { UsageError } = await import('../errors.js');
     throw new UsageError(problem);
   }
   const logger = io.logger ?? silentLogger;
@@ -766,16 +775,16 @@ export async function runCacheBench(
     const workloads: WorkloadResult[] = [];
     for (const workload of options.workloads) {
       await new Promise((resolve) => setImmediate(resolve));
+      throwIfInterrupted(io.signal);
       workloads.push(...runCacheWorkloads({ ...options, workloads: [workload] }, progress));
     }
     let latency: ReadLatencyResult[] = [];
     if (db !== null) {
       progress(`read latency: cache hit vs ${config.provider} (throwaway database)`);
       try {
-        latency = await measureReadLatency(config, db);
+        latency = await measureReadLatency(config, db, io.signal);
       } catch (error) {
-        const { DatabaseError, SoulspotError, describeError } = await import('../errors.js');
-        if (error instanceof SoulspotError) throw error;
+        if (error instanceof SoulspotError || io.signal?.aborted) throw error;
         throw new DatabaseError(
           `cache-bench could not build its throwaway ${config.provider} database for the read-latency part (${describeError(error)}); check DATABASE_URL (PostgreSQL: the user needs CREATE on the database) or run with --no-db`,
           { cause: error },

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { buildTrace, runCacheWorkloads, zipfTrace, mulberry32, WORKLOADS, type WorkloadResult } from '../../src/services/cache-bench.js';
-import { createMigratedDatabase, providers } from '../helpers/db.js';
+import { spawn } from 'node:child_process';
+import { createEmptyDatabase, createMigratedDatabase, providers } from '../helpers/db.js';
+import { packageRoot } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
 
 const small = { keys: 2000, ops: 20_000, skew: 1.0, seed: 11, ttlMs: 50, writeRatio: 0.2 };
@@ -132,4 +134,39 @@ describe('soulspot cache-bench options', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
   });
+});
+
+test('Ctrl-C during the database part exits 130 and still drops the temp schema (postgresql)', async () => {
+  const db = await createEmptyDatabase('postgresql');
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  try {
+    const schemas = async () =>
+      (await admin.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'soulspot_cache_bench_%'")).rows.map((r: { nspname: string }) => r.nspname);
+    const child = spawn(
+      process.execPath,
+      [join(packageRoot, 'bin', 'soulspot.js'), 'cache-bench', '--workload', 'zipf', '--ops', '1000', '--keys', '1000', '--cache-size', '10', '--repeat', '1', '--no-memory', '--db-samples', '1000000'],
+      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = Date.now() + 45_000;
+    while ((await schemas()).length === 0) {
+      if (Date.now() > deadline) throw new Error(`the temp schema never appeared; stderr: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Let it reach the timed reads (the schema exists from the start of migration).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/cache-bench interrupted/);
+    expect(stdout).toBe('');
+    expect(await schemas()).toEqual([]);
+  } finally {
+    await admin.end();
+    await db.drop();
+  }
 });

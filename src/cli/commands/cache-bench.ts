@@ -77,6 +77,13 @@ Examples:
       action(async (ctx, flags: CacheBenchFlags) => {
         if (flags.policy !== 'all' && flags.policy !== 'lru') throw new UsageError(`--policy: expected all or lru, got "${flags.policy}"`);
         const { runCacheBench } = await import('../../services/cache-bench.js');
+        // Ctrl-C stops at the next workload or database read, still removing the throwaway database.
+        const controller = new AbortController();
+        const onSigint = () => {
+          ctx.stderr.write('\nInterrupted: stopping and removing the throwaway database (Ctrl-C again to stop at once)…\n');
+          controller.abort();
+        };
+        process.once('SIGINT', onSigint);
         const report = await runCacheBench(
           ctx.config,
           {
@@ -93,8 +100,8 @@ Examples:
             memory: flags.memory,
           },
           flags.db ? { samples: flags.dbSamples, rows: flags.dbRows, seed: flags.seed } : null,
-          { logger: ctx.logger, spinner: !ctx.options.quiet && Boolean((ctx.stderr as NodeJS.WriteStream).isTTY) },
-        );
+          { logger: ctx.logger, spinner: !ctx.options.quiet && Boolean((ctx.stderr as NodeJS.WriteStream).isTTY), signal: controller.signal },
+        ).finally(() => process.removeListener('SIGINT', onSigint));
         if (ctx.options.json) {
           const { writeJson } = await import('../render.js');
           writeJson(ctx.stdout, [...report.workloads, ...report.latency]);
