@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Issue 6 targets, measured side by side in one run against the PostgreSQL at 127.0.0.1:5432:
 //   1. Round trip of `SELECT 1` through an idle pooled connection (pool.query, the path Prisma's
-//      adapter takes) ≤ 1.10 × the same statement on one dedicated pg.Client. Rounds alternate
-//      between the two so that load from other processes hits both alike.
+//      adapter takes) ≤ 1.10 × the same statement on one dedicated pg.Client. Variants run in
+//      alternating rounds, the order rotating, so that load from other processes hits them alike.
 //      Also shown, not targets: a plain pg.Pool, and our pool with the pre-ping forced on every
 //      checkout (no 500 ms bypass window) to show what the ping itself costs.
 //   2. A probe (the `pool-stats --probe` mix through Prisma) at concurrency 4 × DATABASE_POOL_SIZE:
@@ -53,8 +53,10 @@ try {
   const samples = variants.map(() => []);
   for (const [, run] of variants) for (let i = 0; i < 500; i += 1) await run(); // warm-up: connections open, JIT warm
   const round = 1000;
-  for (let done = 0; done < iterations; done += round) {
-    for (let v = 0; v < variants.length; v += 1) {
+  for (let done = 0, r = 0; done < iterations; done += round, r += 1) {
+    // The order rotates every round, so no variant always runs first (or right after another).
+    for (let k = 0; k < variants.length; k += 1) {
+      const v = (k + r) % variants.length;
       const run = variants[v][1];
       const out = samples[v];
       for (let i = 0; i < round; i += 1) {
