@@ -116,14 +116,22 @@ export class SoulspotPgPool extends pg.Pool {
             reject(broken);
           };
           client.once('error', onError);
-          (client.query as (q: unknown, v: unknown, cb: (err: Error | undefined, res: unknown) => void) => void)(text, values, (err, res) => {
+          try {
+            (client.query as (q: unknown, v: unknown, cb: (err: Error | undefined, res: unknown) => void) => void)(text, values, (err, res) => {
+              client.removeListener('error', onError);
+              if (settled) return;
+              settled = true;
+              client.release(err && breaksConnection(err, client) ? err : undefined);
+              if (err) reject(err);
+              else resolve(res);
+            });
+          } catch (thrown) {
+            // A query node-postgres refuses outright (null text, say): as pg-pool, release and fail.
             client.removeListener('error', onError);
-            if (settled) return;
             settled = true;
-            client.release(err && breaksConnection(err, client) ? err : undefined);
-            if (err) reject(err);
-            else resolve(res);
-          });
+            client.release(thrown as Error);
+            reject(thrown);
+          }
         },
         performance.now(),
         0,

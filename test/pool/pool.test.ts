@@ -274,3 +274,15 @@ test('a statement that fails on the server keeps its connection; the error reach
     await pool.end();
   }
 });
+
+test('a query node-postgres refuses outright fails without leaking the connection', async () => {
+  const pool = createPgPool(db.url, settings({ size: 1, maxOverflow: 0, timeoutSeconds: 1 }));
+  try {
+    await pool.query('SELECT 1');
+    await expect(pool.query(null as unknown as string)).rejects.toThrow();
+    expect(pool.snapshot().checked_out).toBe(0);
+    await expect(pool.query('SELECT 1')).resolves.toBeDefined();
+  } finally {
+    await pool.end();
+  }
+});
