@@ -64,7 +64,12 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
   // An idle client that the server drops must not crash the process.
   pgPool.on('error', (error) => (options.logger ?? silentLogger).warn(`idle connection error: ${describeError(error)}`));
   const adapter = new PrismaPg(pgPool, { schema: pgSchema });
-  const prisma = new PrismaClient({ adapter, log: [...log] }) as unknown as PrismaDb;
+  // Prisma waits only 2 s for a transaction's connection by default; let DATABASE_POOL_TIMEOUT decide.
+  const prisma = new PrismaClient({
+    adapter,
+    log: [...log],
+    transactionOptions: { maxWait: config.pool.timeoutSeconds * 1000 + 1000 },
+  }) as unknown as PrismaDb;
   (prisma as unknown as { $on(e: 'query', cb: (e: QueryEvent) => void): void }).$on('query', (e) => queryLog.record(e));
   return {
     provider: 'postgresql',
