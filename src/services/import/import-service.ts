@@ -131,10 +131,11 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     let batch: TrackRow[] = [];
     const progress = () =>
       options.onProgress?.({ rows: summary.read, bytesRead: source.bytesRead(), totalBytes: source.totalBytes, elapsedMs: performance.now() - started });
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const rows = batch;
-      batch = [];
+    // One batch in flight while the next is read: on PostgreSQL the server works on the other core
+    // while this process parses. (better-sqlite3 is synchronous, so on SQLite this changes nothing.)
+    let inFlight: Promise<void> | undefined;
+    let failure: unknown;
+    const write = async (rows: TrackRow[]) => {
       let outcome;
       try {
         outcome = await importer.writeBatch(rows);
@@ -153,6 +154,22 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       summary.albumsCreated += outcome.albumsCreated;
       for (const r of outcome.rejects) await reject(r);
       progress();
+    };
+    const settle = async () => {
+      await inFlight;
+      inFlight = undefined;
+      if (failure) throw failure;
+    };
+    const flush = async () => {
+      await settle();
+      if (batch.length === 0) return;
+      const rows = batch;
+      batch = [];
+      // The handler is attached at once, so a failure waits for the next settle() instead of
+      // surfacing as an unhandled rejection.
+      inFlight = write(rows).catch((error) => {
+        failure = error;
+      });
     };
 
     const handle = async (record: SourceRecord) => {
@@ -187,6 +204,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       if (batch.length >= batchSize) await flush();
     }
     await flush();
+    await settle();
     if (!summary.interrupted && summary.playlist) {
       try {
         summary.playlist.tracks = await importer.finishPlaylist();
