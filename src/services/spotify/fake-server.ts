@@ -67,6 +67,8 @@ export interface FakeSpotifyStats {
   idsRequested: number;
   /** Largest number of API requests in progress at once. */
   maxInFlight: number;
+  /** Most ids in one API request. */
+  maxIdsPerRequest: number;
   /** API requests refused with 401 for an unknown or expired token. */
   unauthorized: number;
   faultsServed: number;
@@ -142,7 +144,7 @@ export class FakeSpotify {
   }
 
   private static emptyStats(): FakeSpotifyStats {
-    return { tokenRequests: 0, batchRequests: 0, singleRequests: 0, apiRequests: 0, idsRequested: 0, maxInFlight: 0, unauthorized: 0, faultsServed: 0 };
+    return { tokenRequests: 0, batchRequests: 0, singleRequests: 0, apiRequests: 0, idsRequested: 0, maxInFlight: 0, maxIdsPerRequest: 0, unauthorized: 0, faultsServed: 0 };
   }
 
   /** Starts a fake on 127.0.0.1 at a free port. */
@@ -245,6 +247,7 @@ export class FakeSpotify {
     if (info.kind === 'batch') s.batchRequests++;
     else s.singleRequests++;
     s.idsRequested += info.ids.length;
+    s.maxIdsPerRequest = Math.max(s.maxIdsPerRequest, info.ids.length);
     this.log.push(info);
     this.inFlight++;
     s.maxInFlight = Math.max(s.maxInFlight, this.inFlight);
