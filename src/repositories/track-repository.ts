@@ -111,7 +111,13 @@ const defaults: { [K in Field]-?: Exclude<TrackInput[K], undefined> } = {
 };
 
 /** The fields given (undefined dropped), validated. `full` requires title and artistId. */
+const knownFields = new Set<string>(fieldColumns.map((c) => c.field));
+
 function validateFields(input: Partial<TrackInput>, check: Checker, full: boolean): Partial<TrackInput> {
+  for (const key of Object.keys(input)) {
+    // A misspelt field (durationMS) would otherwise be dropped without a word.
+    if (!knownFields.has(key) && (input as Record<string, unknown>)[key] !== undefined) check.unknownField(key, [...knownFields]);
+  }
   const out: Partial<TrackInput> = {};
   const set = <K extends Field>(field: K, value: TrackInput[K] | undefined) => {
     if (value !== undefined) out[field] = value;

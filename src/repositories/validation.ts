@@ -12,6 +12,10 @@ export class Checker {
     throw new ValidationError(`${this.where}: ${field} must be ${expected}, got ${show(got)}; fix the input and retry (nothing was written)`);
   }
 
+  unknownField(field: string, known: readonly string[]): never {
+    throw new ValidationError(`${this.where}: unknown field ${field}; expected only ${known.join(', ')} (nothing was written)`);
+  }
+
   /** The row itself must be an object. */
   object(value: unknown): asserts value is Record<string, unknown> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail('the row', 'an object', value);

@@ -122,7 +122,9 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
     for (let i = 0; i < 3; i += 1) expect(after[i].updatedAt.getTime()).toBeGreaterThan(before[i].updatedAt.getTime());
     expect(after[0].createdAt).toEqual(before[0].createdAt);
     expect(written).toEqual([[a, b, c]]);
-    await expect(repo.updateBatch([{ id: a, releaseYear: 1 } as never, { id: b, durationMs: -3 }])).rejects.toThrow(/track update #2 .*durationMs/);
+    await expect(repo.updateBatch([{ id: a, title: 'fine' }, { id: b, durationMs: -3 }])).rejects.toThrow(/track update #2 .*durationMs/);
+    await expect(repo.updateBatch([{ id: a, durationMS: 5 } as never])).rejects.toThrow(/track update #1 .*unknown field durationMS; expected only title, artistId/);
+    expect((await repo.getById(a))!.title).toBe('u1 renamed');
     expect(await repo.updateBatch([{ id: missing }])).toEqual({ updated: 0, missingIds: [missing] });
   });
 
