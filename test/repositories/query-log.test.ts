@@ -57,7 +57,7 @@ describe.each(providers)('query log on %s', (provider) => {
     const test = await createMigratedDatabase(provider);
     try {
       const echoLogger = capturingLogger();
-      const echoDb = await openDatabase(configFor(test.url, { DATABASE_ECHO: 'true' }), { logger: echoLogger });
+      const echoDb = await openDatabase(configFor(test.url, { DATABASE_ECHO: 'true', SLOW_QUERY_MS: '0' }), { logger: echoLogger });
       try {
         await new TrackRepository(echoDb).findByFilePath('/music/a.flac');
         expect(echoDb.queryLog.count).toBeGreaterThan(0);
