@@ -43,7 +43,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
       import('@prisma/adapter-better-sqlite3'),
     ]);
     const sqlitePath = sqliteFilePath(config.databaseUrl);
-    const adapter = new PrismaBetterSqlite3({ url: sqlitePath, timeout: config.pool.timeoutSeconds * 1000 });
+    const adapter = withSqliteBindLimit(new PrismaBetterSqlite3({ url: sqlitePath, timeout: config.pool.timeoutSeconds * 1000 }));
     const prisma = new PrismaClient({ adapter, log: [...log] });
     prisma.$on('query', (e: QueryEvent) => queryLog.record(e));
     return {
@@ -97,4 +97,20 @@ export async function withDatabase<T>(config: Config, fn: (db: Database) => Prom
 /** A one-line DatabaseError for a failed connection or statement, password masked. */
 export function toDatabaseError(error: unknown, what: string): DatabaseError {
   return new DatabaseError(`${what}: ${maskSecretsInText(describeError(error))}`, { cause: error });
+}
+
+/**
+ * Prisma assumes SQLite's pre-3.32 limit of 999 bind parameters when the adapter reports none: it
+ * splits every longer `IN` list (an include of 1,000 tracks) into several statements inside an
+ * implicit transaction, and refuses a query whose ORed lists exceed 999. better-sqlite3 12 bundles
+ * a SQLite whose limit is 32,766: report that.
+ */
+function withSqliteBindLimit<F extends { connect(): Promise<unknown> }>(factory: F): F {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = (await connect()) as { getConnectionInfo?: () => unknown };
+    adapter.getConnectionInfo = () => ({ maxBindValues: 32766, supportsRelationJoins: false });
+    return adapter;
+  };
+  return factory;
 }

@@ -331,7 +331,7 @@ async function benchBulkInsert(db: Database, reps: number): Promise<BenchRow> {
       if (summary.inserted !== 100) throw new Error(`the import fast path inserted ${summary.inserted} of 100 tracks`);
       return Number.NaN; // its statements run on the raw driver, outside Prisma's query log
     });
-    const result = row('bulk-insert', '100 single creates', before, 'TrackRepository.addBatch (createMany)', after, 'statements');
+    const result = row('bulk-insert', '100 single creates', before, 'TrackRepository.addBatch (one bound multi-row statement)', after, 'statements');
     result.alternatives = [{ method: 'import-tracks fast path (raw driver, one transaction)', ...fast, factor: round2(before.timing.median_ms / fast.timing.median_ms) }];
     return result;
   } finally {
