@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { LRUCache as NpmLRUCache } from 'lru-cache';
 import { LRUCache } from '../cache/lru-cache.js';
+import { getGc } from '../lib/gc.js';
 import { WTinyLFUCache } from '../cache/w-tinylfu.js';
 import type { Clock } from '../cache/clock.js';
 import type { Config } from '../config.js';
@@ -397,26 +396,6 @@ function countNpmRemovals(maxSize: number, pool: string[], trace: KeyTrace): { e
     else cache.set(key, clock.t);
   }
   return { evictions, expirations, hits };
-}
-
-let forcedGc: (() => void) | null | undefined;
-
-/**
- * A function that forces a full garbage collection: `global.gc` when node runs with --expose-gc,
- * otherwise the same function obtained by turning the flag on at run time. Null if neither works.
- */
-export function getGc(): (() => void) | null {
-  if (forcedGc !== undefined) return forcedGc;
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (typeof existing === 'function') return (forcedGc = existing);
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    forcedGc = typeof gc === 'function' ? (gc as () => void) : null;
-  } catch {
-    forcedGc = null;
-  }
-  return forcedGc;
 }
 
 function heapBytes(): number {

@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import { resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getGc } from '../../lib/gc.js';
 import type { Database } from '../../db/client.js';
 import { openImportStore, type ImportStore } from '../../db/fast-insert.js';
 import { maskSecretsInText } from '../../db/url.js';
@@ -24,18 +23,9 @@ const GC_EVERY_ROWS = 10_000;
  * 171 MB with a collection every 5,000 rows. One collection every 10,000 rows costs a few percent
  * of the time.
  */
-const fullGc: () => void = (() => {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing) return existing;
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    setFlagsFromString('--no-expose-gc');
-    return gc;
-  } catch {
-    return () => undefined;
-  }
-})();
+function fullGc(): void {
+  getGc()?.();
+}
 
 export interface ImportOptions {
   /** A file path, or "-" for stdin. */
