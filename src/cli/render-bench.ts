@@ -2,8 +2,13 @@ import type { BenchReport, Timing } from '../services/guide-bench.js';
 import { renderTable } from './render.js';
 
 function ms(t: Timing): string {
-  const f = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x >= 0.01 ? x.toFixed(3) : x.toFixed(4));
-  return `${f(t.median_ms)} ms (${f(t.min_ms)}–${f(t.max_ms)})`;
+  // Sub-10 µs figures (cache hits) read better in microseconds.
+  const [scale, unit] = t.median_ms < 0.01 ? [1000, 'µs'] : [1, 'ms'];
+  const f = (ms: number) => {
+    const x = ms * scale;
+    return x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(3);
+  };
+  return `${f(t.median_ms)} ${unit} (${f(t.min_ms)}–${f(t.max_ms)})`;
 }
 
 function count(n: number, unit: string): string {
