@@ -3,7 +3,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { SpotifyConfig } from './config.js';
 import { QuotaExceededError, SpotifyAuthError, SpotifyError, SpotifyHttpError, SpotifyUnavailableError } from './errors.js';
-import { describeFetchError, errorDetail, excerpt, requestSignal } from './http.js';
+import { Transient, backoff, describeFetchError, errorDetail, excerpt, requestSignal } from './http.js';
 import { parseRetryAfter, RateLimitGate, realClock, type SpotifyClock } from './rate-limit.js';
 import { TokenProvider } from './token.js';
 import { toLookup, type TrackLookup } from './types.js';
@@ -38,7 +38,6 @@ export interface ClientStats {
 }
 
 /** Internal: a 5xx, timeout or dropped connection, worth a retry with backoff. */
-class Transient extends Error {}
 
 /**
  * The Spotify Web API client: several-tracks and single-track lookups with a client-credentials
@@ -129,15 +128,7 @@ export class SpotifyClient {
       return await pRetry(
         // The concurrency slot is taken per attempt, so a request waiting out a backoff does not hold one.
         () => this.requestLimit(() => this.send(url, kind, state, signal)),
-        {
-          retries: maxRetries,
-          minTimeout: retryBaseMs,
-          factor: 2,
-          randomize: true,
-          maxTimeout: 30_000,
-          signal,
-          shouldRetry: ({ error }) => error instanceof Transient,
-        },
+        backoff(maxRetries, retryBaseMs, signal),
       );
     } catch (error) {
       if (error instanceof SpotifyError) throw error;

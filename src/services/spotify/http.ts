@@ -30,3 +30,19 @@ export function errorDetail(text: string): string {
   }
   return excerpt(text);
 }
+
+/** A failure worth retrying: a 5xx, a timeout or a dropped connection. */
+export class Transient extends Error {}
+
+/** p-retry options shared by the API and token requests: exponential backoff with jitter, only for Transient failures. */
+export function backoff(retries: number, baseMs: number, signal?: AbortSignal) {
+  return {
+    retries,
+    minTimeout: baseMs,
+    factor: 2,
+    randomize: true,
+    maxTimeout: 30_000,
+    signal,
+    shouldRetry: ({ error }: { error: unknown }) => error instanceof Transient,
+  };
+}

@@ -1,7 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
 import { SpotifyAuthError, SpotifyError, SpotifyUnavailableError } from './errors.js';
-import { describeFetchError, errorDetail, requestSignal } from './http.js';
+import { Transient, backoff, describeFetchError, errorDetail, requestSignal } from './http.js';
 import { realClock, type SpotifyClock } from './rate-limit.js';
 
 export interface TokenProviderOptions {
@@ -16,7 +16,6 @@ export interface TokenProviderOptions {
 
 const tokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() });
 
-class Transient extends Error {}
 
 /**
  * Client-credentials access tokens: fetched once, shared by concurrent callers, refreshed shortly
@@ -91,15 +90,7 @@ export class TokenProvider {
           this.token = { value: parsed.data.access_token, refreshAt: this.clock.now() + ttlMs - margin };
           return parsed.data.access_token;
         },
-        {
-          retries: this.options.maxRetries,
-          minTimeout: this.options.retryBaseMs,
-          factor: 2,
-          randomize: true,
-          maxTimeout: 30_000,
-          signal,
-          shouldRetry: ({ error }) => error instanceof Transient,
-        },
+        backoff(this.options.maxRetries, this.options.retryBaseMs, signal),
       );
     } catch (error) {
       if (error instanceof SpotifyError) throw error;
