@@ -36,6 +36,25 @@ describe.each(providers)('spotify-fetch into the library (%s)', (provider) => {
     await db.drop();
   });
 
+  test('tracks it writes leave a shared CachedTrackReader, so the next read sees the fetched metadata', async () => {
+    const [id] = makeIds(1);
+    const stale = await withDatabase(db.config, async (open) => {
+      const artist = await open.prisma.artist.create({ data: { name: 'Placeholder' } });
+      return open.prisma.track.create({ data: { title: 'Unknown title', artistId: artist.id, spotifyUri: `spotify:track:${id}` } });
+    });
+    await withDatabase(db.config, async (open) => {
+      const { createCachedTrackReader } = await import('../../src/services/cached-track-reader.js');
+      const { LRUCache } = await import('../../src/cache/lru-cache.js');
+      const { reader, hooks } = createCachedTrackReader(open, new LRUCache({ maxSize: 100 }));
+      expect((await reader.getById(stale.id))?.title).toBe('Unknown title'); // now cached
+      const summary = await runSpotifyFetch({ ids: [id] }, { config: db.config, spotify: configFor(fake), trackHooks: hooks });
+      expect(summary.library.updated).toBe(1);
+      const fresh = await reader.getById(stale.id);
+      expect(fresh?.title).toBe((generatedTrack(id) as { name: string }).name);
+      expect(fresh?.durationMs).toBeGreaterThan(0);
+    });
+  });
+
   test('upserts tracks, artists and albums in batches; a second run duplicates nothing', async () => {
     const ids = makeIds(620);
     const first = await runSpotifyFetch({ ids }, { config: db.config, spotify: configFor(fake) });

@@ -1,3 +1,4 @@
+import type { RepositoryHooks } from '../../repositories/hooks.js';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../../config.js';
 import { LRUCache } from '../../cache/lru-cache.js';
@@ -28,6 +29,8 @@ export interface SpotifyFetchDeps {
   logger?: Logger;
   /** Default: an LRUCache of SPOTIFY_CACHE_SIZE entries. */
   cache?: LookupCache;
+  /** Hooks of a shared CachedTrackReader, so the tracks this run writes leave its cache. */
+  trackHooks?: RepositoryHooks;
   clock?: SpotifyClock;
   onProgress?: (done: number, total: number) => void;
   /** Text of the file `-` (stdin); tests pass it directly. */
@@ -140,7 +143,7 @@ export async function runSpotifyFetch(request: SpotifyFetchRequest, deps: Spotif
         ids = [...new Set([...ids, ...incomplete.ids])];
         logger.info(`${fromLibrary} library track(s) with a spotify_uri have incomplete metadata`);
       }
-      const writer = new SpotifyLibraryWriter(db);
+      const writer = new SpotifyLibraryWriter(db, { hooks: deps.trackHooks });
       const cache = deps.cache ?? new LRUCache<string, Answer>({ maxSize: spotify.cacheSize });
       const fetcher = new SpotifyFetcher(spotify, { cache, clock: deps.clock, logger });
       const report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks) });

@@ -1,3 +1,4 @@
+import type { RepositoryHooks } from '../../repositories/hooks.js';
 import type { Database } from '../../db/client.js';
 import { describeError } from '../../errors.js';
 import { AlbumRepository } from '../../repositories/album-repository.js';
@@ -37,11 +38,12 @@ export class SpotifyLibraryWriter {
 
   constructor(
     private readonly db: Database,
-    options: { batchSize?: number } = {},
+    options: { batchSize?: number; hooks?: RepositoryHooks } = {},
   ) {
     this.artists = new ArtistRepository(db);
     this.albums = new AlbumRepository(db);
-    this.tracks = new TrackRepository(db);
+    // The hooks of a CachedTrackReader make these writes invalidate its cached reads.
+    this.tracks = new TrackRepository(db, options.hooks);
     // One batch at a time: the writes of a batch are one transaction, and SQLite has one writer.
     this.processor = new BatchProcessor((batch) => this.writeBatch(batch), { batchSize: options.batchSize ?? 500, maxWaitMs: 200, concurrency: 1 });
   }
