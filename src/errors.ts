@@ -19,8 +19,6 @@ export const ExitCode = {
   UNHEALTHY: 7,
   /** Partial success: some rows were rejected or some ids failed; the rest was done. */
   PARTIAL: 8,
-  /** The command exists but is not built yet. */
-  NOT_IMPLEMENTED: 9,
   /** Interrupted by Ctrl-C (SIGINT); work already committed is kept. */
   INTERRUPTED: 130,
 } as const;
@@ -61,13 +59,6 @@ export class DatabaseError extends SoulspotError {
 export class ExternalServiceError extends SoulspotError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, ExitCode.EXTERNAL, options);
-  }
-}
-
-/** A command that is declared but not built yet. */
-export class NotImplementedError extends SoulspotError {
-  constructor(command: string) {
-    super(`soulspot ${command} is not built yet; nothing was done`, ExitCode.NOT_IMPLEMENTED);
   }
 }
 
