@@ -7,7 +7,7 @@ import { openDatabase, type Database } from '../db/client.js';
 import { applyMigrations } from '../db/migrator.js';
 import { createPgPool, pgConnectionString } from '../db/pool.js';
 import { sqliteTimestamp } from '../db/fast-insert-sqlite.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, SoulspotError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { PlaylistRepository, TrackRepository, type TrackInput } from '../repositories/index.js';
 import { LRUCache } from '../cache/index.js';
@@ -79,7 +79,16 @@ export interface BenchOptions {
   logger?: Logger;
   onRowStart?: (id: BenchRowId, label: string) => void;
   onRowDone?: (row: BenchRow) => void;
+  /** Aborting (Ctrl-C) stops at the next repetition; the throwaway database is still removed. */
+  signal?: AbortSignal;
 }
+
+function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new SoulspotError('bench interrupted: no results printed (the throwaway benchmark database was removed)', ExitCode.INTERRUPTED);
+  }
+}
+
 
 const LABELS: Record<BenchRowId, string> = {
   playlists: 'List playlists with tracks',
@@ -119,11 +128,17 @@ function timingOf(samplesMs: number[]): Timing {
  * Times `op` `repetitions` times (after one warm-up), each sample divided by `perSample`
  * operations. `count` is what one operation costs (statements or requests), taken from the last run.
  */
-async function measure(repetitions: number, perSample: number, op: (rep: number) => Promise<number>): Promise<{ timing: Timing; count: number }> {
+async function measure(
+  repetitions: number,
+  perSample: number,
+  op: (rep: number) => Promise<number>,
+  signal?: AbortSignal,
+): Promise<{ timing: Timing; count: number }> {
   await op(-1);
   const samples: number[] = [];
   let count = 0;
   for (let rep = 0; rep < repetitions; rep++) {
+    throwIfInterrupted(signal);
     const t0 = performance.now();
     count = await op(rep);
     samples.push((performance.now() - t0) / perSample);
@@ -265,7 +280,7 @@ async function withoutAlbumIndexes<T>(db: Database, fn: () => Promise<T>): Promi
   }
 }
 
-async function benchPlaylists(db: Database, s: ScaleSettings, reps: number): Promise<BenchRow> {
+async function benchPlaylists(db: Database, s: ScaleSettings, reps: number, signal?: AbortSignal): Promise<BenchRow> {
   const { artistId, albumId } = await createArtistAndAlbum(db, 'playlists');
   const tracks = new TrackRepository(db);
   const ids = await tracks.addBatchReturningIds(trackInputs(s.playlists * s.tracksPerPlaylist, artistId, albumId, 'Playlist Track'));
@@ -296,16 +311,16 @@ async function benchPlaylists(db: Database, s: ScaleSettings, reps: number): Pro
     });
     check(result);
     return statements;
-  });
+  }, signal);
   const after = await measure(reps, 1, async () => {
     const { result, statements } = await db.queryLog.countDuring(() => repo.listAll({ pageSize: s.playlists }));
     check(result.reduce((n, p) => n + p.tracks.length, 0));
     return statements;
-  });
+  }, signal);
   return row('playlists', `N+1 lazy loading (${s.playlists} playlists × ${s.tracksPerPlaylist} tracks)`, before, 'include-based eager loading (PlaylistRepository.listAll)', after, 'statements');
 }
 
-async function benchBulkInsert(db: Database, reps: number): Promise<BenchRow> {
+async function benchBulkInsert(db: Database, reps: number, signal?: AbortSignal): Promise<BenchRow> {
   const { artistId, albumId } = await createArtistAndAlbum(db, 'bulk');
   const tracks = new TrackRepository(db);
   let batch = 0;
@@ -315,13 +330,13 @@ async function benchBulkInsert(db: Database, reps: number): Promise<BenchRow> {
       for (const t of inputs) await db.prisma.track.create({ data: t });
     });
     return statements;
-  });
+  }, signal);
   const after = await measure(reps, 1, async () => {
     const inputs = trackInputs(100, artistId, albumId, `Batch ${batch++}`);
     const { result, statements } = await db.queryLog.countDuring(() => tracks.addBatch(inputs));
     if (result !== 100) throw new Error(`addBatch inserted ${result} of 100 tracks`);
     return statements;
-  });
+  }, signal);
   // The import fast path (raw driver, one transaction) on a 100-row CSV, like `import-tracks`.
   const dir = mkdtempSync(join(tmpdir(), 'soulspot-bench-import-'));
   try {
@@ -333,7 +348,7 @@ async function benchBulkInsert(db: Database, reps: number): Promise<BenchRow> {
       const summary = await importTracks(db, { input: file, cwd: dir });
       if (summary.inserted !== 100) throw new Error(`the import fast path inserted ${summary.inserted} of 100 tracks`);
       return Number.NaN; // its statements run on the raw driver, outside Prisma's query log
-    });
+    }, signal);
     const result = row('bulk-insert', '100 single creates', before, 'TrackRepository.addBatch (one bound multi-row statement)', after, 'statements');
     result.alternatives = [{ method: 'import-tracks fast path (raw driver, one transaction)', ...fast, factor: round2(before.timing.median_ms / fast.timing.median_ms) }];
     return result;
@@ -342,7 +357,7 @@ async function benchBulkInsert(db: Database, reps: number): Promise<BenchRow> {
   }
 }
 
-async function benchAlbumQuery(db: Database, s: ScaleSettings, reps: number): Promise<BenchRow> {
+async function benchAlbumQuery(db: Database, s: ScaleSettings, reps: number, signal?: AbortSignal): Promise<BenchRow> {
   const albumIds = await seedLibrary(db, s.libraryTracks, s.tracksPerAlbum);
   const tracks = new TrackRepository(db);
   const pick = (rep: number, i: number) => albumIds[Math.abs((rep + 2) * 7919 + i * 104_729) % albumIds.length];
@@ -356,10 +371,10 @@ async function benchAlbumQuery(db: Database, s: ScaleSettings, reps: number): Pr
     return statements;
   };
   const perSampleAfter = Math.max(10, Math.floor(s.readsPerSample / 4));
-  const after = await measure(reps, perSampleAfter, (rep) => run(rep, perSampleAfter));
+  const after = await measure(reps, perSampleAfter, (rep) => run(rep, perSampleAfter), signal);
   // Without the indexes every query scans the whole table: fewer per sample keep the run short.
   const perSampleBefore = 5;
-  const before = await withoutAlbumIndexes(db, () => measure(reps, perSampleBefore, (rep) => run(rep, perSampleBefore)));
+  const before = await withoutAlbumIndexes(db, () => measure(reps, perSampleBefore, (rep) => run(rep, perSampleBefore), signal));
   return row(
     'album-query',
     `no index (${s.libraryTracks.toLocaleString('en-US')} tracks, full scan)`,
@@ -370,7 +385,7 @@ async function benchAlbumQuery(db: Database, s: ScaleSettings, reps: number): Pr
   );
 }
 
-async function benchCacheHit(db: Database, s: ScaleSettings, reps: number): Promise<BenchRow> {
+async function benchCacheHit(db: Database, s: ScaleSettings, reps: number, signal?: AbortSignal): Promise<BenchRow> {
   const { artistId, albumId } = await createArtistAndAlbum(db, 'cache');
   const repo = new TrackRepository(db);
   const ids = await repo.addBatchReturningIds(trackInputs(100, artistId, albumId, 'Cached Track'));
@@ -382,18 +397,18 @@ async function benchCacheHit(db: Database, s: ScaleSettings, reps: number): Prom
       for (let i = 0; i < n; i++) if (!(await repo.getById(ids[i % ids.length]))) throw new Error('track vanished');
     });
     return statements;
-  });
+  }, signal);
   const hitsPerSample = n * 50;
   const after = await measure(reps, hitsPerSample, async () => {
     const { statements } = await db.queryLog.countDuring(async () => {
       for (let i = 0; i < hitsPerSample; i++) if (!(await reader.getById(ids[i % ids.length]))) throw new Error('cache lost a track');
     });
     return statements;
-  });
+  }, signal);
   return row('cache-hit', 'database read (TrackRepository.getById)', before, 'LRU cache hit (CachedTrackReader)', after, 'statements');
 }
 
-async function benchSpotify(s: ScaleSettings, reps: number): Promise<BenchRow> {
+async function benchSpotify(s: ScaleSettings, reps: number, signal?: AbortSignal): Promise<BenchRow> {
   const fake = await FakeSpotify.start({ latencyMs: s.spotifyLatencyMs });
   try {
     const config = loadSpotifyConfig(fake.env({ SPOTIFY_CONCURRENCY: '1' }));
@@ -408,8 +423,8 @@ async function benchSpotify(s: ScaleSettings, reps: number): Promise<BenchRow> {
       if (report.tracks.length !== 50) throw new Error(`fetched ${report.tracks.length} of 50 tracks`);
       return fake.stats.apiRequests;
     };
-    const before = await measure(reps, 1, () => fetch(true));
-    const after = await measure(reps, 1, () => fetch(false));
+    const before = await measure(reps, 1, () => fetch(true), signal);
+    const after = await measure(reps, 1, () => fetch(false), signal);
     return row('spotify-batch', `one request per track, in a loop (fake API, ${s.spotifyLatencyMs} ms latency)`, before, 'one request of 50 ids', after, 'requests');
   } finally {
     await fake.close();
@@ -452,14 +467,15 @@ export async function runGuideBench(config: Config, options: BenchOptions = {}):
   const rows: BenchRow[] = [];
   const workspace = await withWorkspace(config, async (db, where) => {
     for (const id of BENCH_ROWS.filter((r) => wanted.includes(r))) {
+      throwIfInterrupted(options.signal);
       options.onRowStart?.(id, LABELS[id]);
       logger.debug(`bench: ${id}`);
       let result: BenchRow;
-      if (id === 'playlists') result = await benchPlaylists(db, s, reps);
-      else if (id === 'bulk-insert') result = await benchBulkInsert(db, reps);
-      else if (id === 'album-query') result = await benchAlbumQuery(db, s, reps);
-      else if (id === 'cache-hit') result = await benchCacheHit(db, s, reps);
-      else result = await benchSpotify(s, reps);
+      if (id === 'playlists') result = await benchPlaylists(db, s, reps, options.signal);
+      else if (id === 'bulk-insert') result = await benchBulkInsert(db, reps, options.signal);
+      else if (id === 'album-query') result = await benchAlbumQuery(db, s, reps, options.signal);
+      else if (id === 'cache-hit') result = await benchCacheHit(db, s, reps, options.signal);
+      else result = await benchSpotify(s, reps, options.signal);
       rows.push(result);
       options.onRowDone?.(result);
     }

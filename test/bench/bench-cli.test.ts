@@ -75,3 +75,34 @@ describe.each(providers)('soulspot bench on %s', (provider) => {
     expect(bad.stderr).toMatch(/--only: expected a comma-separated list of playlists, .*got "nope"/);
   });
 });
+
+test('Ctrl-C stops the bench with exit 130 and removes its throwaway PostgreSQL schema', async () => {
+  const { spawn } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const { packageRoot } = await import('../../src/paths.js');
+  const db = await createMigratedDatabase('postgresql');
+  try {
+    const child = spawn(process.execPath, [join(packageRoot, 'bin', 'soulspot.js'), 'bench', '--scale', 'small', '--repetitions', '50'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const conn = await openRawConnection(db.config);
+    const benchSchemas = async () =>
+      (await conn.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'soulspot_bench_%'")).length;
+    // Wait until the throwaway schema exists, then interrupt.
+    for (let i = 0; i < 200 && (await benchSchemas()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await benchSchemas()).toBe(1);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('close', resolve);
+      child.kill('SIGINT');
+    });
+    expect(code).toBe(130);
+    expect(stdout).toBe('');
+    expect(await benchSchemas()).toBe(0);
+    await conn.close();
+  } finally {
+    await db.drop();
+  }
+});

@@ -30,9 +30,17 @@ Examples:
         const only = opts.only ? parseRows(opts.only) : undefined;
         const { startSpinner } = await import('../spinner.js');
         const spinner = await startSpinner(ctx, 'bench');
+        // Ctrl-C stops at the next repetition, still removing the throwaway database.
+        const controller = new AbortController();
+        const onSigint = () => {
+          ctx.stderr.write('\nInterrupted: stopping and removing the throwaway database…\n');
+          controller.abort();
+        };
+        process.once('SIGINT', onSigint);
         let report;
         try {
           report = await runGuideBench(ctx.config, {
+            signal: controller.signal,
             scale: opts.scale,
             only,
             repetitions: opts.repetitions,
@@ -41,6 +49,7 @@ Examples:
             onRowDone: (row) => spinner.succeed(`${row.label}: ${row.factor}× faster (guide: ${row.claimed.factor}×)`),
           });
         } finally {
+          process.removeListener('SIGINT', onSigint);
           spinner.stop();
         }
         if (ctx.options.json) {
