@@ -2,21 +2,10 @@ import { LRUCache } from '../../src/cache/lru-cache.js';
 import { FakeSpotify, generatedTrack } from '../../src/services/spotify/fake-server.js';
 import { SpotifyFetcher, type Answer, type FetchReport } from '../../src/services/spotify/fetcher.js';
 import { acceleratedClock } from '../../src/services/spotify/rate-limit.js';
-import { capturingLogger, closedPort, configFor, makeIds } from './helpers.js';
+import { capturingLogger, closedPort, configFor, makeIds, useFakeSpotify } from './helpers.js';
 
 let fake: FakeSpotify;
-beforeAll(async () => {
-  fake = await FakeSpotify.start();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.options = {};
-  fake.setUnknownIds([]);
-  fake.revokeTokens();
-  fake.resetStats();
-});
+useFakeSpotify((f) => (fake = f), { revokeTokens: true });
 
 /** Every id ends exactly once as fetched, not found or failed. */
 function expectAccounted(report: FetchReport, ids: string[]): void {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { loadSpotifyConfig, type SpotifyConfig } from '../../src/services/spotify/config.js';
-import type { FakeSpotify } from '../../src/services/spotify/fake-server.js';
+import { FakeSpotify } from '../../src/services/spotify/fake-server.js';
 
 /** `n` distinct valid track ids (22 base62 characters), deterministic. */
 export function makeIds(n: number, prefix = 't'): string[] {
@@ -33,4 +33,25 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * Starts one fake Spotify API for the test file and resets it before each test (no faults, no
+ * unknown ids, fresh counters; with `revokeTokens`, no valid token either). `use` receives it.
+ */
+export function useFakeSpotify(use: (fake: FakeSpotify) => void, options: { revokeTokens?: boolean } = {}): void {
+  let fake: FakeSpotify;
+  beforeAll(async () => {
+    fake = await FakeSpotify.start();
+    use(fake);
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.options = {};
+    fake.setUnknownIds([]);
+    if (options.revokeTokens) fake.revokeTokens();
+    fake.resetStats();
+  });
 }

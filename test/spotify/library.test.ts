@@ -8,20 +8,10 @@ import { loadSpotifyConfig } from '../../src/services/spotify/config.js';
 import { FakeSpotify, generatedTrack } from '../../src/services/spotify/fake-server.js';
 import { runSpotifyFetch } from '../../src/services/spotify/fetch-service.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
-import { closedPort, configFor, makeIds } from './helpers.js';
+import { closedPort, configFor, makeIds, useFakeSpotify } from './helpers.js';
 
 let fake: FakeSpotify;
-beforeAll(async () => {
-  fake = await FakeSpotify.start();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.options = {};
-  fake.setUnknownIds([]);
-  fake.resetStats();
-});
+useFakeSpotify((f) => (fake = f));
 
 function distinct<T>(values: T[]): number {
   return new Set(values).size;

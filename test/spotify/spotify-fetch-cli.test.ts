@@ -1,23 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeSpotify } from '../../src/services/spotify/fake-server.js';
+import type { FakeSpotify } from '../../src/services/spotify/fake-server.js';
 import { runCli } from '../helpers/cli.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
-import { makeIds } from './helpers.js';
+import { makeIds, useFakeSpotify } from './helpers.js';
 
 let fake: FakeSpotify;
-beforeAll(async () => {
-  fake = await FakeSpotify.start();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.options = {};
-  fake.setUnknownIds([]);
-  fake.resetStats();
-});
+useFakeSpotify((f) => (fake = f));
 
 describe.each(providers)('soulspot spotify-fetch on %s (end to end)', (provider) => {
   let db: TestDatabase;
