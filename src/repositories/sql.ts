@@ -1,4 +1,5 @@
-import type { Database, PrismaDb } from '../db/client.js';
+import type { Database } from '../db/client.js';
+import { pgDirectRunner } from '../db/pg-direct.js';
 import type { Provider } from '../db/url.js';
 import type { Prisma } from '../generated/sqlite/client.js';
 import { ConflictError, ValidationError } from './errors.js';
@@ -9,8 +10,13 @@ import { ConflictError, ValidationError } from './errors.js';
  */
 export const PARAMETER_LIMIT: Readonly<Record<Provider, number>> = { sqlite: 32766, postgresql: 65535 };
 
-/** Either the client or an interactive transaction's client: both run model calls and raw SQL. */
-export type Runner = PrismaDb | Prisma.TransactionClient;
+/**
+ * What the batched writes run their statements on: the client, an interactive transaction's
+ * client, or (PostgreSQL, one statement outside a transaction) the pool directly.
+ */
+export interface Runner {
+  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
+}
 
 export type ColumnType = 'text' | 'int' | 'bigint' | 'bool' | 'timestamp' | 'float';
 
@@ -194,7 +200,10 @@ export function updateStatementCount(provider: Provider, setColumns: number, row
  * round trips on the hot path); more than one run in a transaction, so nothing is half-written.
  */
 export function writeAtomically<T>(db: Database, statements: number, fn: (runner: Runner) => Promise<T>): Promise<T> {
-  return statements <= 1 ? fn(db.prisma) : transaction(db, fn);
+  if (statements > 1) return transaction(db, fn);
+  // One statement is atomic by itself. On PostgreSQL it skips Prisma (see pg-direct.ts): for a
+  // 100-row insert that is a fifth of the time.
+  return fn(db.provider === 'postgresql' ? pgDirectRunner(db) : db.prisma);
 }
 
 /** Runs `fn` in one interactive transaction (long enough for big batches). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
+import { pgQuery } from '../db/pg-direct.js';
 import type { Track } from '../generated/sqlite/client.js';
 import { ConflictError, ValidationError } from './errors.js';
 import { notifyTracksWritten, type RepositoryHooks } from './hooks.js';
@@ -13,6 +14,7 @@ import {
   isForeignKeyViolation,
   isUniqueViolation,
   pruneDefaultColumns,
+  quoteIdent,
   retryOnUniqueViolation,
   transaction,
   updateRows,
@@ -83,6 +85,8 @@ const insertColumns: Column[] = [
   { field: 'createdAt', column: 'created_at', type: 'timestamp' as ColumnType },
   { field: 'updatedAt', column: 'updated_at', type: 'timestamp' as ColumnType },
 ];
+/** Every column of a track, named as the Track model's fields. */
+const SELECT_TRACK_COLUMNS = insertColumns.map((c) => `${quoteIdent(c.column)} AS ${quoteIdent(c.field)}`).join(', ');
 const columnOf = (field: string): Column => fieldColumns.find((c) => c.field === field)!;
 const uniqueKeys = ['spotifyUri', 'isrc', 'musicbrainzId'] as const;
 type UniqueKey = (typeof uniqueKeys)[number];
@@ -407,15 +411,19 @@ export class TrackRepository {
    * Tracks without a number come last.
    */
   listByAlbum(albumId: string, options: { disc?: number; order?: 'disc' | 'track' } = {}): Promise<Track[]> {
+    if (options.disc !== undefined) new Checker('listByAlbum').int('disc', options.disc, 1, INT32_MAX, false);
+    const byDisc = options.disc === undefined && options.order !== 'track';
+    if (this.db.provider === 'postgresql') {
+      // Straight to the pool: with the index the database needs ~0.03 ms, Prisma's own cost is
+      // ten times that (see pg-direct.ts). Same SQL as Prisma's, same result types.
+      const where = options.disc === undefined ? 'album_id = $1' : 'album_id = $1 AND disc_number = $2';
+      const order = `${byDisc ? 'disc_number ASC, ' : ''}track_number ASC NULLS LAST, id ASC`;
+      const params = options.disc === undefined ? [albumId] : [albumId, options.disc];
+      return pgQuery<Track>(this.db, `SELECT ${SELECT_TRACK_COLUMNS} FROM tracks WHERE ${where} ORDER BY ${order}`, params).then((r) => r.rows);
+    }
     const trackOrder = { trackNumber: { sort: 'asc', nulls: 'last' } } as const;
-    if (options.disc !== undefined) {
-      new Checker('listByAlbum').int('disc', options.disc, 1, INT32_MAX, false);
-      return this.db.prisma.track.findMany({ where: { albumId, discNumber: options.disc }, orderBy: [trackOrder, { id: 'asc' }] });
-    }
-    if (options.order === 'track') {
-      return this.db.prisma.track.findMany({ where: { albumId }, orderBy: [trackOrder, { id: 'asc' }] });
-    }
-    return this.db.prisma.track.findMany({ where: { albumId }, orderBy: [{ discNumber: 'asc' }, trackOrder, { id: 'asc' }] });
+    const where = options.disc === undefined ? { albumId } : { albumId, discNumber: options.disc };
+    return this.db.prisma.track.findMany({ where, orderBy: byDisc ? [{ discNumber: 'asc' }, trackOrder, { id: 'asc' }] : [trackOrder, { id: 'asc' }] });
   }
 
   /** The track stored at `filePath` (backed by `ix_tracks_file_path`). */

@@ -245,6 +245,36 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
     expect(await repo.getManyByIds(ids)).toEqual([]);
   });
 
+  test('listByAlbum returns exactly what Prisma returns (same rows, order and value types) and is logged', async () => {
+    const [album] = await new AlbumRepository(db).getOrCreateBatch([{ title: 'Every type', artistId }]);
+    await repo.addBatch([
+      { title: 'full', artistId, albumId: album.id, discNumber: 1, trackNumber: 2, durationMs: 245_123, spotifyUri: uri(), isrc: `GBAYE${provider === 'sqlite' ? 1 : 2}900001`, musicbrainzId: `b1a9c0e9-0000-4000-8000-00000000000${provider === 'sqlite' ? 1 : 2}`, filePath: '/music/ü/full.flac', fileSize: 9_007_199_254_740_993n, fileHash: 'ab'.repeat(32), fileHashAlgorithm: 'sha256', isBroken: true, lastScannedAt: new Date('2024-02-29T23:59:59.123Z'), audioBitrate: 1411, audioFormat: 'flac', audioSampleRate: 44100 },
+      { title: 'bare', artistId, albumId: album.id },
+      { title: 'twin a', artistId, albumId: album.id, discNumber: 2, trackNumber: 1 },
+      { title: 'twin b', artistId, albumId: album.id, discNumber: 2, trackNumber: 1 },
+    ]);
+    const trackOrder = { trackNumber: { sort: 'asc', nulls: 'last' } } as const;
+    const viaPrisma = {
+      disc: await db.prisma.track.findMany({ where: { albumId: album.id }, orderBy: [{ discNumber: 'asc' }, trackOrder, { id: 'asc' }] }),
+      oneDisc: await db.prisma.track.findMany({ where: { albumId: album.id, discNumber: 2 }, orderBy: [trackOrder, { id: 'asc' }] }),
+      track: await db.prisma.track.findMany({ where: { albumId: album.id }, orderBy: [trackOrder, { id: 'asc' }] }),
+    };
+    const { result, sql } = await statementsOf(db, async () => ({
+      disc: await repo.listByAlbum(album.id),
+      oneDisc: await repo.listByAlbum(album.id, { disc: 2 }),
+      track: await repo.listByAlbum(album.id, { order: 'track' }),
+    }));
+    expect(result).toEqual(viaPrisma);
+    expect(result.disc.map((t) => t.title).slice(0, 2)).toEqual(['full', 'bare']);
+    const full = result.disc[0];
+    expect(full.fileSize).toBe(9_007_199_254_740_993n);
+    expect(full.lastScannedAt).toEqual(new Date('2024-02-29T23:59:59.123Z'));
+    expect(full.createdAt).toBeInstanceOf(Date);
+    expect(full.isBroken).toBe(true);
+    expect(sql).toHaveLength(3);
+    expect(await repo.listByAlbum('00000000-0000-4000-8000-000000000000')).toEqual([]);
+  });
+
   test('listings: album order, file path, broken, updated since, unscanned since', async () => {
     const [album2] = await new AlbumRepository(db).getOrCreateBatch([{ title: 'Vespertine (2 discs)', artistId }]);
     const ids = await repo.addBatchReturningIds([
