@@ -9,7 +9,7 @@
 // Builds its own temp SQLite file and temp PostgreSQL database (BENCH_PG_URL, else TEST_PG_URL,
 // else postgresql://postgres@127.0.0.1:5432/postgres names the server) and drops them, even on
 // error or Ctrl-C. Options: --json (figures as JSON on stdout), --tracks N (default 100000),
-// --rounds N (default 7), --only sqlite|postgresql.
+// --rounds N (default 15), --only sqlite|postgresql.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -34,7 +34,7 @@ const option = (name, fallback) => {
 };
 const json = args.includes('--json');
 const TRACKS = Number(option('tracks', 100_000));
-const ROUNDS = Number(option('rounds', 7));
+const ROUNDS = Number(option('rounds', 15));
 const only = option('only', undefined);
 const PG_ADMIN = process.env.BENCH_PG_URL || process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const progress = (message) => process.stderr.write(`${message}\n`);

@@ -24,6 +24,12 @@ export interface Database {
   readonly pgSchema?: string;
   /** SQLite only: absolute path of the database file. */
   readonly sqlitePath?: string;
+  /**
+   * SQLite only: the better-sqlite3 connection of Prisma's adapter (connecting first if needed),
+   * for the statements that skip Prisma (sqlite-direct.ts). Statements on it behave as Prisma's
+   * own outside a transaction: same connection, same locks.
+   */
+  sqliteConnection?(): Promise<import('better-sqlite3').Database>;
   close(): Promise<void>;
 }
 
@@ -43,7 +49,10 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
       import('@prisma/adapter-better-sqlite3'),
     ]);
     const sqlitePath = sqliteFilePath(config.databaseUrl);
-    const adapter = withSqliteBindLimit(new PrismaBetterSqlite3({ url: sqlitePath, timeout: config.pool.timeoutSeconds * 1000 }));
+    let connection: import('better-sqlite3').Database | undefined;
+    const adapter = withSqliteBindLimit(new PrismaBetterSqlite3({ url: sqlitePath, timeout: config.pool.timeoutSeconds * 1000 }), (opened) => {
+      connection = (opened as { client?: import('better-sqlite3').Database }).client;
+    });
     const prisma = new PrismaClient({ adapter, log: [...log] });
     prisma.$on('query', (e: QueryEvent) => queryLog.record(e));
     return {
@@ -51,6 +60,11 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
       prisma,
       queryLog,
       sqlitePath,
+      async sqliteConnection() {
+        if (!connection?.open) await prisma.$connect();
+        if (!connection?.open) throw new DatabaseError(`the SQLite adapter exposes no open connection to ${sqlitePath}; this is a bug`);
+        return connection;
+      },
       close: () => prisma.$disconnect(),
     };
   }
@@ -103,13 +117,14 @@ export function toDatabaseError(error: unknown, what: string): DatabaseError {
  * Prisma assumes SQLite's pre-3.32 limit of 999 bind parameters when the adapter reports none: it
  * splits every longer `IN` list (an include of 1,000 tracks) into several statements inside an
  * implicit transaction, and refuses a query whose ORed lists exceed 999. better-sqlite3 12 bundles
- * a SQLite whose limit is 32,766: report that.
+ * a SQLite whose limit is 32,766: report that. `onConnect` receives each adapter it opens.
  */
-function withSqliteBindLimit<F extends { connect(): Promise<unknown> }>(factory: F): F {
+function withSqliteBindLimit<F extends { connect(): Promise<unknown> }>(factory: F, onConnect: (adapter: unknown) => void): F {
   const connect = factory.connect.bind(factory);
   factory.connect = async () => {
     const adapter = (await connect()) as { getConnectionInfo?: () => unknown };
     adapter.getConnectionInfo = () => ({ maxBindValues: 32766, supportsRelationJoins: false });
+    onConnect(adapter);
     return adapter;
   };
   return factory;

@@ -61,6 +61,14 @@ export class QueryLog {
     for (const listener of this.listeners) listener(event);
   }
 
+  /**
+   * Whether a statement that took `durationMs` will be printed or handed to a listener: callers
+   * that build the parameter text themselves (direct.ts) skip it otherwise.
+   */
+  wantsParams(durationMs: number): boolean {
+    return this.options.echo || this.listeners.size > 0 || (this.options.slowQueryMs > 0 && durationMs >= this.options.slowQueryMs);
+  }
+
   private clip(text: string): string {
     const oneLine = text.replace(/\s+/g, ' ').trim();
     return oneLine.length <= this.maxLength ? oneLine : `${oneLine.slice(0, this.maxLength)}… (${oneLine.length} chars)`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
-import { pgQuery } from '../db/pg-direct.js';
+import { pgQuery } from '../db/direct.js';
 import type { Track } from '../generated/sqlite/client.js';
 import { ConflictError, ValidationError } from './errors.js';
 import { notifyTracksWritten, type RepositoryHooks } from './hooks.js';
@@ -415,7 +415,7 @@ export class TrackRepository {
     const byDisc = options.disc === undefined && options.order !== 'track';
     if (this.db.provider === 'postgresql') {
       // Straight to the pool: with the index the database needs ~0.03 ms, Prisma's own cost is
-      // ten times that (see pg-direct.ts). Same SQL as Prisma's, same result types.
+      // ten times that (see direct.ts). Same SQL as Prisma's, same result types.
       const where = options.disc === undefined ? 'album_id = $1' : 'album_id = $1 AND disc_number = $2';
       const order = `${byDisc ? 'disc_number ASC, ' : ''}track_number ASC NULLS LAST, id ASC`;
       const params = options.disc === undefined ? [albumId] : [albumId, options.disc];

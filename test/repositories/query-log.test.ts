@@ -4,6 +4,7 @@ import { openDatabase } from '../../src/db/client.js';
 import { QueryLog } from '../../src/db/query-log.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { TrackRepository } from '../../src/repositories/track-repository.js';
+import { ArtistRepository } from '../../src/repositories/artist-repository.js';
 import { configFor, createMigratedDatabase, providers } from '../helpers/db.js';
 
 type Line = { level: string; message: string; fields?: Record<string, unknown> };
@@ -63,6 +64,11 @@ describe.each(providers)('query log on %s', (provider) => {
         expect(echoDb.queryLog.count).toBeGreaterThan(0);
         const line = echoLogger.lines.find((l) => String(l.fields?.sql).includes('file_path'));
         expect(line).toMatchObject({ level: 'info', message: 'query', fields: { duration_ms: expect.any(Number), params: expect.stringContaining('/music/a.flac') } });
+        // Batched writes skip Prisma (src/db/direct.ts) and are logged all the same.
+        const [artist] = await new ArtistRepository(echoDb).getOrCreateBatch([{ name: 'Echo Artist' }]);
+        await new TrackRepository(echoDb).addBatch([{ title: 'Echoed Title', artistId: artist.id, fileSize: 5n }]);
+        const insert = echoLogger.lines.find((l) => /INSERT INTO "tracks"/.test(String(l.fields?.sql)));
+        expect(insert).toMatchObject({ level: 'info', message: 'query', fields: { duration_ms: expect.any(Number), params: expect.stringContaining('Echoed Title') } });
       } finally {
         await echoDb.close();
       }

@@ -183,6 +183,22 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
     expect(await db.prisma.track.count()).toBe(count);
   });
 
+  test('a one-statement write outside Prisma stores updated_at as Prisma does (read back, compared, listed)', async () => {
+    const u = uri();
+    const [id] = await repo.addBatchReturningIds([{ title: 'before', artistId, spotifyUri: u }]);
+    const before = (await repo.getById(id))!.updatedAt;
+    await new Promise((r) => setTimeout(r, 10));
+    const { sql } = await statementsOf(db, () => repo.upsertBatch([{ title: 'after', artistId, spotifyUri: u, isBroken: true }]));
+    expect(sql.filter((s) => /^\s*(WITH|UPDATE)/i.test(s))).toHaveLength(1);
+    expect(sql.filter((s) => /^\s*(BEGIN|COMMIT)/i.test(s))).toHaveLength(0);
+    const after = (await repo.getById(id))!;
+    expect(after).toMatchObject({ title: 'after', isBroken: true });
+    expect(after.updatedAt.getTime()).toBeGreaterThan(before.getTime());
+    expect(Math.abs(after.updatedAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect((await repo.listUpdatedSince(before)).map((t) => t.id)).toContain(id);
+    expect((await db.prisma.track.findMany({ where: { updatedAt: { gt: before } } })).map((t) => t.id)).toContain(id);
+  });
+
   test('upsertBatch of thousands of rows with all three identifiers stays batched and idempotent', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({
       title: `big ${i}`,
