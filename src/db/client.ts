@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { DatabaseError, describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.js';
-import { createPgPool, getPgSchema } from './pool.js';
+import { createPgPool, getPgSchema, usesPgBouncer } from './pool.js';
 import { QueryLog, type QueryEvent } from './query-log.js';
 import { maskSecretsInText, sqliteFilePath, type Provider } from './url.js';
 
@@ -22,6 +22,8 @@ export interface Database {
   readonly pgPool?: pg.Pool;
   /** PostgreSQL only: the schema in use (`?schema=`, default public). */
   readonly pgSchema?: string;
+  /** PostgreSQL only: statements sent past Prisma may be prepared by name (not behind PgBouncer: `?pgbouncer=true`). */
+  readonly pgNamedStatements?: boolean;
   /** SQLite only: absolute path of the database file. */
   readonly sqlitePath?: string;
   /**
@@ -91,6 +93,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
     queryLog,
     pgPool,
     pgSchema,
+    pgNamedStatements: !usesPgBouncer(config.databaseUrl),
     close: async () => {
       await prisma.$disconnect();
       if (ownPool) await pgPool.end();

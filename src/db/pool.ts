@@ -13,10 +13,24 @@ export function getPgSchema(url: string): string {
   }
 }
 
+/**
+ * `?pgbouncer=true` (Prisma's convention): the server is reached through PgBouncer in transaction
+ * mode, where a statement prepared on one server connection is unknown on the next; then no
+ * statement is prepared by name (src/db/direct.ts).
+ */
+export function usesPgBouncer(url: string): boolean {
+  try {
+    return new URL(url).searchParams.get('pgbouncer') === 'true';
+  } catch {
+    return false;
+  }
+}
+
 /** The connection string without Prisma-only parameters that node-postgres does not know. */
 export function pgConnectionString(url: string): string {
   const parsed = new URL(url);
   parsed.searchParams.delete('schema');
+  parsed.searchParams.delete('pgbouncer');
   return parsed.toString();
 }
 
