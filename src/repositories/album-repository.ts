@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import type { Album } from '../generated/sqlite/client.js';
 import { ValidationError } from './errors.js';
-import type { RepositoryHooks } from './hooks.js';
 import {
   assertArray,
   findByConditions,
@@ -70,10 +69,7 @@ const pairKey = (title: string, artistId: string) => `${artistId}\u0000${title}`
 
 /** Albums: batched get-or-create by spotify_uri, else (title, artist). */
 export class AlbumRepository {
-  constructor(
-    private readonly db: Database,
-    private readonly hooks?: RepositoryHooks,
-  ) {}
+  constructor(private readonly db: Database) {}
 
   async getById(id: string): Promise<Album | undefined> {
     return (await this.db.prisma.album.findUnique({ where: { id } })) ?? undefined;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import type { Artist } from '../generated/sqlite/client.js';
-import type { RepositoryHooks } from './hooks.js';
 import {
   assertArray,
   findByConditions,
@@ -57,10 +56,7 @@ function validate(input: ArtistInput, index: number): Required<ArtistInput> {
 
 /** Artists: batched get-or-create so importers never create the same artist twice. */
 export class ArtistRepository {
-  constructor(
-    private readonly db: Database,
-    private readonly hooks?: RepositoryHooks,
-  ) {}
+  constructor(private readonly db: Database) {}
 
   async getById(id: string): Promise<Artist | undefined> {
     return (await this.db.prisma.artist.findUnique({ where: { id } })) ?? undefined;
