@@ -51,6 +51,15 @@ export interface PoolTuning {
 export const DEFAULT_OVERFLOW_IDLE_MS = 10_000;
 export const DEFAULT_PRE_PING_BYPASS_MS = 500;
 
+/** The parts of pg-pool 3.14 (shipped with pg 8.23) the fast paths use; each use checks they exist. */
+interface PgPoolInternals {
+  _idle?: Array<{ client: pg.PoolClient & { ref?: () => void }; idleListener: unknown; timeoutId: ReturnType<typeof setTimeout> | undefined }>;
+  _pendingQueue?: unknown[];
+  _expired?: WeakSet<object>;
+  _acquireClient?: (client: pg.PoolClient, pending: { callback: unknown; timedOut?: boolean }, idleListener: unknown, isNew: boolean) => void;
+  _release?: (client: pg.PoolClient, idleListener: unknown, err: Error | undefined) => void;
+}
+
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: boolean | Error) => void) => void;
 
 const noop = () => {};
@@ -119,38 +128,65 @@ export class SoulspotPgPool extends pg.Pool {
       return (pg.Pool.prototype.query as (...args: unknown[]) => unknown).call(this, text, values, callback);
     }
     return new Promise((resolve, reject) => {
-      this.acquire(
-        (error, client) => {
-          if (error || !client) return reject(error);
-          let settled = false;
-          const onError = (broken: Error) => {
+      const run = (client: pg.PoolClient, release: (broken?: Error) => void) => {
+        let settled = false;
+        const onError = (broken: Error) => {
+          if (settled) return;
+          settled = true;
+          release(broken);
+          reject(broken);
+        };
+        client.once('error', onError);
+        try {
+          (client.query as (q: unknown, v: unknown, cb: (err: Error | undefined, res: unknown) => void) => void)(text, values, (err, res) => {
+            client.removeListener('error', onError);
             if (settled) return;
             settled = true;
-            client.release(broken);
-            reject(broken);
-          };
-          client.once('error', onError);
-          try {
-            (client.query as (q: unknown, v: unknown, cb: (err: Error | undefined, res: unknown) => void) => void)(text, values, (err, res) => {
-              client.removeListener('error', onError);
-              if (settled) return;
-              settled = true;
-              client.release(err && breaksConnection(err, client) ? err : undefined);
-              if (err) reject(err);
-              else resolve(res);
-            });
-          } catch (thrown) {
-            // A query node-postgres refuses outright (null text, say): as pg-pool, release and fail.
-            client.removeListener('error', onError);
-            settled = true;
-            client.release(thrown as Error);
-            reject(thrown);
-          }
-        },
-        performance.now(),
-        0,
-      );
+            release(err && breaksConnection(err, client) ? err : undefined);
+            if (err) reject(err);
+            else resolve(res);
+          });
+        } catch (thrown) {
+          // A query node-postgres refuses outright (null text, say): as pg-pool, release and fail.
+          client.removeListener('error', onError);
+          settled = true;
+          release(thrown as Error);
+          reject(thrown);
+        }
+      };
+      const started = performance.now();
+      const idle = this.checkOutIdle(started);
+      if (idle) return run(idle.client, idle.release);
+      this.acquire((error, client) => (error || !client ? reject(error) : run(client, (broken) => client.release(broken))), started, 0);
     });
+  }
+
+  /**
+   * The fastest checkout, for the statements Prisma sends outside a transaction: an idle
+   * connection that needs no pre-ping (used within the bypass window, or never handed out), is not
+   * past its age and is not known dead, with nobody queued, is taken without pg-pool's checkout
+   * (whose event, closure and promise layers measured ~3 µs a statement, 6–7% of a `SELECT 1`
+   * round trip here). It goes back through pg-pool's own release, so idle timeouts, recycling and
+   * queued requests behave as on the normal path. Anything else returns undefined: the normal
+   * path (`acquire`) handles it. Relies on pg-pool 3.14's internals and steps aside if they differ.
+   */
+  private checkOutIdle(started: number): { client: pg.PoolClient; release: (broken?: Error) => void } | undefined {
+    const internals = this as unknown as PgPoolInternals;
+    const idle = internals._idle;
+    if (this.ending || !Array.isArray(idle) || idle.length === 0 || !Array.isArray(internals._pendingQueue) || internals._pendingQueue.length > 0) return undefined;
+    if (typeof internals._release !== 'function' || !(internals._expired instanceof WeakSet)) return undefined;
+    const item = idle[idle.length - 1];
+    const client = item.client;
+    if (this.knownDead(client) || internals._expired.has(client)) return undefined;
+    if (this.settings.prePing && !this.fresh.has(client) && this.idleLongerThanBypass(client)) return undefined;
+    idle.pop();
+    clearTimeout(item.timeoutId);
+    client.ref?.();
+    client.removeListener('error', item.idleListener as (err: Error) => void);
+    this.fresh.delete(client);
+    this.checkedOut += 1; // what the 'acquire' listener does on the normal path
+    this.stats.recordAcquire(performance.now() - started);
+    return { client, release: (broken) => internals._release!.call(this, client, item.idleListener, broken) };
   }
 
   /** pool_size + max_overflow: the most connections this pool opens. */
@@ -197,11 +233,7 @@ export class SoulspotPgPool extends pg.Pool {
    * pg-pool's own path if its internals are not the ones this was written against (pg-pool 3.14).
    */
   private takeIdle(got: (error: Error | undefined, client: pg.PoolClient | undefined) => void): boolean {
-    const internals = this as unknown as {
-      _idle?: Array<{ client: pg.PoolClient & { ref?: () => void }; idleListener: unknown; timeoutId: ReturnType<typeof setTimeout> | undefined }>;
-      _pendingQueue?: unknown[];
-      _acquireClient?: (client: pg.PoolClient, pending: { callback: unknown; timedOut?: boolean }, idleListener: unknown, isNew: boolean) => void;
-    };
+    const internals = this as unknown as PgPoolInternals;
     if (this.ending || !Array.isArray(internals._idle) || !Array.isArray(internals._pendingQueue) || typeof internals._acquireClient !== 'function') return false;
     if (internals._idle.length === 0 || internals._pendingQueue.length > 0) return false;
     const item = internals._idle.pop()!;

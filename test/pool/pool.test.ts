@@ -286,3 +286,42 @@ test('a query node-postgres refuses outright fails without leaking the connectio
     await pool.end();
   }
 });
+
+test('single statements on an idle connection skip pg-pool checkout, and the statistics still add up', async () => {
+  const pool = createPgPool(db.url, settings({ size: 1, maxOverflow: 1 }));
+  const fast = { taken: 0, declined: 0 };
+  const internals = pool as unknown as { checkOutIdle(started: number): unknown };
+  const checkOutIdle = internals.checkOutIdle.bind(pool);
+  internals.checkOutIdle = (started) => {
+    const idle = checkOutIdle(started);
+    if (idle) fast.taken += 1;
+    else fast.declined += 1;
+    return idle;
+  };
+  try {
+    const pid = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid; // opens the connection
+    for (let i = 0; i < 20; i += 1) expect((await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pid);
+    expect(fast.taken).toBe(20);
+    expect(pool.snapshot()).toMatchObject({ acquired: 21, checked_out: 0, connections: 1, connections_created: 1, timeouts: 0 });
+
+    // A request queued behind a statement on the fast path gets the connection when it ends.
+    const slow = pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.3)');
+    const held = await pool.connect(); // the overflow connection
+    const queued = pool.connect(); // waits: both connections are in use
+    await sleep(50);
+    expect(pool.snapshot()).toMatchObject({ checked_out: 2, waiting: 1 });
+    expect((await slow).rows[0].pid).toBe(pid);
+    const next = await queued;
+    expect((await next.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pid);
+    next.release();
+    held.release();
+    expect(pool.snapshot()).toMatchObject({ checked_out: 0, waiting: 0, acquired: 24 });
+
+    // Concurrent statements: the first takes the idle connection, the others the normal path.
+    const results = await Promise.all(Array.from({ length: 8 }, () => pool.query('SELECT 1 AS one')));
+    expect(results.every((r) => r.rows[0].one === 1)).toBe(true);
+    expect(pool.snapshot()).toMatchObject({ checked_out: 0, acquired: 32, timeouts: 0 });
+  } finally {
+    await pool.end();
+  }
+});
