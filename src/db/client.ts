@@ -77,8 +77,8 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
   const pgSchema = getPgSchema(config.databaseUrl);
   const ownPool = !options.pgPool;
   const pgPool = options.pgPool ?? createPgPool(config.databaseUrl, config.pool);
-  // An idle client that the server drops must not crash the process.
-  pgPool.on('error', (error) => (options.logger ?? silentLogger).warn(`idle connection error: ${describeError(error)}`));
+  // A pooled connection the server drops is removed from the pool; say so, never crash.
+  pgPool.on('error', (error) => (options.logger ?? silentLogger).warn(`pooled connection lost: ${describeError(error)}`));
   const adapter = new PrismaPg(pgPool, { schema: pgSchema });
   // Prisma waits only 2 s for a transaction's connection by default; let DATABASE_POOL_TIMEOUT decide.
   const prisma = new PrismaClient({

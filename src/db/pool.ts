@@ -51,14 +51,24 @@ export interface PoolTuning {
 export const DEFAULT_OVERFLOW_IDLE_MS = 10_000;
 export const DEFAULT_PRE_PING_BYPASS_MS = 500;
 
+/** An idle connection in pg-pool 3.14's idle list. */
+interface IdleItem {
+  client: pg.PoolClient & { ref?: () => void };
+  idleListener: unknown;
+  timeoutId: ReturnType<typeof setTimeout> | undefined;
+}
+
 /** The parts of pg-pool 3.14 (shipped with pg 8.23) the fast paths use; each use checks they exist. */
 interface PgPoolInternals {
-  _idle?: Array<{ client: pg.PoolClient & { ref?: () => void }; idleListener: unknown; timeoutId: ReturnType<typeof setTimeout> | undefined }>;
+  _idle?: IdleItem[];
+  _clients?: pg.PoolClient[];
   _pendingQueue?: unknown[];
   _expired?: WeakSet<object>;
   _acquireClient?: (client: pg.PoolClient, pending: { callback: unknown; timedOut?: boolean }, idleListener: unknown, isNew: boolean) => void;
   _release?: (client: pg.PoolClient, idleListener: unknown, err: Error | undefined) => void;
 }
+
+type QueryWithCallback = (query: unknown, values: unknown, callback: (err: Error | undefined, res: unknown) => void) => void;
 
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: boolean | Error) => void) => void;
 
@@ -101,6 +111,9 @@ export class SoulspotPgPool extends pg.Pool {
       if ((this as unknown as { _expired?: WeakSet<object> })._expired?.has(client)) this.stats.recycled += 1;
     });
     this.on('remove', () => (this.stats.connectionsClosed += 1));
+    // pg-pool emits 'error' when a connection breaks outside a checkout (it has already removed
+    // it); with no listener that would end the process. openDatabase adds one that logs it.
+    this.on('error', noop);
     // An own property rather than an override: pg's typings declare many overloads of `query`.
     this.query = this.leanQuery.bind(this) as pg.Pool['query'];
   }
@@ -128,65 +141,104 @@ export class SoulspotPgPool extends pg.Pool {
       return (pg.Pool.prototype.query as (...args: unknown[]) => unknown).call(this, text, values, callback);
     }
     return new Promise((resolve, reject) => {
-      const run = (client: pg.PoolClient, release: (broken?: Error) => void) => {
-        let settled = false;
-        const onError = (broken: Error) => {
-          if (settled) return;
-          settled = true;
-          release(broken);
-          reject(broken);
-        };
-        client.once('error', onError);
-        try {
-          (client.query as (q: unknown, v: unknown, cb: (err: Error | undefined, res: unknown) => void) => void)(text, values, (err, res) => {
-            client.removeListener('error', onError);
+      const started = performance.now();
+      const idle = this.readyIdle();
+      if (idle) return this.runOnIdle(idle, text, values, started, resolve, reject);
+      this.acquire(
+        (error, client) => {
+          if (error || !client) return reject(error);
+          let settled = false;
+          const onError = (broken: Error) => {
             if (settled) return;
             settled = true;
-            release(err && breaksConnection(err, client) ? err : undefined);
-            if (err) reject(err);
-            else resolve(res);
-          });
-        } catch (thrown) {
-          // A query node-postgres refuses outright (null text, say): as pg-pool, release and fail.
-          client.removeListener('error', onError);
-          settled = true;
-          release(thrown as Error);
-          reject(thrown);
-        }
-      };
-      const started = performance.now();
-      const idle = this.checkOutIdle(started);
-      if (idle) return run(idle.client, idle.release);
-      this.acquire((error, client) => (error || !client ? reject(error) : run(client, (broken) => client.release(broken))), started, 0);
+            client.release(broken);
+            reject(broken);
+          };
+          client.once('error', onError);
+          try {
+            (client.query as QueryWithCallback)(text, values, (err, res) => {
+              client.removeListener('error', onError);
+              if (settled) return;
+              settled = true;
+              client.release(err && breaksConnection(err, client) ? err : undefined);
+              if (err) reject(err);
+              else resolve(res);
+            });
+          } catch (thrown) {
+            // A query node-postgres refuses outright (null text, say): as pg-pool, release and fail.
+            client.removeListener('error', onError);
+            settled = true;
+            client.release(thrown as Error);
+            reject(thrown);
+          }
+        },
+        started,
+        0,
+      );
     });
   }
 
   /**
-   * The fastest checkout, for the statements Prisma sends outside a transaction: an idle
-   * connection that needs no pre-ping (used within the bypass window, or never handed out), is not
-   * past its age and is not known dead, with nobody queued, is taken without pg-pool's checkout
-   * (whose event, closure and promise layers measured ~3 µs a statement, 6–7% of a `SELECT 1`
-   * round trip here). It goes back through pg-pool's own release, so idle timeouts, recycling and
-   * queued requests behave as on the normal path. Anything else returns undefined: the normal
-   * path (`acquire`) handles it. Relies on pg-pool 3.14's internals and steps aside if they differ.
+   * The fast path, for single statements (what Prisma sends outside a transaction): the idle
+   * connection pg-pool would hand out next, if it needs no pre-ping (used within the bypass
+   * window, or never handed out), is not past its age nor known dead, and nobody is queued.
+   * Undefined otherwise, or if pg-pool's internals are not the ones this was written against
+   * (pg-pool 3.14): then the normal path (`acquire`) runs.
    */
-  private checkOutIdle(started: number): { client: pg.PoolClient; release: (broken?: Error) => void } | undefined {
+  private readyIdle(): IdleItem | undefined {
     const internals = this as unknown as PgPoolInternals;
     const idle = internals._idle;
     if (this.ending || !Array.isArray(idle) || idle.length === 0 || !Array.isArray(internals._pendingQueue) || internals._pendingQueue.length > 0) return undefined;
-    if (typeof internals._release !== 'function' || !(internals._expired instanceof WeakSet)) return undefined;
+    if (typeof internals._release !== 'function' || !(internals._expired instanceof WeakSet) || !Array.isArray(internals._clients)) return undefined;
     const item = idle[idle.length - 1];
     const client = item.client;
     if (this.knownDead(client) || internals._expired.has(client)) return undefined;
     if (this.settings.prePing && !this.fresh.has(client) && this.idleLongerThanBypass(client)) return undefined;
-    idle.pop();
+    return item;
+  }
+
+  /**
+   * Runs one statement on an idle connection without pg-pool's checkout and release (their events,
+   * closures and listener changes cost 3–5 µs a statement here, 4–6% of a `SELECT 1` round trip).
+   * pg-pool's idle listener stays on the connection meanwhile: if the connection breaks, it
+   * removes it from the pool as it does for an idle one, and the statement fails with the error.
+   * Afterwards the connection goes straight back to the idle list when pg-pool's release would
+   * do nothing more; otherwise (broken, past its age, an overflow connection that needs its idle
+   * timer, someone queued, the pool ending) through pg-pool's own release.
+   */
+  private runOnIdle(item: IdleItem, text: unknown, values: unknown, started: number, resolve: (res: unknown) => void, reject: (err: unknown) => void): void {
+    const internals = this as unknown as Required<PgPoolInternals>;
+    const client = item.client;
+    internals._idle.pop();
     clearTimeout(item.timeoutId);
     client.ref?.();
-    client.removeListener('error', item.idleListener as (err: Error) => void);
     this.fresh.delete(client);
     this.checkedOut += 1; // what the 'acquire' listener does on the normal path
     this.stats.recordAcquire(performance.now() - started);
-    return { client, release: (broken) => internals._release!.call(this, client, item.idleListener, broken) };
+    const checkIn = (broken: Error | undefined) => {
+      const options = this.options as pg.PoolConfig;
+      const needsIdleTimer = Boolean(options.idleTimeoutMillis) && internals._clients.length > (options.min ?? 0);
+      if (!broken && !this.ending && internals._pendingQueue.length === 0 && !internals._expired.has(client) && !needsIdleTimer) {
+        this.checkedOut -= 1;
+        this.releasedAt.set(client, performance.now());
+        internals._idle.push(item);
+      } else if (!internals._clients.includes(client)) {
+        this.checkedOut -= 1; // the idle listener already removed the broken connection
+      } else {
+        client.removeListener('error', item.idleListener as (err: Error) => void);
+        internals._release.call(this, client, item.idleListener, broken); // emits 'release'
+      }
+    };
+    try {
+      (client.query as QueryWithCallback)(text, values, (err, res) => {
+        checkIn(err && breaksConnection(err, client) ? err : undefined);
+        if (err) reject(err);
+        else resolve(res);
+      });
+    } catch (thrown) {
+      checkIn(thrown as Error);
+      reject(thrown);
+    }
   }
 
   /** pool_size + max_overflow: the most connections this pool opens. */

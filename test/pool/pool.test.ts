@@ -287,13 +287,13 @@ test('a query node-postgres refuses outright fails without leaking the connectio
   }
 });
 
-test('single statements on an idle connection skip pg-pool checkout, and the statistics still add up', async () => {
+test('single statements on an idle connection skip pg-pool checkout and release, and the statistics still add up', async () => {
   const pool = createPgPool(db.url, settings({ size: 1, maxOverflow: 1 }));
   const fast = { taken: 0, declined: 0 };
-  const internals = pool as unknown as { checkOutIdle(started: number): unknown };
-  const checkOutIdle = internals.checkOutIdle.bind(pool);
-  internals.checkOutIdle = (started) => {
-    const idle = checkOutIdle(started);
+  const internals = pool as unknown as { readyIdle(): unknown };
+  const readyIdle = internals.readyIdle.bind(pool);
+  internals.readyIdle = () => {
+    const idle = readyIdle();
     if (idle) fast.taken += 1;
     else fast.declined += 1;
     return idle;
@@ -321,6 +321,27 @@ test('single statements on an idle connection skip pg-pool checkout, and the sta
     const results = await Promise.all(Array.from({ length: 8 }, () => pool.query('SELECT 1 AS one')));
     expect(results.every((r) => r.rows[0].one === 1)).toBe(true);
     expect(pool.snapshot()).toMatchObject({ checked_out: 0, acquired: 32, timeouts: 0 });
+  } finally {
+    await pool.end();
+  }
+});
+
+test('a connection the server kills during a statement on the fast path: the statement fails, the pool replaces the connection', async () => {
+  const app = 'soulspot-fast-path-kill';
+  const pool = createPgPool(db.url, settings({ size: 1, maxOverflow: 0 }), { applicationName: app });
+  try {
+    const pid = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const sleeping = pool.query('SELECT pg_sleep(5)'); // the fast path: idle, used a moment ago
+    await until(async () => {
+      const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%'`, [pid]);
+      return rows[0].n === 1;
+    });
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    await expect(sleeping).rejects.toThrow(/terminat/i);
+    const next = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    expect(next).not.toBe(pid);
+    await until(() => pool.snapshot().connections_closed === 1);
+    expect(pool.snapshot()).toMatchObject({ checked_out: 0, connections: 1, connections_created: 2, connections_closed: 1, acquired: 3 });
   } finally {
     await pool.end();
   }
