@@ -4,7 +4,8 @@
 //      adapter takes) ≤ 1.10 × the same statement on one dedicated pg.Client. Variants run in
 //      alternating rounds, the order rotating, so that load from other processes hits them alike.
 //      Also shown, not targets: a plain pg.Pool, and our pool with the pre-ping forced on every
-//      checkout (no 500 ms bypass window) to show what the ping itself costs.
+//      checkout (no 500 ms bypass window) to show what the ping itself costs, and a second
+//      dedicated client as a control: the spread between two identical connections.
 //   2. A probe (the `pool-stats --probe` mix through Prisma) at concurrency 4 × DATABASE_POOL_SIZE:
 //      no errors, and the longest acquire wait within DATABASE_POOL_TIMEOUT.
 // Run `npm run build` first. Knobs: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres),
@@ -41,6 +42,10 @@ try {
   // 1. SELECT 1 round trip.
   const client = new pg.Client({ connectionString: pgConnectionString(config.databaseUrl), application_name: 'soulspot-bench' });
   await client.connect();
+  // A second client, same code as the first: how far two identical connections differ in one run
+  // (which CPU each server process runs on matters on a VM) — the noise floor of the comparison.
+  const control = new pg.Client({ connectionString: pgConnectionString(config.databaseUrl), application_name: 'soulspot-bench' });
+  await control.connect();
   const pool = createPgPool(config.databaseUrl, config.pool); // pre-ping on, default bypass window
   const pinging = createPgPool(config.databaseUrl, config.pool, { prePingBypassMs: 0 });
   const plain = new pg.Pool({ connectionString: pgConnectionString(config.databaseUrl), max: 15 });
@@ -49,6 +54,7 @@ try {
     ['soulspot pool (pre-ping on)', () => pool.query('SELECT 1')],
     ['plain pg.Pool (reference)', () => plain.query('SELECT 1')],
     ['soulspot pool, ping every time', () => pinging.query('SELECT 1')],
+    ['2nd dedicated pg.Client (control)', () => control.query('SELECT 1')],
   ];
   const samples = variants.map(() => []);
   for (const [, run] of variants) for (let i = 0; i < 500; i += 1) await run(); // warm-up: connections open, JIT warm
@@ -82,6 +88,7 @@ try {
   const s1 = pool.snapshot();
   console.log(`   pool after the run: acquired ${s1.acquired}, connections_created ${s1.connections_created}, pre_ping_failures ${s1.pre_ping_failures}, acquire wait p50 ${s1.acquire_wait_ms.p50} ms`);
   await client.end();
+  await control.end();
   await pool.end();
   await pinging.end();
   await plain.end();
