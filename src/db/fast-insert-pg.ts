@@ -55,6 +55,7 @@ export async function openPgImportStore(pool: pg.Pool): Promise<ImportStore> {
 
   const store: ImportStore = {
     provider: 'postgresql',
+    replays: true,
     async transaction(fn) {
       if (dryRun) return fn();
       for (let attempt = 1; ; attempt++) {
@@ -132,14 +133,15 @@ export async function openPgImportStore(pool: pg.Pool): Promise<ImportStore> {
       );
       return rows.map(trackFromRow);
     },
-    async findSeen(ids) {
-      if (!ids.length) return new Set();
+    async findSeen(tracks) {
+      if (!tracks.length) return new Set();
+      const ids = tracks.map((t) => t.id);
       const rows = await q<{ id: string }>('SELECT id FROM import_seen WHERE id = ANY($1::text[])', [ids]);
       return new Set(rows.map((r) => r.id));
     },
-    async markSeen(ids) {
-      // A batch never marks an id twice, nor one marked before (that row would be a duplicate).
-      if (ids.length) await copyRows(client, 'import_seen (id)', `${ids.join('\n')}\n`);
+    async markSeen(tracks) {
+      // A batch never marks a track twice, nor one marked before (that row would be a duplicate).
+      if (tracks.length) await copyRows(client, 'import_seen (id)', `${tracks.map((t) => t.id).join('\n')}\n`);
     },
     async insertTracks(rows, now) {
       if (!rows.length) return;

@@ -38,6 +38,11 @@ export interface TrackValues {
   audioBitrate: number | null;
   audioFormat: string | null;
   audioSampleRate: number | null;
+  /**
+   * SQLite only: the row's rowid, set by findTracks and insertTracks. The run's set of tracks
+   * already matched is keyed by it there (an integer key costs less than the 36-character id).
+   */
+  rowid?: number;
 }
 
 export interface PlaylistEntry {
@@ -56,6 +61,8 @@ export interface ImportStore {
    * failure or unique violation raced in by another writer. Inside a dry run, `fn` just runs.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** True when `transaction` may run `fn` again (PostgreSQL): its caller must be able to redo the work. */
+  readonly replays: boolean;
   findArtists(uris: string[], names: string[]): Promise<ExistingArtist[]>;
   insertArtists(rows: ExistingArtist[], now: Date): Promise<void>;
   attachArtistUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
@@ -63,9 +70,11 @@ export interface ImportStore {
   insertAlbums(rows: ExistingAlbum[], now: Date): Promise<void>;
   attachAlbumUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
   findTracks(uris: string[], isrcs: string[], mbids: string[], titles: Array<[title: string, artistId: string]>): Promise<TrackValues[]>;
-  /** Which of `ids` this run has already matched (duplicates inside one file). */
-  findSeen(ids: string[]): Promise<Set<string>>;
-  markSeen(ids: string[]): Promise<void>;
+  /** The ids of those of `tracks` (as findTracks returned them) this run has already matched: duplicates inside one file. */
+  findSeen(tracks: TrackValues[]): Promise<Set<string>>;
+  /** Records that this run matched `tracks` (found by findTracks, or written by insertTracks). */
+  markSeen(tracks: TrackValues[]): Promise<void>;
+  /** Inserts new tracks (on SQLite, also sets each one's rowid). */
   insertTracks(rows: TrackValues[], now: Date): Promise<void>;
   updateTracks(rows: TrackValues[], now: Date): Promise<void>;
   getOrCreatePlaylist(name: string, now: Date): Promise<string>;
@@ -95,9 +104,9 @@ export const TRACK_COLUMNS = [
   'audio_sample_rate',
 ] as const;
 
-/** TrackValues from a row of TRACK_COLUMNS (file_size arrives as text from pg's BIGINT). */
+/** TrackValues from a row of TRACK_COLUMNS, and rowid on SQLite (file_size arrives as text from pg's BIGINT). */
 export function trackFromRow(r: Record<string, unknown>): TrackValues {
-  return {
+  const t: TrackValues = {
     id: r.id as string,
     title: r.title as string,
     artistId: r.artist_id as string,
@@ -114,6 +123,8 @@ export function trackFromRow(r: Record<string, unknown>): TrackValues {
     audioFormat: (r.audio_format as string | null) ?? null,
     audioSampleRate: r.audio_sample_rate === null ? null : Number(r.audio_sample_rate),
   };
+  if (r.rowid !== undefined) t.rowid = r.rowid as number;
+  return t;
 }
 
 /** Opens the raw-driver store for `db`'s provider (a second SQLite connection, or a pg client of db.pgPool). */

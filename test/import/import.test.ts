@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { openDatabase, withDatabase, type Database } from '../../src/db/client.js';
 import { UsageError } from '../../src/errors.js';
@@ -244,6 +244,36 @@ describe.each(providers)('import-tracks on %s', (provider) => {
       expect(new Set(albums.map((x) => `${x.artistId}/${x.title}`)).size).toBe(albums.length);
       expect(artists.filter((x) => x.name.startsWith('Name Only'))).toHaveLength(17);
     });
+  });
+
+  test('an abort while stdin sits idle returns at once: the rows handed over are committed, the summary adds up', async () => {
+    const stdin = new PassThrough();
+    // More than the 4 KB format detection reads; then the stream stays open and idle until the abort.
+    const rows = Array.from({ length: 40 }, (_, i) => exporterRow(i));
+    stdin.write(`${EXPORTER_HEADER}\n${rows.join('\n')}\nbroken,row\n`);
+    const controller = new AbortController();
+    const s = await run({
+      input: '-',
+      stdin,
+      batchSize: 10,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.rows >= 40) setTimeout(() => controller.abort(), 100);
+      },
+    });
+    expect(s).toMatchObject({ interrupted: true, read: 40, inserted: 40, rejected: 0 });
+    expect((await counts()).tracks).toBe(40);
+  }, 20_000);
+
+  test('a problem found by the parser later in the file fails the import as bad input; the batches before it stay', async () => {
+    const input = join(work, 'junk.json');
+    const objects = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ title: `Song ${i}`, artist: `Artist ${i % 10}`, note: 'x'.repeat(100) }));
+    writeFileSync(input, `[${objects.join(',\n')}] trailing`);
+    await expect(run({ input, batchSize: 100 })).rejects.toThrow(UsageError);
+    const { tracks } = await counts();
+    expect(tracks).toBeGreaterThan(0);
+    expect(tracks % 100).toBe(0);
+    expect(tracks).toBeLessThan(3000);
   });
 
   test('an abort (Ctrl-C) stops after the current batch: committed rows stay, the summary adds up', async () => {

@@ -6,22 +6,29 @@ import { openImportStore, type ImportStore } from '../../db/fast-insert.js';
 import { maskSecretsInText } from '../../db/url.js';
 import { DatabaseError, SoulspotError, UsageError, describeError } from '../../errors.js';
 import { BatchImporter } from './batch-importer.js';
-import { openRecordSource, type ImportFormat, type SourceRecord } from './formats.js';
-import { RowError, normaliseRow, type TrackRow } from './normalize.js';
+import type { ImportFormat } from './formats.js';
+import type { TrackRow } from './normalize.js';
+import { startParserThread } from './parser-thread.js';
+import { detach } from './row-chunks.js';
 import { RejectsWriter, defaultRejectsPath, type Reject } from './rejects.js';
 
-/** Rows per transaction: large enough that commits cost little, small enough to stay a few MB. */
-export const DEFAULT_BATCH_SIZE = 5000;
+/**
+ * Rows per batch, that is per transaction. Memory does not depend on it (rows travel and are
+ * written in chunks of CHUNK_ROWS; only PostgreSQL keeps a batch's rows, to redo the transaction
+ * after a conflict), but every commit writes each index page the batch touched, and with random
+ * ids that is most of them: measured here (100k rows, SQLite), 5,000-row batches took 3.26 s,
+ * 20,000-row batches 2.92 s, 50,000 no faster.
+ */
+export const DEFAULT_BATCH_SIZE = 20_000;
 
 /** Rows between two full garbage collections (see fullGc). */
 const GC_EVERY_ROWS = 10_000;
 
 /**
- * A full garbage collection, to keep peak memory flat over long imports. Every batch's rows live
- * long enough to reach V8's old generation, which V8 lets grow for a long while before collecting:
- * measured here, peak RSS rose from 148 MB (10k rows) to 259 MB (300k rows) without this, and to
- * 171 MB with a collection every 5,000 rows. One collection every 10,000 rows costs a few percent
- * of the time.
+ * A full garbage collection, to keep peak memory flat over long imports: V8 lets its old
+ * generation grow for a long while before collecting (measured here, single-threaded: peak RSS rose
+ * from 148 MB at 10k rows to 259 MB at 300k without this). The parser thread does the same (see
+ * parse-worker.ts). With chunks: every 5,000 rows made peak memory no flatter and the import slower.
  */
 function fullGc(): void {
   getGc()?.();
@@ -80,7 +87,8 @@ export interface ImportSummary {
 }
 
 /**
- * Imports tracks from a file or stdin, streaming, in batches of one transaction each. Input
+ * Imports tracks from a file or stdin, streaming, in batches of one transaction each; a parser
+ * thread reads and normalises the rows while this thread writes them. Input
  * problems found before the first write (missing/unreadable/empty file, unknown format, header
  * without title/artist) throw UsageError and change nothing; database failures throw
  * DatabaseError (batches already committed stay). Bad rows never stop the import: they go to the
@@ -93,10 +101,11 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
   const clock = options.clock ?? (() => new Date());
   const cwd = options.cwd ?? process.cwd();
   const input = options.input === '-' ? '-' : resolve(cwd, options.input);
-  const source = await openRecordSource(input, { format: options.format, stdin: options.stdin });
+  // Parsing runs on its own thread; input problems throw UsageError here, before any write.
+  const parser = await startParserThread(input, { format: options.format, batchSize, stdin: options.stdin, gcEveryRows: GC_EVERY_ROWS });
   const summary: ImportSummary = {
     input: options.input === '-' ? 'stdin' : options.input,
-    format: source.format,
+    format: parser.format,
     dryRun: Boolean(options.dryRun),
     interrupted: false,
     read: 0,
@@ -117,11 +126,6 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
   const rejects = rejectsPath ? new RejectsWriter(rejectsPath) : undefined;
   let store: ImportStore | undefined;
   try {
-    const records = source.records;
-    // The first row shows an empty input (or a JSON file that is not an array) before any write.
-    const first = await records.next();
-    if (first.done) throw new UsageError(`nothing to import: ${source.name} has no track rows; expected at least one row after the header`);
-
     try {
       store = await openImportStore(db, { busyTimeoutMs: options.busyTimeoutMs ?? 30_000 });
     } catch (error) {
@@ -130,7 +134,8 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     const importer = new BatchImporter(store, clock);
     const reject = async (r: Reject) => {
       summary.rejected += 1;
-      if (summary.firstRejects.length < 10) summary.firstRejects.push(r);
+      // Copies: the texts may be slices of a chunk's text, which must not stay in memory.
+      if (summary.firstRejects.length < 10) summary.firstRejects.push({ line: r.line, reason: detach(r.reason), original: detach(r.original) });
       await rejects?.write(r);
     };
     try {
@@ -143,25 +148,52 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       throw asDatabaseError(error, 'cannot start the import');
     }
 
-    let batch: TrackRow[] = [];
-    const progress = () =>
-      options.onProgress?.({ rows: summary.read, bytesRead: source.bytesRead(), totalBytes: source.totalBytes, elapsedMs: performance.now() - started });
-    // One batch in flight while the next is read: on PostgreSQL the server works on the other core
-    // while this process parses. (better-sqlite3 is synchronous, so on SQLite this changes nothing.)
-    let inFlight: Promise<void> | undefined;
+    // The chunks of the current batch, as the importer asks for them. A chunk counts as soon as it
+    // is taken: it is then written and committed with its batch (Ctrl-C commits the batch so far),
+    // or the import fails.
+    let ended = false;
+    let batchEnded = false;
+    let firstLine: number | undefined;
+    let lastLine: number | undefined;
     let gcRound = 0;
-    let failure: unknown;
-    const write = async (rows: TrackRow[]) => {
+    const nextChunk = async (): Promise<TrackRow[] | undefined> => {
+      if (ended || batchEnded) return undefined;
+      // The wait also ends on abort (stdin may sit idle).
+      const chunk = await parser.next(options.signal);
+      if (chunk === 'aborted') summary.interrupted = true;
+      if (chunk === 'aborted' || chunk === undefined) {
+        ended = true;
+        return undefined;
+      }
+      summary.read += chunk.read;
+      for (const r of chunk.rejects) await reject(r);
+      if (chunk.last) batchEnded = true;
+      const { rows } = chunk;
+      if (rows.length) {
+        firstLine ??= rows[0].line;
+        lastLine = rows[rows.length - 1].line;
+      }
+      if (GC_EVERY_ROWS > 0 && Math.floor(summary.read / GC_EVERY_ROWS) > gcRound) {
+        gcRound = Math.floor(summary.read / GC_EVERY_ROWS);
+        fullGc();
+      }
+      options.onProgress?.({ rows: summary.read, bytesRead: chunk.bytesRead, totalBytes: parser.totalBytes, elapsedMs: performance.now() - started });
+      return rows;
+    };
+
+    while (!ended) {
+      batchEnded = false;
+      firstLine = lastLine = undefined;
+      const first = await nextChunk();
+      if (!first) continue;
       let outcome;
       try {
-        outcome = await importer.writeBatch(rows);
+        outcome = await importer.writeBatch(first, nextChunk);
       } catch (error) {
-        throw asDatabaseError(
-          error,
-          `import failed in the batch from line ${rows[0].line} to ${rows[rows.length - 1].line} (${summary.batches} earlier batch(es) committed; rerun to resume)`,
-        );
+        const where = firstLine === undefined ? '' : ` from line ${firstLine} to ${lastLine}`;
+        throw asDatabaseError(error, `import failed in the batch${where} (${summary.batches} earlier batch(es) committed; rerun to resume)`);
       }
-      summary.batches += 1;
+      if (outcome.rows > 0) summary.batches += 1;
       summary.inserted += outcome.inserted;
       summary.updated += outcome.updated;
       summary.unchanged += outcome.unchanged;
@@ -169,62 +201,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       summary.artistsCreated += outcome.artistsCreated;
       summary.albumsCreated += outcome.albumsCreated;
       for (const r of outcome.rejects) await reject(r);
-      if (Math.floor(summary.read / GC_EVERY_ROWS) > gcRound) {
-        gcRound = Math.floor(summary.read / GC_EVERY_ROWS);
-        fullGc();
-      }
-      progress();
-    };
-    const settle = async () => {
-      await inFlight;
-      inFlight = undefined;
-      if (failure) throw failure;
-    };
-    const flush = async () => {
-      await settle();
-      if (batch.length === 0) return;
-      const rows = batch;
-      batch = [];
-      // The handler is attached at once, so a failure waits for the next settle() instead of
-      // surfacing as an unhandled rejection.
-      inFlight = write(rows).catch((error) => {
-        failure = error;
-      });
-    };
-
-    const handle = async (record: SourceRecord) => {
-      summary.read += 1;
-      if (!record.values) {
-        await reject({ line: record.line, original: record.original, reason: record.error ?? 'unreadable row' });
-        return;
-      }
-      try {
-        batch.push(normaliseRow(record.values, record.line, record.original));
-      } catch (error) {
-        if (!(error instanceof RowError)) throw error;
-        await reject({ line: record.line, original: record.original, reason: error.message });
-      }
-    };
-
-    await handle(first.value);
-    // stdin may sit idle: there the wait for the next row also ends on abort. (Files always move on.)
-    const abortedWhileWaiting =
-      options.input === '-' && options.signal
-        ? new Promise<'aborted'>((res) => options.signal!.addEventListener('abort', () => res('aborted'), { once: true }))
-        : undefined;
-    for (;;) {
-      if (options.signal?.aborted) {
-        summary.interrupted = true;
-        break;
-      }
-      const next = abortedWhileWaiting ? await Promise.race([records.next(), abortedWhileWaiting]) : await records.next();
-      if (next === 'aborted') continue;
-      if (next.done) break;
-      await handle(next.value);
-      if (batch.length >= batchSize) await flush();
     }
-    await flush();
-    await settle();
     if (!summary.interrupted && summary.playlist) {
       try {
         summary.playlist.tracks = await importer.finishPlaylist();
@@ -233,11 +210,14 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       }
     }
   } finally {
-    source.close();
     try {
-      await store?.close();
+      await parser.close();
     } finally {
-      await rejects?.close();
+      try {
+        await store?.close();
+      } finally {
+        await rejects?.close();
+      }
     }
   }
   if (rejects?.created) summary.rejectsFile = rejects.path;

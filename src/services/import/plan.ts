@@ -16,8 +16,10 @@ export interface ResolvedRow extends TrackRow {
   albumId: string | null;
 }
 
-export const artistKey = (ref: ArtistRef): string => (ref.spotifyUri ? `u:${ref.spotifyUri}` : `n:${ref.name}`);
-export const albumKey = (ref: AlbumRef, artistId: string): string => (ref.spotifyUri ? `u:${ref.spotifyUri}` : `t:${artistId}\u0000${ref.title}`);
+// Cache keys: the Spotify URI itself when there is one (no new string to build and hash for
+// every row), else a prefixed text that cannot be a URI (URIs start with "spotify:").
+export const artistKey = (ref: ArtistRef): string => ref.spotifyUri ?? `n:${ref.name}`;
+export const albumKey = (ref: AlbumRef, artistId: string): string => ref.spotifyUri ?? `t:${artistId}\u0000${ref.title}`;
 
 /**
  * Artists for a batch: by Spotify URI; else a same-named artist without a URI (which gets the URI);
@@ -115,7 +117,7 @@ export interface TrackPlan {
   duplicates: number;
   rejects: Reject[];
   /** Every track a row resolved to (inserted, updated or unchanged), in file order. */
-  accepted: Array<{ trackId: string; row: ResolvedRow }>;
+  accepted: Array<{ track: TrackValues; row: ResolvedRow }>;
 }
 
 const COMPARED: Array<keyof TrackValues> = [
@@ -187,40 +189,38 @@ export function planTracks(rows: ResolvedRow[], candidates: TrackValues[], seen:
   const byIsrc = new Map<string, TrackValues>();
   const byMbid = new Map<string, TrackValues>();
   const byTitle = new Map<string, TrackValues[]>();
-  const titleKey = (t: { title: string; artistId: string; albumId: string | null }) => `${t.artistId}\u0000${t.albumId ?? ''}\u0000${t.title}`;
-  const index = (t: TrackValues) => {
+  const titleKey = (title: string, artistId: string, albumId: string | null) => `${artistId}\u0000${albumId ?? ''}\u0000${title}`;
+  const index = (t: TrackValues, key = titleKey(t.title, t.artistId, t.albumId)) => {
     if (t.spotifyUri) byUri.set(t.spotifyUri, t);
     if (t.isrc) byIsrc.set(t.isrc, t);
     if (t.musicbrainzId) byMbid.set(t.musicbrainzId, t);
-    const k = titleKey(t);
-    const list = byTitle.get(k);
+    const list = byTitle.get(key);
     if (list) {
       if (!list.includes(t)) list.push(t);
-    } else byTitle.set(k, [t]);
+    } else byTitle.set(key, [t]);
   };
   const unindex = (t: TrackValues) => {
     if (t.spotifyUri && byUri.get(t.spotifyUri) === t) byUri.delete(t.spotifyUri);
     if (t.isrc && byIsrc.get(t.isrc) === t) byIsrc.delete(t.isrc);
     if (t.musicbrainzId && byMbid.get(t.musicbrainzId) === t) byMbid.delete(t.musicbrainzId);
-    const list = byTitle.get(titleKey(t));
+    const list = byTitle.get(titleKey(t.title, t.artistId, t.albumId));
     if (list) {
       const i = list.indexOf(t);
       if (i >= 0) list.splice(i, 1);
     }
   };
   // Copies: the plan mutates them as rows update tracks.
-  const live = new Map<string, TrackValues>();
+  const live = new Set<string>();
   for (const c of candidates) {
     if (live.has(c.id)) continue;
-    const copy = { ...c };
-    live.set(c.id, copy);
-    index(copy);
+    live.add(c.id);
+    index({ ...c });
   }
 
   const plan: TrackPlan = { inserts: [], updates: [], unchanged: 0, duplicates: 0, rejects: [], accepted: [] };
+  // Tracks matched earlier in this batch: a second row matching one is a duplicate. (So a track is
+  // inserted or updated at most once a batch.)
   const touched = new Set<string>();
-  const updatedIds = new Set<string>();
-  const insertedIds = new Set<string>();
   const owner = (map: Map<string, TrackValues>, value: string | null, self: string | undefined) => {
     if (!value) return undefined;
     const t = map.get(value);
@@ -228,47 +228,50 @@ export function planTracks(rows: ResolvedRow[], candidates: TrackValues[], seen:
   };
 
   for (const row of rows) {
+    const key = titleKey(row.title, row.artistId, row.albumId);
     let match = row.spotifyUri ? byUri.get(row.spotifyUri) : undefined;
     if (!match && row.isrc) match = byIsrc.get(row.isrc);
     if (!match) {
       match = byTitle
-        .get(titleKey({ title: row.title, artistId: row.artistId, albumId: row.album ? row.albumId : null }))
+        .get(key)
         ?.find((t) => !(row.spotifyUri && t.spotifyUri && t.spotifyUri !== row.spotifyUri) && !(row.isrc && t.isrc && t.isrc !== row.isrc));
     }
     if (match && (touched.has(match.id) || seen.has(match.id))) {
       plan.duplicates += 1;
       continue;
     }
-    const next = match ? merged(match, row) : valuesOf(row, newId());
+    if (!match) {
+      // New: its Spotify URI and ISRC were looked up above and belong to no track.
+      const next = valuesOf(row, newId());
+      if (owner(byMbid, next.musicbrainzId, undefined)) {
+        plan.rejects.push({ line: row.line, original: row.original, reason: `musicbrainz_id ${next.musicbrainzId} already belongs to another track; fix the row or that track` });
+        continue;
+      }
+      touched.add(next.id);
+      plan.accepted.push({ track: next, row });
+      index(next, key);
+      plan.inserts.push(next);
+      continue;
+    }
+    const next = merged(match, row);
     const taken =
-      (owner(byUri, next.spotifyUri, match?.id) && `spotify_uri ${next.spotifyUri}`) ||
-      (owner(byIsrc, next.isrc, match?.id) && `isrc ${next.isrc}`) ||
-      (owner(byMbid, next.musicbrainzId, match?.id) && `musicbrainz_id ${next.musicbrainzId}`);
+      (owner(byUri, next.spotifyUri, match.id) && `spotify_uri ${next.spotifyUri}`) ||
+      (owner(byIsrc, next.isrc, match.id) && `isrc ${next.isrc}`) ||
+      (owner(byMbid, next.musicbrainzId, match.id) && `musicbrainz_id ${next.musicbrainzId}`);
     if (taken) {
       plan.rejects.push({ line: row.line, original: row.original, reason: `${taken} already belongs to another track; fix the row or that track` });
       continue;
     }
     touched.add(next.id);
-    plan.accepted.push({ trackId: next.id, row });
-    if (!match) {
-      index(next);
-      live.set(next.id, next);
-      insertedIds.add(next.id);
-      plan.inserts.push(next);
-      continue;
-    }
-    if (COMPARED.every((k) => match![k] === next[k])) {
+    plan.accepted.push({ track: next, row });
+    if (COMPARED.every((k) => match[k] === next[k])) {
       plan.unchanged += 1;
       continue;
     }
     unindex(match);
     Object.assign(match, next);
     index(match);
-    if (insertedIds.has(match.id)) continue; // changed again before insert: the insert carries it
-    if (!updatedIds.has(match.id)) {
-      updatedIds.add(match.id);
-      plan.updates.push(match);
-    }
+    plan.updates.push(match);
   }
   return plan;
 }

@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { UsageError } from '../../src/errors.js';
+import { openRecordSource } from '../../src/services/import/formats.js';
+import { RowError, normaliseRow, type TrackRow } from '../../src/services/import/normalize.js';
+import { startParserThread, type ParsedChunk, type ParserThread } from '../../src/services/import/parser-thread.js';
+import type { Reject } from '../../src/services/import/rejects.js';
+import { EXPORTER_HEADER, exporterRow } from '../../src/services/import/sample-data.js';
+
+// The parser thread runs the compiled worker (dist/), built by `npm test` before jest starts.
+const FIXTURES = join(process.cwd(), 'test/fixtures/import');
+
+/** The next chunk (no abort signal here, so never 'aborted'). */
+async function next(parser: ParserThread): Promise<ParsedChunk | undefined> {
+  const chunk = await parser.next();
+  if (chunk === 'aborted') throw new Error('aborted without a signal');
+  return chunk;
+}
+
+/** Everything the thread posts: rows decoded, rejects, and per-chunk counts. */
+async function drain(parser: ParserThread) {
+  const rows: TrackRow[] = [];
+  const rejects: Reject[] = [];
+  const chunks: Array<{ count: number; read: number; last: boolean }> = [];
+  try {
+    for (let chunk = await next(parser); chunk; chunk = await next(parser)) {
+      rows.push(...chunk.rows);
+      rejects.push(...chunk.rejects);
+      chunks.push({ count: chunk.rows.length, read: chunk.read, last: chunk.last });
+    }
+  } finally {
+    await parser.close();
+  }
+  return { rows, rejects, chunks };
+}
+
+/** The same input parsed on this thread, the way the importer did before it had a parser thread. */
+async function parseHere(path: string) {
+  const source = await openRecordSource(path);
+  const rows: TrackRow[] = [];
+  const rejects: Reject[] = [];
+  try {
+    for await (const record of source.records) {
+      if (!record.values) {
+        rejects.push({ line: record.line, original: record.original, reason: record.error ?? 'unreadable row' });
+        continue;
+      }
+      try {
+        rows.push(normaliseRow(record.values, record.line, record.original));
+      } catch (error) {
+        if (!(error instanceof RowError)) throw error;
+        rejects.push({ line: record.line, original: record.original, reason: error.message });
+      }
+    }
+  } finally {
+    source.close();
+  }
+  return { rows, rejects };
+}
+
+describe('the import parser thread', () => {
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'soulspot-parser-'));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test.each(['exportify.csv', 'messy.csv', 'bad-rows.csv', 'tracks.tsv', 'tracks.ndjson', 'tracks.json'])(
+    '%s: the rows and rejects that cross threads are exactly what normaliseRow makes on this thread',
+    async (name) => {
+      const path = join(FIXTURES, name);
+      const expected = await parseHere(path);
+      const got = await drain(await startParserThread(path, { batchSize: 3, chunkRows: 2 }));
+      // (A row's text as read is decoded on demand: a getter, not a field.)
+      expect(got.rows.map((r) => ({ ...r, original: r.original }))).toEqual(expected.rows);
+      expect(got.rejects).toEqual(expected.rejects);
+      // Chunks hold at most chunkRows valid rows and never span two batches of batchSize rows;
+      // their counts add up to what was read.
+      expect(got.chunks.every((c) => c.count <= 2)).toBe(true);
+      let inBatch = 0;
+      for (const c of got.chunks) {
+        inBatch += c.count;
+        expect(inBatch).toBeLessThanOrEqual(3);
+        if (c.last) inBatch = 0;
+      }
+      expect(got.chunks.reduce((n, c) => n + c.read, 0)).toBe(expected.rows.length + expected.rejects.length);
+    },
+  );
+
+  test('a row whose album artist is its artist keeps one artist object (no second lookup)', async () => {
+    const path = join(work, 'same-artist.csv');
+    writeFileSync(path, 'title,artist,album,album_artist\nA,Band,LP,\nB,Band,LP,Other\n');
+    const { rows } = await drain(await startParserThread(path, { batchSize: 10 }));
+    expect(rows[0].album!.artist).toBe(rows[0].artist);
+    expect(rows[1].album!.artist).toEqual({ name: 'Other' });
+  });
+
+  test('input problems are a UsageError from the start, before any batch', async () => {
+    writeFileSync(join(work, 'empty.csv'), '');
+    writeFileSync(join(work, 'header-only.csv'), 'title,artist\n');
+    await expect(startParserThread(join(work, 'empty.csv'), { batchSize: 10 })).rejects.toThrow(UsageError);
+    await expect(startParserThread(join(work, 'header-only.csv'), { batchSize: 10 })).rejects.toThrow(/no track rows/);
+    await expect(startParserThread(join(work, 'missing.csv'), { batchSize: 10 })).rejects.toThrow(/no such file/);
+  });
+
+  test('a problem found later in the file (text after a JSON array) comes after the batches before it, as a UsageError', async () => {
+    const path = join(work, 'junk.json');
+    const objects = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ title: `Song ${i}`, artist: `Artist ${i % 10}`, note: 'x'.repeat(100) }));
+    writeFileSync(path, `[${objects.join(',\n')}] trailing`);
+    const parser = await startParserThread(path, { batchSize: 100 });
+    let rows = 0;
+    const failure = await (async () => {
+      try {
+        for (let chunk = await next(parser); chunk; chunk = await next(parser)) rows += chunk.rows.length;
+      } catch (error) {
+        return error;
+      } finally {
+        await parser.close();
+      }
+    })();
+    expect(failure).toBeInstanceOf(UsageError);
+    expect((failure as Error).message).toMatch(/expected nothing after the JSON array/);
+    expect(rows).toBeGreaterThan(0);
+    expect(rows).toBeLessThan(3000);
+  });
+
+  test('stdin is piped into the thread: every row of a long input in small chunks arrives, in order', async () => {
+    const text = `${EXPORTER_HEADER}\n${Array.from({ length: 20_000 }, (_, i) => exporterRow(i)).join('\n')}\n`;
+    const bytes = Buffer.from(text);
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 4096) }, (_, i) => bytes.subarray(i * 4096, (i + 1) * 4096));
+    const parser = await startParserThread('-', { batchSize: 1000, stdin: Readable.from(chunks) });
+    expect(parser).toMatchObject({ name: 'stdin', format: 'exportify', totalBytes: undefined });
+    const { rows, rejects } = await drain(parser);
+    expect(rejects).toEqual([]);
+    expect(rows).toHaveLength(20_000);
+    expect(rows.map((r) => r.line)).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 2));
+  });
+
+  test('a worker that fails, or stops without finishing, is an error, never a hang', async () => {
+    const throwing = join(work, 'throwing-worker.mjs');
+    writeFileSync(throwing, "throw new Error('parser exploded');\n");
+    await expect(startParserThread(join(FIXTURES, 'exportify.csv'), { batchSize: 10, workerPath: throwing })).rejects.toThrow(/parser exploded/);
+
+    const quitting = join(work, 'quitting-worker.mjs');
+    writeFileSync(
+      quitting,
+      "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage({ type: 'ready', format: 'csv', name: 'x' });\nsetTimeout(() => process.exit(3), 50);\n",
+    );
+    const parser = await startParserThread(join(FIXTURES, 'exportify.csv'), { batchSize: 10, workerPath: quitting });
+    await expect(next(parser)).rejects.toThrow(/stopped unexpectedly \(exit code 3\)/);
+    await parser.close();
+  });
+
+  test('a missing build says so', async () => {
+    await expect(startParserThread(join(FIXTURES, 'exportify.csv'), { batchSize: 10, workerPath: join(work, 'nope.js') })).rejects.toThrow(
+      /parser thread .*nope\.js is missing; run npm run build/,
+    );
+  });
+});
