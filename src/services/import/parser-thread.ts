@@ -68,8 +68,11 @@ export const PARSER_WORKER_PATH = join(packageRoot, 'dist', 'services', 'import'
  */
 export const CHUNK_ROWS = 1000;
 
-/** Chunks parsed ahead of the writer: enough to keep it busy while the parser is descheduled. */
-const CREDIT = 4;
+/**
+ * Rows the parser may have ready ahead of the writer: enough to keep the writer busy while the
+ * parser is descheduled (in chunks: at least 2, one being taken while the next is posted).
+ */
+const ROWS_AHEAD = 4000;
 
 /** The worker's young generation (V8 semi-spaces). */
 const WORKER_YOUNG_GENERATION_MB = 8;
@@ -105,7 +108,7 @@ export async function startParserThread(
     format: options.format,
     batchSize: options.batchSize,
     chunkRows: options.chunkRows ?? CHUNK_ROWS,
-    credit: CREDIT,
+    credit: Math.max(2, Math.ceil(ROWS_AHEAD / (options.chunkRows ?? CHUNK_ROWS))),
     gcEveryRows: options.gcEveryRows ?? 0,
   };
   // A small young generation: the worker's garbage dies young, and a large one (V8's default grows
