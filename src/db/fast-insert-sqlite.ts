@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore, type PlaylistEntry, type TrackValues } from './fast-insert.js';
 
 /** Prisma's SQLite adapter writes DateTime as ISO 8601 text with an explicit offset; so do we, so Prisma reads our rows back. */
@@ -25,8 +29,9 @@ export function openSqliteImportStore(path: string, busyTimeoutMs: number): Impo
     // ids), and a checkpoint copies each page once however many commits wrote it. Measured here
     // (100k rows, batches of 5,000): with a checkpoint every 16,384 pages, commits took about
     // 0.8 s; without checkpoints during the import, 0.4 s plus 0.3 s for one checkpoint at the end.
-    // So: at most 65,536 pages (256 MiB of WAL) between checkpoints, one checkpoint in close(),
-    // and the WAL file cut back to 64 MiB after each checkpoint (journal_size_limit).
+    // So: at most 65,536 pages (256 MiB of WAL) between automatic checkpoints, a checkpointer
+    // thread that copies the WAL after each commit while this connection goes on writing, one
+    // checkpoint in close(), and the WAL file cut back to 64 MiB after each checkpoint.
     db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     // The page caches stay bounded (main: the driver's default 16 MiB; the run's temporary table
@@ -38,10 +43,39 @@ export function openSqliteImportStore(path: string, busyTimeoutMs: number): Impo
     db?.close();
     throw new DatabaseError(`cannot open the SQLite database ${path} for import: ${(error as Error).message}; run soulspot migrate first`, { cause: error });
   }
-  return sqliteStore(db);
+  return sqliteStore(db, startCheckpointer(path));
 }
 
-function sqliteStore(db: Database.Database): ImportStore {
+/** The compiled checkpointer (a Worker cannot load TypeScript: tests running src/ use the build). */
+const CHECKPOINTER_PATH = join(packageRoot, 'dist', 'db', 'sqlite-checkpointer.js');
+
+interface Checkpointer {
+  /** Asks for a checkpoint (returns at once). */
+  request(): void;
+  /** Waits for the requested checkpoints, then closes its connection. */
+  close(): Promise<void>;
+}
+
+/** The background checkpointer (see sqlite-checkpointer.ts); none without a build, the import then just checkpoints at the end. */
+function startCheckpointer(path: string): Checkpointer | undefined {
+  if (!existsSync(CHECKPOINTER_PATH)) return undefined;
+  const worker = new Worker(CHECKPOINTER_PATH, { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  let failed = false;
+  // A checkpointer that fails only loses its help: the final checkpoint does its work.
+  worker.on('error', () => (failed = true));
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return {
+    request: () => {
+      if (!failed) worker.postMessage('checkpoint');
+    },
+    close: async () => {
+      if (!failed) worker.postMessage('close');
+      await exited;
+    },
+  };
+}
+
+function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefined): ImportStore {
   const stmt = {
     artistsByUri: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE spotify_uri IN (SELECT value FROM json_each(?))'),
     artistsByName: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE name IN (SELECT value FROM json_each(?)) ORDER BY created_at, id'),
@@ -95,6 +129,7 @@ function sqliteStore(db: Database.Database): ImportStore {
       try {
         const result = await fn();
         db.exec('COMMIT');
+        checkpointer?.request();
         return result;
       } catch (error) {
         if (db.inTransaction) db.exec('ROLLBACK');
@@ -195,8 +230,10 @@ function sqliteStore(db: Database.Database): ImportStore {
       try {
         if (db.inTransaction) db.exec('ROLLBACK');
         db.exec('DROP TABLE IF EXISTS temp.import_seen');
-        // The one checkpoint the import waits for (see openSqliteImportStore); PASSIVE never blocks
-        // on other connections, whatever it cannot copy now a later checkpoint will.
+        await checkpointer?.close();
+        // The one checkpoint the import waits for (see openSqliteImportStore), of what the
+        // checkpointer thread has not copied yet; PASSIVE never blocks on other connections,
+        // whatever it cannot copy now a later checkpoint will.
         if (!dryRun) db.pragma('wal_checkpoint(PASSIVE)');
       } finally {
         db.close();

@@ -5,7 +5,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../../errors.js';
-import { getGc } from '../../lib/gc.js';
 import { openRecordSource, type RecordSource, type SourceRecord } from './formats.js';
 import { RowError, normaliseRow } from './normalize.js';
 import type { ParserData, ParserMessage, WriterMessage } from './parser-thread.js';
@@ -48,18 +47,12 @@ async function run(): Promise<void> {
     };
     // Valid rows of the current batch (transaction) in the chunks posted so far.
     let inBatch = 0;
-    let sinceGc = 0;
     const send = async (last: boolean) => {
       while (credit <= 0) await new Promise<void>((resolve) => (wake = resolve));
       credit -= 1;
       inBatch = last ? 0 : inBatch + encoder.count;
-      sinceGc += encoder.records;
       const chunk = encoder.take(source!.bytesRead());
       post({ type: 'chunk', chunk, last }, transferList(chunk.buffers));
-      if (data.gcEveryRows > 0 && sinceGc >= data.gcEveryRows) {
-        sinceGc = 0;
-        getGc()?.();
-      }
     };
 
     handle(first.value);
