@@ -59,7 +59,7 @@ interface Checkpointer {
 /** The background checkpointer (see sqlite-checkpointer.ts); none without a build, the import then just checkpoints at the end. */
 function startCheckpointer(path: string): Checkpointer | undefined {
   if (!existsSync(CHECKPOINTER_PATH)) return undefined;
-  const worker = new Worker(CHECKPOINTER_PATH, { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  const worker = new Worker(CHECKPOINTER_PATH, { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
   let failed = false;
   // A checkpointer that fails only loses its help: the final checkpoint does its work.
   worker.on('error', () => (failed = true));

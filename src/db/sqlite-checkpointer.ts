@@ -10,6 +10,8 @@ import Database from 'better-sqlite3';
 
 const port = parentPort!;
 const db = new Database((workerData as { path: string }).path, { fileMustExist: true, timeout: 0 });
+// A checkpoint copies WAL frames straight to the file: no page cache needed here.
+db.pragma('cache_size = -256');
 port.on('message', (message: 'checkpoint' | 'close') => {
   if (message === 'close') {
     db.close();
