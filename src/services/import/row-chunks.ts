@@ -1,6 +1,6 @@
 /**
  * A chunk of normalised rows as the parser thread hands it to the writing thread: no objects,
- * only four buffers that are transferred (not copied) and then handed back for the next chunk.
+ * only five buffers that are transferred (not copied) and then handed back for the next chunk.
  *
  * Why not post TrackRow objects: structured clone of them costs the receiving thread about 0.4 s
  * per 100,000 rows, and its serialisation buffers (MBs a message, allocated on one thread and
