@@ -8,7 +8,7 @@ import { DatabaseError, SoulspotError, UsageError, describeError } from '../../e
 import { BatchImporter } from './batch-importer.js';
 import type { ImportFormat } from './formats.js';
 import type { TrackRow } from './normalize.js';
-import { CHUNK_ROWS, startParserThread } from './parser-thread.js';
+import { CHUNK_ROWS, startParserThread, type ParserThread } from './parser-thread.js';
 import { detach } from './row-chunks.js';
 import { RejectsWriter, defaultRejectsPath, type Reject } from './rejects.js';
 
@@ -161,10 +161,16 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     let firstLine: number | undefined;
     let lastLine: number | undefined;
     let gcRound = 0;
+    // The next batch's first chunk, asked for as soon as the current batch has all of its chunks:
+    // it is decoded while the database finishes the current batch (on PostgreSQL the server runs
+    // the COPY and the commit meanwhile).
+    let prefetched: ReturnType<ParserThread['next']> | undefined;
     const nextChunk = async (): Promise<TrackRow[] | undefined> => {
       if (ended || batchEnded) return undefined;
       // The wait also ends on abort (stdin may sit idle).
-      const chunk = await parser.next(options.signal);
+      const pending = prefetched ?? parser.next(options.signal);
+      prefetched = undefined;
+      const chunk = await pending;
       if (chunk === 'aborted') summary.interrupted = true;
       if (chunk === 'aborted' || chunk === undefined) {
         ended = true;
@@ -172,7 +178,12 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       }
       summary.read += chunk.read;
       for (const r of chunk.rejects) await reject(r);
-      if (chunk.last) batchEnded = true;
+      if (chunk.last) {
+        batchEnded = true;
+        prefetched = parser.next(options.signal);
+        // Its failure surfaces when the next batch awaits it (or not at all, if this one fails).
+        prefetched.catch(() => {});
+      }
       const { rows } = chunk;
       if (rows.length) {
         firstLine ??= rows[0].line;
