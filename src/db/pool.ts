@@ -218,7 +218,9 @@ export class SoulspotPgPool extends pg.Pool {
     const checkIn = (broken: Error | undefined) => {
       const options = this.options as pg.PoolConfig;
       const needsIdleTimer = Boolean(options.idleTimeoutMillis) && internals._clients.length > (options.min ?? 0);
-      if (!broken && !this.ending && internals._pendingQueue.length === 0 && !internals._expired.has(client) && !needsIdleTimer) {
+      // pg-pool's release also counts uses (maxUses) and unrefs idle sockets (allowExitOnIdle): createPgPool sets neither.
+      const releaseDoesMore = needsIdleTimer || options.allowExitOnIdle || (options.maxUses ?? Infinity) < Infinity;
+      if (!broken && !this.ending && internals._pendingQueue.length === 0 && !internals._expired.has(client) && !releaseDoesMore) {
         this.checkedOut -= 1;
         this.releasedAt.set(client, performance.now());
         internals._idle.push(item);
