@@ -28,7 +28,7 @@ export interface Database {
   readonly sqlitePath?: string;
   /**
    * SQLite only: the better-sqlite3 connection of Prisma's adapter (connecting first if needed),
-   * for the statements that skip Prisma (sqlite-direct.ts). Statements on it behave as Prisma's
+   * for the statements that skip Prisma (direct.ts). Statements on it behave as Prisma's
    * own outside a transaction: same connection, same locks.
    */
   sqliteConnection?(): Promise<import('better-sqlite3').Database>;

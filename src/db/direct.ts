@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Database } from './client.js';
+import { sqliteValue } from './sqlite-values.js';
 
 /**
  * Statements sent straight to the connections Prisma's adapter uses, for the hot paths where
@@ -87,12 +88,4 @@ async function sqliteRun(db: Database, text: string, values: unknown[]): Promise
   } finally {
     record(db, text, values, started);
   }
-}
-
-/** A value as Prisma's SQLite adapter binds it (DateTime as ISO text with +00:00, booleans as 1/0). */
-function sqliteValue(value: unknown): unknown {
-  if (value === undefined) return null;
-  if (value instanceof Date) return value.toISOString().replace('Z', '+00:00');
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value;
 }

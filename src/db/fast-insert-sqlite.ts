@@ -5,9 +5,7 @@ import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore, type PlaylistEntry, type TrackValues } from './fast-insert.js';
-
-/** Prisma's SQLite adapter writes DateTime as ISO 8601 text with an explicit offset; so do we, so Prisma reads our rows back. */
-export const sqliteTimestamp = (d: Date): string => d.toISOString().replace('Z', '+00:00');
+import { sqliteTimestamp } from './sqlite-values.js';
 
 /** WAL pages between two automatic checkpoints during an import (see openSqliteImportStore). */
 const WAL_CHECKPOINT_PAGES = 65_536;

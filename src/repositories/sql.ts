@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.js';
 import { directRunner } from '../db/direct.js';
+import { sqliteTimestamp } from '../db/sqlite-values.js';
 import type { Provider } from '../db/url.js';
 import type { Prisma } from '../generated/sqlite/client.js';
 import { ConflictError, ValidationError } from './errors.js';
@@ -12,7 +13,7 @@ export const PARAMETER_LIMIT: Readonly<Record<Provider, number>> = { sqlite: 327
 
 /**
  * What the batched writes run their statements on: the client, an interactive transaction's
- * client, or (PostgreSQL, one statement outside a transaction) the pool directly.
+ * client, or, for one statement outside a transaction, the driver directly (direct.ts).
  */
 export interface Runner {
   $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
@@ -79,7 +80,7 @@ function pgElement(type: ColumnType, value: unknown): unknown {
  */
 function sqliteElement(type: ColumnType, value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  if (type === 'timestamp') return (value as Date).toISOString().replace('Z', '+00:00');
+  if (type === 'timestamp') return sqliteTimestamp(value as Date);
   if (type === 'bigint') return String(value);
   if (type === 'bool') return value ? 1 : 0;
   return value;

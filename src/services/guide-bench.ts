@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { applyMigrations } from '../db/migrator.js';
 import { createPgPool, pgConnectionString } from '../db/pool.js';
-import { sqliteTimestamp } from '../db/fast-insert-sqlite.js';
+import { sqliteTimestamp } from '../db/sqlite-values.js';
 import { ExitCode, SoulspotError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { PlaylistRepository, TrackRepository, type TrackInput } from '../repositories/index.js';
