@@ -93,12 +93,19 @@ export class SoulspotPgPool extends pg.Pool {
   private readonly fresh = new WeakSet<pg.PoolClient>();
   /** When each connection last went back to the pool (performance.now()). */
   private readonly releasedAt = new WeakMap<pg.PoolClient, number>();
+  /**
+   * pg-pool's release counts uses (maxUses) and unrefs idle sockets (allowExitOnIdle); with either
+   * set the fast path hands every connection back through it. createPgPool sets neither.
+   */
+  private readonly releaseAlwaysDoesMore: boolean;
 
   constructor(config: pg.PoolConfig, settings: PoolSettings, tuning: PoolTuning = {}) {
     super(config);
     this.settings = settings;
     this.stats = new PoolStatsRecorder(settings);
     this.prePingBypassMs = tuning.prePingBypassMs ?? DEFAULT_PRE_PING_BYPASS_MS;
+    const options = this.options as pg.PoolConfig;
+    this.releaseAlwaysDoesMore = Boolean(options.allowExitOnIdle) || (options.maxUses ?? Infinity) < Infinity;
     this.on('connect', (client) => {
       this.stats.connectionsCreated += 1;
       this.fresh.add(client as pg.PoolClient);
@@ -218,9 +225,7 @@ export class SoulspotPgPool extends pg.Pool {
     const checkIn = (broken: Error | undefined) => {
       const options = this.options as pg.PoolConfig;
       const needsIdleTimer = Boolean(options.idleTimeoutMillis) && internals._clients.length > (options.min ?? 0);
-      // pg-pool's release also counts uses (maxUses) and unrefs idle sockets (allowExitOnIdle): createPgPool sets neither.
-      const releaseDoesMore = needsIdleTimer || options.allowExitOnIdle || (options.maxUses ?? Infinity) < Infinity;
-      if (!broken && !this.ending && internals._pendingQueue.length === 0 && !internals._expired.has(client) && !releaseDoesMore) {
+      if (!broken && !this.ending && internals._pendingQueue.length === 0 && !internals._expired.has(client) && !needsIdleTimer && !this.releaseAlwaysDoesMore) {
         this.checkedOut -= 1;
         this.releasedAt.set(client, performance.now());
         internals._idle.push(item);

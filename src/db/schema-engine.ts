@@ -91,7 +91,6 @@ export async function withSchemaEngine<T>(config: Config, fn: (s: EngineSession)
     const { PrismaPg } = await import('@prisma/adapter-pg');
     const { getPgSchema } = await import('./pool.js');
     pool = createPgPool(config.databaseUrl, { ...config.pool, size: 0, maxOverflow: 4 });
-    pool.on('error', () => {});
     factory = new PrismaPg(pool, { schema: getPgSchema(config.databaseUrl) });
   }
   const adapters: Array<{ dispose(): Promise<void> }> = [];

@@ -97,7 +97,6 @@ async function checkSqlite(config: Config): Promise<Reachability> {
 
 async function checkPostgres(config: Config): Promise<Reachability> {
   const pool = createPgPool(config.databaseUrl, config.pool);
-  pool.on('error', () => {});
   try {
     const started = performance.now();
     try {

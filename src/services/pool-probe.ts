@@ -168,7 +168,6 @@ export async function getPoolOverview(config: Config): Promise<PoolOverview> {
     }
   }
   const pool = createPgPool(config.databaseUrl, config.pool);
-  pool.on('error', () => {});
   try {
     const started = performance.now();
     try {
