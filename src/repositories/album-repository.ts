@@ -7,13 +7,9 @@ import {
   findByConditions,
   groupByChangedColumns,
   inConditions,
-  insertRows,
-  insertStatementCount,
   isForeignKeyViolation,
   retryOnUniqueViolation,
-  updateRows,
-  updateStatementCount,
-  writeAtomically,
+  writeRows,
   type Column,
   type KeyCondition,
 } from './sql.js';
@@ -171,15 +167,8 @@ export class AlbumRepository {
       toUpdate.map((e) => ({ id: e.row.id, values: e.filled })),
       columnOf,
     );
-    const statements =
-      insertStatementCount(provider, columns.length, created.length) + groups.reduce((n, g) => n + updateStatementCount(provider, g.columns.length, g.rows.length), 0);
-    if (statements > 0) {
-      await writeAtomically(this.db, statements, async (runner) => {
-        await insertRows(runner, provider, 'albums', columns, created.map((e) => columns.map((c) => e.row[c.field as keyof Album])));
-        for (const group of groups) await updateRows(runner, provider, 'albums', group.columns, group.rows, now);
-      });
-      for (const e of toUpdate) e.row = { ...e.row, updatedAt: now };
-    }
+    await writeRows(this.db, 'albums', { columns, rows: created.map((e) => columns.map((c) => e.row[c.field as keyof Album])) }, groups, now);
+    for (const e of toUpdate) e.row = { ...e.row, updatedAt: now };
     return result.map((e) => e.row);
   }
 }

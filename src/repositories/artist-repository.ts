@@ -5,12 +5,8 @@ import {
   assertArray,
   findByConditions,
   inConditions,
-  insertRows,
-  insertStatementCount,
   retryOnUniqueViolation,
-  updateRows,
-  updateStatementCount,
-  writeAtomically,
+  writeRows,
   type Column,
 } from './sql.js';
 import { Checker, rowLabel } from './validation.js';
@@ -145,15 +141,8 @@ export class ArtistRepository {
       columns: fields.map((f) => fillColumns[f]),
       rows: toUpdate.filter((e) => e.filled.size === fields.length && fields.every((f) => e.filled.has(f))).map((e) => [e.row.id, ...fields.map((f) => e.row[f])]),
     }));
-    const statements =
-      insertStatementCount(provider, insertColumns.length, created.length) + groups.reduce((n, g) => n + updateStatementCount(provider, g.columns.length, g.rows.length), 0);
-    if (statements > 0) {
-      await writeAtomically(this.db, statements, async (runner) => {
-        await insertRows(runner, provider, 'artists', insertColumns, created.map((e) => insertColumns.map((c) => e.row[c.field as keyof Artist])));
-        for (const group of groups) await updateRows(runner, provider, 'artists', group.columns, group.rows, now);
-      });
-      for (const e of toUpdate) e.row = { ...e.row, updatedAt: now };
-    }
+    await writeRows(this.db, 'artists', { columns: insertColumns, rows: created.map((e) => insertColumns.map((c) => e.row[c.field as keyof Artist])) }, groups, now);
+    for (const e of toUpdate) e.row = { ...e.row, updatedAt: now };
     return result.map((e) => e.row);
   }
 }

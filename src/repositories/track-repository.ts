@@ -9,8 +9,6 @@ import {
   findByConditions,
   groupByChangedColumns,
   inConditions,
-  insertRows,
-  insertStatementCount,
   isForeignKeyViolation,
   isUniqueViolation,
   pruneDefaultColumns,
@@ -18,8 +16,7 @@ import {
   retryOnUniqueViolation,
   transaction,
   updateRows,
-  updateStatementCount,
-  writeAtomically,
+  writeRows,
   type Column,
   type ColumnType,
 } from './sql.js';
@@ -215,12 +212,8 @@ export class TrackRepository {
     assertNoDuplicateKeys(given.map((g, index) => ({ index, values: g })));
     const now = new Date();
     const rows = given.map((g) => newRow(randomUUID(), g, now));
-    const { provider } = this.db;
-    const table = pruneDefaultColumns(insertColumns, rows.map(rowValues), databaseDefaults);
     try {
-      await writeAtomically(this.db, insertStatementCount(provider, table.columns.length, rows.length), (runner) =>
-        insertRows(runner, provider, 'tracks', table.columns, table.rows),
-      );
+      await writeRows(this.db, 'tracks', pruneDefaultColumns(insertColumns, rows.map(rowValues), databaseDefaults), [], now);
     } catch (error) {
       throw await this.explainWriteError(error, given);
     }
@@ -371,16 +364,7 @@ export class TrackRepository {
       [...touched].map((e) => ({ id: e.row.id, values: e.changes })),
       columnOf,
     );
-    const statements =
-      insertStatementCount(provider, insertColumns.length, created.length) + groups.reduce((n, g) => n + updateStatementCount(provider, g.columns.length, g.rows.length), 0);
-    if (statements > 0) {
-      const table = pruneDefaultColumns(insertColumns, created.map((e) => rowValues(e.row)), databaseDefaults);
-      await writeAtomically(this.db, statements, async (runner) => {
-        // Updates first: an update may free an identifier that a new row takes.
-        for (const group of groups) await updateRows(runner, provider, 'tracks', group.columns, group.rows, now);
-        await insertRows(runner, provider, 'tracks', table.columns, table.rows);
-      });
-    }
+    await writeRows(this.db, 'tracks', pruneDefaultColumns(insertColumns, created.map((e) => rowValues(e.row)), databaseDefaults), groups, now);
     return { report, written: [...created, ...touched].map((e) => e.row.id) };
   }
 
