@@ -121,6 +121,7 @@ function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefin
   return {
     provider: 'sqlite',
     replays: false,
+    separateReader: false,
     async transaction(fn) {
       if (dryRun) return fn();
       db.exec('BEGIN IMMEDIATE');

@@ -63,6 +63,13 @@ export interface ImportStore {
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** True when `transaction` may run `fn` again (PostgreSQL): its caller must be able to redo the work. */
   readonly replays: boolean;
+  /**
+   * True when the finds (findArtists, findAlbums, findTracks, findSeen) run on a connection of
+   * their own, at the same time as the writes: they see what is committed, not what the current
+   * transaction wrote, and markSeen belongs after the commit. Otherwise they see everything written
+   * so far, and markSeen belongs in the transaction that matched the tracks.
+   */
+  readonly separateReader: boolean;
   findArtists(uris: string[], names: string[]): Promise<ExistingArtist[]>;
   insertArtists(rows: ExistingArtist[], now: Date): Promise<void>;
   attachArtistUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
@@ -72,7 +79,7 @@ export interface ImportStore {
   findTracks(uris: string[], isrcs: string[], mbids: string[], titles: Array<[title: string, artistId: string]>): Promise<TrackValues[]>;
   /** The ids of those of `tracks` (as findTracks returned them) this run has already matched: duplicates inside one file. */
   findSeen(tracks: TrackValues[]): Promise<Set<string>>;
-  /** Records that this run matched `tracks` (found by findTracks, or written by insertTracks). */
+  /** Records that this run matched `tracks` (found by findTracks, or written by insertTracks); see separateReader for when. */
   markSeen(tracks: TrackValues[]): Promise<void>;
   /** Inserts new tracks (on SQLite, also sets each one's rowid). */
   insertTracks(rows: TrackValues[], now: Date): Promise<void>;
@@ -128,11 +135,11 @@ export function trackFromRow(r: Record<string, unknown>): TrackValues {
 }
 
 /** Opens the raw-driver store for `db`'s provider (a second SQLite connection, or a pg client of db.pgPool). */
-export async function openImportStore(db: Database, options: { busyTimeoutMs: number }): Promise<ImportStore> {
+export async function openImportStore(db: Database, options: { busyTimeoutMs: number; dryRun?: boolean }): Promise<ImportStore> {
   if (db.provider === 'sqlite') {
     const { openSqliteImportStore } = await import('./fast-insert-sqlite.js');
     return openSqliteImportStore(db.sqlitePath!, options.busyTimeoutMs);
   }
   const { openPgImportStore } = await import('./fast-insert-pg.js');
-  return openPgImportStore(db.pgPool!);
+  return openPgImportStore(db.pgPool!, { dryRun: options.dryRun });
 }

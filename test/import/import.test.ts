@@ -178,6 +178,71 @@ describe.each(providers)('import-tracks on %s', (provider) => {
     expect(await withDatabase(tdb.config, ({ prisma }) => prisma.playlist.count())).toBe(1);
   });
 
+  test('a batch of many chunks plans as one: rows see what earlier chunks of the batch created, changed and matched', async () => {
+    // Each row of the second file in its own chunk, all in one batch: on PostgreSQL the chunks
+    // overlap and their lookups cannot see the batch's uncommitted writes (UnseenWrites fills in).
+    const uri = (kind: string, tag: string) => `spotify:${kind}:${tag.padEnd(22, '0')}`;
+    const mbid = '11111111-1111-4111-8111-111111111111';
+    const header = 'title,artist,artist_uri,album,album_uri,spotify_uri,isrc,musicbrainz_id,duration_ms';
+    const base = [header, `Old Song,Old Band,,Old LP,,${uri('track', 'A1')},USAAA0000001,,1000`, 'Keep,Old Band,,Old LP,,,,,2000', 'Named Only,Solo,,,,,,,3000'];
+    const tricky = [
+      header,
+      `New One,New Band,,New LP,,${uri('track', 'B1')},USBBB0000001,${mbid},1000`,
+      `New Two,New Band,${uri('artist', 'NB')},New LP,${uri('album', 'NL')},${uri('track', 'B2')},,,1100`,
+      `New One again,New Band,,New LP,,${uri('track', 'B1')},,,1000`,
+      'Same ISRC,Whoever,,,,,USBBB0000001,,1000',
+      'New One,New Band,,New LP,,,,,1000',
+      `Old Song,Old Band,,Old LP,,${uri('track', 'A1')},USAAA0000001,,1500`,
+      `Old Song,Old Band,,Old LP,,${uri('track', 'A1')},,,1600`,
+      `Mbid Clash,Other,,,,${uri('track', 'B3')},,${mbid},1000`,
+      `Solo Track,Solo,${uri('artist', 'SOLO')},,,,,,4000`,
+      `Solo Two,Solo,${uri('artist', 'SOLO')},,,,,,4100`,
+      'Solo Three,Solo,,,,,,,4200',
+      `Keep,Old Band,,Old LP,,${uri('track', 'A2')},,,2000`,
+      `Keep,Old Band,,Old LP,,${uri('track', 'A2')},,,2000`,
+    ];
+    const basePath = join(work, 'base.csv');
+    const trickyPath = join(work, 'tricky.csv');
+    writeFileSync(basePath, base.join('\n') + '\n');
+    writeFileSync(trickyPath, tricky.join('\n') + '\n');
+    const snapshot = (config: TestDatabase['config']) =>
+      withDatabase(config, async ({ prisma }) => ({
+        artists: (await prisma.artist.findMany()).map((a) => `${a.name}|${a.spotifyUri}`).sort(),
+        albums: (await prisma.album.findMany({ include: { artist: true } })).map((a) => `${a.title}|${a.spotifyUri}|${a.artist.name}`).sort(),
+        tracks: (await prisma.track.findMany({ include: { artist: true, album: true } }))
+          .map((t) => [t.title, t.artist.name, t.album?.title, t.spotifyUri, t.isrc, t.musicbrainzId, t.durationMs].join('|'))
+          .sort(),
+        playlist: (await prisma.playlistTrack.findMany({ orderBy: { position: 'asc' }, include: { track: true } })).map((p) => `${p.position}|${p.track.title}|${p.track.spotifyUri}`),
+      }));
+    const counted = ({ read, inserted, updated, unchanged, duplicates, rejected, artistsCreated, albumsCreated }: Awaited<ReturnType<typeof run>>) =>
+      ({ read, inserted, updated, unchanged, duplicates, rejected, artistsCreated, albumsCreated });
+
+    const other = await createMigratedDatabase(provider);
+    try {
+      const results = [];
+      for (const [config, chunkRows] of [
+        [tdb.config, 1],
+        [other.config, undefined],
+      ] as const) {
+        await withDatabase(config, (d) => importTracks(d, { cwd: work, input: basePath }));
+        const s = await withDatabase(config, (d) => importTracks(d, { cwd: work, input: trickyPath, playlist: 'P', chunkRows, batchSize: 100 }));
+        results.push({ summary: counted(s), rejects: s.firstRejects.map((r) => [r.line, r.reason]), db: await snapshot(config) });
+      }
+      expect(results[0].summary).toEqual({ read: 13, inserted: 5, updated: 2, unchanged: 0, duplicates: 5, rejected: 1, artistsCreated: 3, albumsCreated: 1 });
+      expect(results[0].rejects).toEqual([[9, `musicbrainz_id ${mbid} already belongs to another track; fix the row or that track`]]);
+      expect(results[0].db.artists).toContain(`New Band|${uri('artist', 'NB')}`);
+      expect(results[0].db.artists).toContain(`Solo|${uri('artist', 'SOLO')}`);
+      expect(results[0].db.albums).toContain(`New LP|${uri('album', 'NL')}|New Band`);
+      expect(results[0].db.tracks).toContain(`Old Song|Old Band|Old LP|${uri('track', 'A1')}|USAAA0000001||1500`);
+      expect(results[0].db.tracks).toContain(`Keep|Old Band|Old LP|${uri('track', 'A2')}|||2000`);
+      expect(results[0].db.tracks.filter((t) => t.startsWith('Solo|') || t.includes('|Solo|'))).toHaveLength(4);
+      expect(results[0].db.playlist).toHaveLength(7);
+      expect(results[1]).toEqual(results[0]);
+    } finally {
+      await other.drop();
+    }
+  });
+
   test('--dry-run counts exactly what a real run would do and writes nothing', async () => {
     const input = fixture('bad-rows.csv');
     const dry = await run({ input, dryRun: true, playlist: 'P' });

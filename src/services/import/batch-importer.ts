@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ImportStore, PlaylistEntry } from '../../db/fast-insert.js';
 import type { AlbumRef, ArtistRef, TrackRow } from './normalize.js';
-import { albumKey, artistKey, planAlbums, planArtists, planTracks, type ResolvedRow } from './plan.js';
+import { albumKey, artistKey, planAlbums, planArtists, planTracks, type ResolvedRow, type TrackValues } from './plan.js';
 import type { Reject } from './rejects.js';
 import { detach } from './row-chunks.js';
+import { UnseenWrites } from './unseen-writes.js';
 
 export interface BatchOutcome {
   /** Valid rows written (each inserted, updated, unchanged or a duplicate, or rejected below). */
@@ -26,13 +27,34 @@ interface Attempt {
   /** Ids created or found in this transaction, for its later chunks; the caches learn them at commit. */
   artists: Map<string, string>;
   albums: Map<string, string>;
+  /** With a separate reader: what this transaction wrote, which the finds cannot see. */
+  unseen?: UnseenWrites;
 }
+
+/** A chunk ready to plan: its rows resolved, the tracks they could match, those already matched. */
+interface Prepared {
+  rows: ResolvedRow[];
+  candidates: TrackValues[];
+  seen: Set<string>;
+  artists: ReturnType<typeof planArtists>;
+  albums: ReturnType<typeof planAlbums>;
+}
+
+/** A chunk's writes: its new artists and albums, and its tracks' plan with their playlist entries. */
+type ChunkPlan = ReturnType<typeof planTracks> & {
+  artists: ReturnType<typeof planArtists>;
+  albums: ReturnType<typeof planAlbums>;
+  entries?: PlaylistEntry[];
+};
+
+const NO_ARTISTS: ReturnType<typeof planArtists> = { ids: new Map(), creates: [], attaches: [] };
+const NO_ALBUMS: ReturnType<typeof planAlbums> = { ids: new Map(), creates: [], attaches: [] };
 
 /**
  * Writes batches of valid rows through an ImportStore: artists and albums get-or-created once
  * (with a bounded LRU of ids, so memory stays flat however long the file), tracks matched and
  * inserted or updated, playlist entries placed in file order. One transaction per batch; a batch
- * arrives in chunks, written as they come, so only one chunk needs to be in memory.
+ * arrives in chunks, written as they come.
  */
 export class BatchImporter {
   // 20,000 ids each: enough for any file in artist or album order; at 50,000 a 1M-row import's
@@ -41,6 +63,8 @@ export class BatchImporter {
   private readonly albumIds = new LRUCache<string, string>({ max: 20_000 });
   private position = 0;
   private playlistId: string | undefined;
+  /** With a separate reader: the last committed batch's markSeen, running while the next batch starts. */
+  private seenWrite: Promise<void> | undefined;
 
   constructor(
     private readonly store: ImportStore,
@@ -59,12 +83,34 @@ export class BatchImporter {
    * undefined. A store whose transactions may run again (PostgreSQL, after a deadlock or a
    * conflict with another writer) gets the chunks already taken replayed, so they are kept until
    * the commit; otherwise each chunk can go once written.
+   *
+   * With a separate reader (see ImportStore.separateReader) chunks overlap: while one chunk's
+   * writes run, the next is looked up on the reader and planned, its finds completed with what
+   * the transaction wrote (UnseenWrites). Otherwise each chunk is looked up, planned and written
+   * in turn.
    */
   async writeBatch(first: TrackRow[], next: () => Promise<TrackRow[] | undefined>): Promise<BatchOutcome> {
     const startPosition = this.position;
     const kept: TrackRow[][] = [];
     let pending: TrackRow[] | undefined = first;
     let exhausted = false;
+    const take = async (replay: { index: number }): Promise<TrackRow[] | undefined> => {
+      if (replay.index < kept.length) return kept[replay.index++];
+      let rows: TrackRow[] | undefined;
+      if (pending) {
+        rows = pending;
+        pending = undefined;
+      } else if (!exhausted) {
+        rows = await next();
+        if (!rows) exhausted = true;
+      }
+      if (rows && this.store.replays) {
+        kept.push(rows);
+        replay.index += 1;
+      }
+      return rows;
+    };
+    const overlap = this.store.separateReader;
     const attempt = await this.store.transaction(async () => {
       // A retried transaction starts over: nothing it learnt may leak into the caches before commit.
       this.position = startPosition;
@@ -73,25 +119,34 @@ export class BatchImporter {
         outcome: { rows: 0, inserted: 0, updated: 0, unchanged: 0, duplicates: 0, rejects: [], artistsCreated: 0, albumsCreated: 0 },
         artists: new Map(),
         albums: new Map(),
+        unseen: overlap ? new UnseenWrites() : undefined,
       };
-      for (let replayed = 0; ; ) {
-        let rows: TrackRow[] | undefined;
-        if (replayed < kept.length) rows = kept[replayed++];
-        else {
-          if (pending) {
-            rows = pending;
-            pending = undefined;
-          } else if (!exhausted) {
-            rows = await next();
-            if (!rows) exhausted = true;
-          }
+      const replay = { index: 0 };
+      // The writes in flight (their failure is reported where they are awaited, not as an
+      // unhandled rejection).
+      let flushing: Promise<void> | undefined;
+      try {
+        for (;;) {
+          const rows = await take(replay);
           if (!rows) break;
-          if (this.store.replays) {
-            kept.push(rows);
-            replayed += 1;
+          if (!rows.length) continue;
+          const plan = this.plan(await this.prepare(rows, a), a);
+          if (flushing) await flushing;
+          flushing = this.flush(plan, a.now);
+          flushing.catch(() => {});
+          if (!overlap) {
+            await flushing;
+            flushing = undefined;
           }
         }
-        if (rows.length) await this.writeChunk(rows, a);
+        if (flushing) await flushing;
+        // The previous batch's seen ids are written by now (the reader runs in order); a failure
+        // there is this transaction's too.
+        await this.seenWrite;
+      } catch (error) {
+        // Writes still in flight fail first: theirs is the error to report (and to retry on).
+        if (flushing) await flushing;
+        throw error;
       }
       return a;
     });
@@ -99,11 +154,25 @@ export class BatchImporter {
     // chunk's text, which the caches would otherwise keep alive.)
     for (const [k, v] of attempt.artists) this.artistIds.set(detach(k), v);
     for (const [k, v] of attempt.albums) this.albumIds.set(detach(k), v);
+    if (attempt.unseen) {
+      this.seenWrite = this.store.markSeen(attempt.unseen.matched());
+      this.seenWrite.catch(() => {});
+    }
     return attempt.outcome;
   }
 
-  private async writeChunk(rows: TrackRow[], a: Attempt): Promise<void> {
-    const { now, outcome } = a;
+  /** Waits for the writes that follow the last commit (a separate reader's seen ids). */
+  async finish(): Promise<void> {
+    await this.seenWrite;
+  }
+
+  /**
+   * A chunk's finds: its artists and albums planned (get-or-create: the creates are written with
+   * the chunk), its rows resolved to their ids, and every candidate track any row could match
+   * with those this run has already matched, in one round trip each.
+   */
+  private async prepare(rows: TrackRow[], a: Attempt): Promise<Prepared> {
+    const { outcome, unseen } = a;
     const n = rows.length;
     outcome.rows += n;
 
@@ -128,17 +197,18 @@ export class BatchImporter {
       artistKeys[i] = key;
       if (r.album) albumArtistKeys[i] = r.album.artist === r.artist ? key : wantArtist(r.album.artist);
     }
+    let artists = NO_ARTISTS;
     if (missingArtists.size) {
       const refs = [...missingArtists.values()];
-      const existing = await this.store.findArtists(
+      let existing = await this.store.findArtists(
         refs.filter((r) => r.spotifyUri).map((r) => r.spotifyUri!),
         [...new Set(refs.map((r) => r.name))],
       );
-      const plan = planArtists(refs, existing, this.newId);
-      await this.store.insertArtists(plan.creates, now);
-      await this.store.attachArtistUris(plan.attaches, now);
-      outcome.artistsCreated += plan.creates.length;
-      for (const [k, id] of plan.ids) {
+      if (unseen) existing = unseen.artistsFound(existing);
+      artists = planArtists(refs, existing, this.newId);
+      unseen?.artistsPlanned(artists.creates, artists.attaches, existing);
+      outcome.artistsCreated += artists.creates.length;
+      for (const [k, id] of artists.ids) {
         a.artists.set(k, id);
         artistIds.set(k, id);
       }
@@ -160,17 +230,18 @@ export class BatchImporter {
         else albumIds.set(key, id);
       }
     }
+    let albums = NO_ALBUMS;
     if (missingAlbums.size) {
       const refs = [...missingAlbums.values()];
-      const existing = await this.store.findAlbums(
+      let existing = await this.store.findAlbums(
         refs.filter((r) => r.ref.spotifyUri).map((r) => r.ref.spotifyUri!),
         refs.map((r) => [r.ref.title, r.artistId] as [string, string]),
       );
-      const plan = planAlbums(refs, existing, this.newId);
-      await this.store.insertAlbums(plan.creates, now);
-      await this.store.attachAlbumUris(plan.attaches, now);
-      outcome.albumsCreated += plan.creates.length;
-      for (const [k, id] of plan.ids) {
+      if (unseen) existing = unseen.albumsFound(existing);
+      albums = planAlbums(refs, existing, this.newId);
+      unseen?.albumsPlanned(albums.creates, albums.attaches, existing);
+      outcome.albumsCreated += albums.creates.length;
+      for (const [k, id] of albums.ids) {
         a.albums.set(k, id);
         albumIds.set(k, id);
       }
@@ -192,25 +263,42 @@ export class BatchImporter {
       if (r.musicbrainzId) mbids.push(r.musicbrainzId);
       titles[i] = [r.title, r.artistId];
     }
-    const candidates = await this.store.findTracks(uris, isrcs, mbids, titles);
-    const seen = await this.store.findSeen(candidates);
-    const plan = planTracks(resolved, candidates, seen, this.newId);
-    await this.store.insertTracks(plan.inserts, now);
-    await this.store.updateTracks(plan.updates, now);
-    await this.store.markSeen(plan.accepted.map((x) => x.track));
-    if (this.playlistId) {
-      const entries: PlaylistEntry[] = plan.accepted.map((x) => ({ trackId: x.track.id, position: this.position++, addedAt: x.row.addedAt ?? null }));
-      await this.store.upsertPlaylistEntries(this.playlistId, entries, now);
-    }
+    const found = await this.store.findTracks(uris, isrcs, mbids, titles);
+    const findSeen = (tracks: TrackValues[]) => this.store.findSeen(tracks);
+    const { candidates, seen } = unseen ? await unseen.tracksFound(resolved, found, findSeen) : { candidates: found, seen: await findSeen(found) };
+    return { rows: resolved, candidates, seen, artists, albums };
+  }
+
+  /** Matches a prepared chunk's rows; playlist positions are given here, in file order. */
+  private plan(prepared: Prepared, a: Attempt): ChunkPlan {
+    const plan: ChunkPlan = { ...planTracks(prepared.rows, prepared.candidates, prepared.seen, this.newId), artists: prepared.artists, albums: prepared.albums };
+    a.unseen?.tracksMatched(plan.accepted.map((x) => x.track));
+    const { outcome } = a;
     outcome.inserted += plan.inserts.length;
     outcome.updated += plan.updates.length;
     outcome.unchanged += plan.unchanged;
     outcome.duplicates += plan.duplicates;
     outcome.rejects.push(...plan.rejects);
+    if (this.playlistId) plan.entries = plan.accepted.map((x) => ({ trackId: x.track.id, position: this.position++, addedAt: x.row.addedAt ?? null }));
+    return plan;
+  }
+
+  /** A planned chunk's writes, in its batch's transaction. */
+  private async flush(plan: ChunkPlan, now: Date): Promise<void> {
+    await this.store.insertArtists(plan.artists.creates, now);
+    await this.store.attachArtistUris(plan.artists.attaches, now);
+    await this.store.insertAlbums(plan.albums.creates, now);
+    await this.store.attachAlbumUris(plan.albums.attaches, now);
+    await this.store.insertTracks(plan.inserts, now);
+    await this.store.updateTracks(plan.updates, now);
+    // A separate reader cannot see this transaction: its seen ids are written after the commit.
+    if (!this.store.separateReader) await this.store.markSeen(plan.accepted.map((x) => x.track));
+    if (this.playlistId && plan.entries) await this.store.upsertPlaylistEntries(this.playlistId, plan.entries, now);
   }
 
   /** After the last batch of a complete run: the playlist keeps exactly this run's tracks. */
   async finishPlaylist(): Promise<number | undefined> {
+    await this.finish();
     if (!this.playlistId) return undefined;
     const id = this.playlistId;
     return this.store.transaction(() => this.store.prunePlaylist(id, this.clock()));

@@ -8,7 +8,7 @@ import { DatabaseError, SoulspotError, UsageError, describeError } from '../../e
 import { BatchImporter } from './batch-importer.js';
 import type { ImportFormat } from './formats.js';
 import type { TrackRow } from './normalize.js';
-import { CHUNK_ROWS, startParserThread, type ParserThread } from './parser-thread.js';
+import { startParserThread, type ParserThread } from './parser-thread.js';
 import { detach } from './row-chunks.js';
 import { RejectsWriter, defaultRejectsPath, type Reject } from './rejects.js';
 
@@ -41,6 +41,8 @@ export interface ImportOptions {
   /** Overrides detection from the extension and header. */
   format?: ImportFormat;
   batchSize?: number;
+  /** Rows per chunk handed from the parser thread (default CHUNK_ROWS; tests use small chunks to cover batches of many). */
+  chunkRows?: number;
   /** Also place the imported tracks in this playlist, in file order (created if missing; order replaced). */
   playlist?: string;
   /** Where rejected rows go (default `<input>.rejects.csv` beside the input, `./stdin.rejects.csv` for stdin). */
@@ -103,11 +105,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
   const cwd = options.cwd ?? process.cwd();
   const input = options.input === '-' ? '-' : resolve(cwd, options.input);
   // Parsing runs on its own thread; input problems throw UsageError here, before any write.
-  // PostgreSQL keeps a batch's rows anyway (to redo a transaction after a conflict), and each chunk
-  // costs it several round trips: there a batch travels as one chunk (measured here, 100k rows:
-  // 1,000-row chunks 11.4k rows/s, whole 20,000-row batches 16.8k rows/s).
-  const chunkRows = db.provider === 'postgresql' ? batchSize : CHUNK_ROWS;
-  const parser = await startParserThread(input, { format: options.format, batchSize, chunkRows, stdin: options.stdin });
+  const parser = await startParserThread(input, { format: options.format, batchSize, chunkRows: options.chunkRows, stdin: options.stdin });
   const summary: ImportSummary = {
     input: options.input === '-' ? 'stdin' : options.input,
     format: parser.format,
@@ -132,7 +130,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
   let store: ImportStore | undefined;
   try {
     try {
-      store = await openImportStore(db, { busyTimeoutMs: options.busyTimeoutMs ?? 30_000 });
+      store = await openImportStore(db, { busyTimeoutMs: options.busyTimeoutMs ?? 30_000, dryRun: options.dryRun });
     } catch (error) {
       throw asDatabaseError(error, 'cannot open the database for import');
     }
@@ -224,6 +222,11 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       } catch (error) {
         throw asDatabaseError(error, 'cannot finish the playlist');
       }
+    }
+    try {
+      await importer.finish();
+    } catch (error) {
+      throw asDatabaseError(error, `cannot finish the import (${summary.batches} batch(es) committed)`);
     }
   } finally {
     try {

@@ -55,11 +55,15 @@ async function run(): Promise<void> {
       post({ type: 'chunk', chunk, last }, transferList(chunk.buffers));
     };
 
-    handle(first.value);
-    for await (const record of source.records) {
-      handle(record);
+    const full = async () => {
       if (inBatch + encoder.count >= data.batchSize) await send(true);
       else if (encoder.count >= data.chunkRows) await send(false);
+    };
+    handle(first.value);
+    await full();
+    for await (const record of source.records) {
+      handle(record);
+      await full();
     }
     if (encoder.records > 0) await send(true);
     post({ type: 'end' });
