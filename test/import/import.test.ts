@@ -5,6 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { openDatabase, withDatabase, type Database } from '../../src/db/client.js';
 import { UsageError } from '../../src/errors.js';
+import { openImportStore } from '../../src/db/fast-insert.js';
 import { importTracks, type ImportOptions } from '../../src/services/import/import-service.js';
 import { EXPORTER_HEADER, exporterRow } from '../../src/services/import/sample-data.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
@@ -240,6 +241,28 @@ describe.each(providers)('import-tracks on %s', (provider) => {
       expect(results[1]).toEqual(results[0]);
     } finally {
       await other.drop();
+    }
+  });
+
+  (provider === 'postgresql' ? test : test.skip)('a pool of one connection: lookups share the writer\'s connection, with the same result', async () => {
+    const small = await createMigratedDatabase(provider, { DATABASE_POOL_SIZE: '1', DATABASE_MAX_OVERFLOW: '0' });
+    try {
+      await withDatabase(small.config, async (db) => {
+        const store = await openImportStore(db, { busyTimeoutMs: 1000 });
+        expect(store.separateReader).toBe(false);
+        await store.close();
+        const s = await importTracks(db, { cwd: work, input: fixture('exportify.csv'), playlist: 'P' });
+        expect(s).toMatchObject({ read: 14, inserted: 13, duplicates: 1, artistsCreated: 13, albumsCreated: 13, playlist: { name: 'P', tracks: 13 } });
+        const again = await importTracks(db, { cwd: work, input: fixture('exportify.csv'), playlist: 'P' });
+        expect(again).toMatchObject({ read: 14, inserted: 0, unchanged: 13, duplicates: 1, playlist: { tracks: 13 } });
+      });
+      await withDatabase(tdb.config, async (db) => {
+        const store = await openImportStore(db, { busyTimeoutMs: 1000 });
+        expect(store.separateReader).toBe(true);
+        await store.close();
+      });
+    } finally {
+      await small.drop();
     }
   });
 

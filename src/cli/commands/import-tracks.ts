@@ -13,7 +13,7 @@ function positiveInt(name: string) {
 
 interface ImportFlags {
   format?: string;
-  batchSize: number;
+  batchSize?: number;
   playlist?: string;
   rejects?: string;
   dryRun?: boolean;
@@ -24,7 +24,7 @@ export function registerImportTracks(program: Command): void {
     .command('import-tracks <file>')
     .description('bulk-import tracks from CSV, TSV, JSON, NDJSON or a Spotify playlist export (- for stdin)')
     .addOption(new Option('--format <format>', 'input format (default: from the extension and the header)').choices(FORMATS))
-    .option('--batch-size <n>', 'rows per transaction', positiveInt('--batch-size'), 20000)
+    .option('--batch-size <n>', 'rows per transaction (default: 20000 on SQLite, 5000 on PostgreSQL)', positiveInt('--batch-size'))
     .option('--playlist <name>', 'also put the tracks in this playlist, in file order (created if missing; order replaced)')
     .option('--rejects <path>', 'where rejected rows go (default: <file>.rejects.csv beside the file)')
     .option('--dry-run', 'validate and count; change nothing')
