@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark of `soulspot import-tracks` against the raw drivers, side by side in one run.
 //
-//   npm run build && node bench/import.mjs [--rows 100000] [--memory-rows 1000000] [--skip-pg] [--skip-memory]
+//   npm run build && node bench/import.mjs [--rows 100000] [--rounds 3] [--memory-rows 1000000] [--skip-pg] [--skip-memory]
 //
 // 1. SQLite: N exporter-CSV rows imported by the CLI into a fresh migrated file, vs a raw
 //    better-sqlite3 prepared-statement insert of the same rows (artists, albums, tracks; parsed
@@ -29,6 +29,13 @@ const flag = (name, fallback) => {
 };
 const ROWS = flag('--rows', 100_000);
 const MEMORY_ROWS = flag('--memory-rows', 1_000_000);
+const ROUNDS = flag('--rounds', 3);
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const pct = (x) => `${(x * 100).toFixed(0)}%`;
 const PG_ADMIN = process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const dir = mkdtempSync(join(tmpdir(), 'soulspot-bench-import-'));
 const fmt = (n) => Math.round(n).toLocaleString('en');
@@ -187,56 +194,72 @@ try {
   const rows = prepareRows(file);
   console.log(`(${fmt(rows.artists.length)} artists, ${fmt(rows.albums.length)} albums, ${fmt(rows.tracks.length)} tracks)`);
 
-  // SQLite
-  const importUrl = `file:${join(dir, 'import.db')}`;
-  const rawPath = join(dir, 'raw.db');
-  await migrate(importUrl);
-  await migrate(`file:${rawPath}`);
-  const rawMs = rawSqlite(rawPath, rows);
-  const rawCpuMs = lastCpuMs;
-  // The same raw insert when the clock also covers reading the CSV with csv-parse (what a script
-  // importing this file with the bare driver would do): shown for context, not the target.
-  const rawPath2 = join(dir, 'raw2.db');
-  await migrate(`file:${rawPath2}`);
-  const parseStart = performance.now();
-  const reparsed = prepareRows(file);
-  const parseMs = performance.now() - parseStart;
-  const rawWithParseMs = parseMs + rawSqlite(rawPath2, reparsed);
-  const imported = await importWithCli(importUrl, file);
-  const rawRate = (ROWS * 1000) / rawMs;
-  const importRate = (imported.read * 1000) / imported.elapsedMs;
-  results.push(['SQLite', 'raw better-sqlite3 prepared INSERT, 1 transaction (rows pre-parsed)', fmt(rawRate), 'soulspot import-tracks (CSV parse + match + write)', fmt(importRate), `${((importRate / rawRate) * 100).toFixed(0)}%`]);
+  // Each side is measured ROUNDS times, alternating, on fresh databases; the table gives the
+  // medians and each round's ratio (single runs on a shared 2-core machine vary by ±15%).
+  const sqlite = { raw: [], rawParse: [], import: [], rawCpu: [], importCpu: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const rawPath = join(dir, `raw-${round}.db`);
+    await migrate(`file:${rawPath}`);
+    sqlite.raw.push((ROWS * 1000) / rawSqlite(rawPath, rows));
+    sqlite.rawCpu.push(lastCpuMs);
+    // The same raw insert when the clock also covers reading the CSV with csv-parse (what a script
+    // importing this file with the bare driver would do): shown for context, not the target.
+    const rawPath2 = join(dir, `raw2-${round}.db`);
+    await migrate(`file:${rawPath2}`);
+    const parseStart = performance.now();
+    const reparsed = prepareRows(file);
+    const parseMs = performance.now() - parseStart;
+    sqlite.rawParse.push((ROWS * 1000) / (parseMs + rawSqlite(rawPath2, reparsed)));
+    const importPath = join(dir, `import-${round}.db`);
+    await migrate(`file:${importPath}`);
+    const imported = await importWithCli(`file:${importPath}`, file);
+    sqlite.import.push((imported.read * 1000) / imported.elapsedMs);
+    sqlite.importCpu.push(imported.cpuMs);
+    for (const p of [rawPath, rawPath2, importPath]) for (const suffix of ['', '-wal', '-shm']) rmSync(p + suffix, { force: true });
+  }
+  const ratios = (ours, base) => ours.map((x, i) => pct(x / base[i])).join(', ');
+  results.push(['SQLite', 'raw better-sqlite3 prepared INSERT, 1 transaction (rows pre-parsed)', sqlite.raw, sqlite.import]);
+  results.push(['SQLite', 'context: csv-parse + the same raw INSERT', sqlite.rawParse, sqlite.import]);
   console.log(
-    `SQLite CPU time (less sensitive to other load on the machine): raw insert ${fmt(rawCpuMs)} ms, import process ${fmt(imported.cpuMs)} ms ` +
-      `(including Node start-up) = ${((rawCpuMs / imported.cpuMs) * 100).toFixed(0)}% of the raw insert's speed`,
+    `SQLite CPU time (less sensitive to other load on the machine): raw insert ${fmt(median(sqlite.rawCpu))} ms, import process ${fmt(median(sqlite.importCpu))} ms ` +
+      `(medians; including Node start-up) = ${pct(median(sqlite.rawCpu) / median(sqlite.importCpu))} of the raw insert's speed`,
   );
-  const rawParseRate = (ROWS * 1000) / rawWithParseMs;
-  results.push(['SQLite', 'context: csv-parse + the same raw INSERT', fmt(rawParseRate), 'soulspot import-tracks', fmt(importRate), `${((importRate / rawParseRate) * 100).toFixed(0)}%`]);
 
   if (!args.includes('--skip-pg')) {
-    const a = await createPgDatabase();
-    const b = await createPgDatabase();
-    try {
-      await migrate(a.url);
-      await migrate(b.url);
-      await settle();
-      const copyMs = await rawCopy(b.url, rows);
-      // The baseline's rows are dropped and flushed before the import starts, so the server's
-      // background work on them (autovacuum, writing dirty pages) does not land in the import's time.
-      await b.drop();
-      await settle();
-      const pgImported = await importWithCli(a.url, file);
-      const copyRate = (ROWS * 1000) / copyMs;
-      const pgRate = (pgImported.read * 1000) / pgImported.elapsedMs;
-      results.push(['PostgreSQL', 'COPY of the same rows, 1 transaction', fmt(copyRate), 'soulspot import-tracks', fmt(pgRate), `${((pgRate / copyRate) * 100).toFixed(0)}%`]);
-    } finally {
-      await a.drop();
-      await b.drop();
+    const pgRuns = { copy: [], import: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      const a = await createPgDatabase();
+      const b = await createPgDatabase();
+      try {
+        await migrate(a.url);
+        await migrate(b.url);
+        await settle();
+        pgRuns.copy.push((ROWS * 1000) / (await rawCopy(b.url, rows)));
+        // The baseline's rows are dropped and flushed before the import starts, so the server's
+        // background work on them (autovacuum, writing dirty pages) does not land in the import's time.
+        await b.drop();
+        await settle();
+        const imported = await importWithCli(a.url, file);
+        pgRuns.import.push((imported.read * 1000) / imported.elapsedMs);
+      } finally {
+        await a.drop();
+        await b.drop();
+      }
     }
+    results.push(['PostgreSQL', 'COPY of the same rows, 1 transaction', pgRuns.copy, pgRuns.import]);
   }
 
-  console.log('\nThroughput (rows/s; the import is timed from opening the file to the last commit, the baselines on pre-parsed rows)');
-  console.table(results.map(([db, base, baseRate, ours, ourRate, ratio]) => ({ database: db, baseline: base, 'baseline rows/s': baseRate, 'import rows/s': ourRate, 'import / baseline': ratio })));
+  console.log(`\nThroughput (rows/s, median of ${ROUNDS} rounds; the import is timed from opening the file to the last commit, the baselines on pre-parsed rows)`);
+  console.table(
+    results.map(([db, base, baseRates, ourRates]) => ({
+      database: db,
+      baseline: base,
+      'baseline rows/s': fmt(median(baseRates)),
+      'import rows/s': fmt(median(ourRates)),
+      'import / baseline': pct(median(ourRates) / median(baseRates)),
+      'each round': ratios(ourRates, baseRates),
+    })),
+  );
 
   if (!args.includes('--skip-memory')) {
     const small = join(dir, 'small.csv');
