@@ -169,7 +169,21 @@ export async function applyMigrations(config: Config, options: ApplyOptions = {}
   const plan = async () => {
     const status = await withRaw(config, async (conn) => {
       if (config.provider === 'sqlite' && !options.dryRun) await conn.query('PRAGMA journal_mode = WAL');
-      return computeStatus(set, await readHistory(conn));
+      const status = computeStatus(set, await readHistory(conn));
+      if (conn.provider !== 'postgresql' || !status.rows.some((r) => r.state === 'failed')) return status;
+      // A migration another migrate is applying right now looks the same as a failed one (started,
+      // not finished): wait until no migrator holds Prisma's lock, then look again.
+      await conn.query(`SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+      try {
+        await conn.query(`SELECT pg_advisory_lock(${PRISMA_ADVISORY_LOCK})`);
+      } catch (error) {
+        throw new DatabaseError(`another migrator held the migration lock for ${Math.round(lockTimeoutMs / 1000)} s; wait for it to finish, then run soulspot migrate again`, { cause: error });
+      }
+      try {
+        return computeStatus(set, await readHistory(conn));
+      } finally {
+        await conn.query(`SELECT pg_advisory_unlock(${PRISMA_ADVISORY_LOCK})`);
+      }
     });
     refuseFailed(status);
     const pending = new Set(status.rows.filter((r) => r.state === 'pending').map((r) => r.name));
