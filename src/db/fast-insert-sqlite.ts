@@ -89,9 +89,11 @@ function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefin
     tracks: db.prepare(
       `${SELECT_TRACK} WHERE spotify_uri IN (SELECT value FROM json_each(?))
        UNION ALL ${SELECT_TRACK} WHERE isrc IN (SELECT value FROM json_each(?))
-       UNION ALL ${SELECT_TRACK} WHERE musicbrainz_id IN (SELECT value FROM json_each(?))
-       UNION ALL SELECT t.rowid AS rowid, ${TRACK_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM json_each(?) j
-         JOIN tracks t ON t.title = j.value ->> 0 AND t.artist_id = j.value ->> 1`,
+       UNION ALL ${SELECT_TRACK} WHERE musicbrainz_id IN (SELECT value FROM json_each(?))`,
+    ),
+    tracksByTitle: db.prepare(
+      `SELECT t.rowid AS rowid, ${TRACK_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM json_each(?) j
+       JOIN tracks t ON t.title = j.value ->> 0 AND t.artist_id = j.value ->> 1`,
     ),
     // The run's matched tracks by rowid. (A rowid could change only if another process ran VACUUM
     // during the import; soulspot never does.)
@@ -173,9 +175,12 @@ function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefin
       const ts = sqliteTimestamp(now);
       for (const a of rows) stmt.attachAlbum.run(a.spotifyUri, ts, a.id);
     },
-    async findTracks(uris, isrcs, mbids, titles) {
-      const rows = stmt.tracks.all(JSON.stringify(uris), JSON.stringify(isrcs), JSON.stringify(mbids), JSON.stringify(titles)) as Array<Record<string, unknown>>;
+    async findTracks(uris, isrcs, mbids) {
+      const rows = stmt.tracks.all(JSON.stringify(uris), JSON.stringify(isrcs), JSON.stringify(mbids)) as Array<Record<string, unknown>>;
       return rows.map(trackFromRow);
+    },
+    async findTracksByTitle(titles) {
+      return (stmt.tracksByTitle.all(JSON.stringify(titles)) as Array<Record<string, unknown>>).map(trackFromRow);
     },
     async findSeen(tracks) {
       if (tracks.length === 0) return new Set();

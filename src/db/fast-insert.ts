@@ -76,8 +76,11 @@ export interface ImportStore {
   findAlbums(uris: string[], titles: Array<[title: string, artistId: string]>): Promise<ExistingAlbum[]>;
   insertAlbums(rows: ExistingAlbum[], now: Date): Promise<void>;
   attachAlbumUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
-  findTracks(uris: string[], isrcs: string[], mbids: string[], titles: Array<[title: string, artistId: string]>): Promise<TrackValues[]>;
-  /** The ids of those of `tracks` (as findTracks returned them) this run has already matched: duplicates inside one file. */
+  /** Every track holding one of these Spotify URIs, ISRCs or MusicBrainz ids. */
+  findTracks(uris: string[], isrcs: string[], mbids: string[]): Promise<TrackValues[]>;
+  /** Every track with one of these (title, artist). */
+  findTracksByTitle(titles: Array<[title: string, artistId: string]>): Promise<TrackValues[]>;
+  /** The ids of those of `tracks` (as the finds returned them) this run has already matched: duplicates inside one file. */
   findSeen(tracks: TrackValues[]): Promise<Set<string>>;
   /** Records that this run matched `tracks` (found by findTracks, or written by insertTracks); see separateReader for when. */
   markSeen(tracks: TrackValues[]): Promise<void>;

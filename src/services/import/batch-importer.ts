@@ -36,6 +36,8 @@ interface Prepared {
   rows: ResolvedRow[];
   candidates: TrackValues[];
   seen: Set<string>;
+  /** The rows whose (title, artist) was looked up. */
+  titled: Set<ResolvedRow>;
   artists: ReturnType<typeof planArtists>;
   albums: ReturnType<typeof planAlbums>;
 }
@@ -130,7 +132,7 @@ export class BatchImporter {
           const rows = await take(replay);
           if (!rows) break;
           if (!rows.length) continue;
-          const plan = this.plan(await this.prepare(rows, a), a);
+          const plan = await this.plan(await this.prepare(rows, a), a);
           if (flushing) await flushing;
           flushing = this.flush(plan, a.now);
           flushing.catch(() => {});
@@ -169,7 +171,7 @@ export class BatchImporter {
   /**
    * A chunk's finds: its artists and albums planned (get-or-create: the creates are written with
    * the chunk), its rows resolved to their ids, and every candidate track any row could match
-   * with those this run has already matched, in one round trip each.
+   * with those this run has already matched.
    */
   private async prepare(rows: TrackRow[], a: Attempt): Promise<Prepared> {
     const { outcome, unseen } = a;
@@ -253,7 +255,6 @@ export class BatchImporter {
     const uris: string[] = [];
     const isrcs: string[] = [];
     const mbids: string[] = [];
-    const titles: Array<[string, string]> = new Array(n);
     for (let i = 0; i < n; i++) {
       const r = resolved[i];
       r.artistId = artistIds.get(artistKeys[i])!;
@@ -261,17 +262,53 @@ export class BatchImporter {
       if (r.spotifyUri) uris.push(r.spotifyUri);
       if (r.isrc) isrcs.push(r.isrc);
       if (r.musicbrainzId) mbids.push(r.musicbrainzId);
-      titles[i] = [r.title, r.artistId];
     }
-    const found = await this.store.findTracks(uris, isrcs, mbids, titles);
-    const findSeen = (tracks: TrackValues[]) => this.store.findSeen(tracks);
-    const { candidates, seen } = unseen ? await unseen.tracksFound(resolved, found, findSeen) : { candidates: found, seen: await findSeen(found) };
-    return { rows: resolved, candidates, seen, artists, albums };
+    // The tracks holding a row's keys; then, for the rows none of those matches by Spotify URI or
+    // ISRC (only they can match by title), the tracks of the same title and artist. A re-import
+    // thus fetches each track once, and skips the title lookups.
+    const held = await this.store.findTracks(uris, isrcs, mbids);
+    const view = unseen ? unseen.view(resolved, held) : held;
+    const heldUris = new Set<string>();
+    const heldIsrcs = new Set<string>();
+    for (const t of view) {
+      if (t.spotifyUri) heldUris.add(t.spotifyUri);
+      if (t.isrc) heldIsrcs.add(t.isrc);
+    }
+    const titled = new Set<ResolvedRow>();
+    for (const r of resolved) if (!(r.spotifyUri && heldUris.has(r.spotifyUri)) && !(r.isrc && heldIsrcs.has(r.isrc))) titled.add(r);
+    const found = titled.size ? [...held, ...(await this.findByTitle(titled))] : held;
+    const { candidates, seen } = await this.completed(resolved, found, a);
+    return { rows: resolved, candidates, seen, titled, artists, albums };
   }
 
-  /** Matches a prepared chunk's rows; playlist positions are given here, in file order. */
-  private plan(prepared: Prepared, a: Attempt): ChunkPlan {
-    const plan: ChunkPlan = { ...planTracks(prepared.rows, prepared.candidates, prepared.seen, this.newId), artists: prepared.artists, albums: prepared.albums };
+  private findByTitle(rows: Iterable<ResolvedRow>): Promise<TrackValues[]> {
+    return this.store.findTracksByTitle([...rows].map((r) => [r.title, r.artistId] as [string, string]));
+  }
+
+  /** Found tracks as the transaction sees them, and which of them this run has matched. */
+  private async completed(rows: ResolvedRow[], found: TrackValues[], a: Attempt): Promise<{ candidates: TrackValues[]; seen: Set<string> }> {
+    const findSeen = (tracks: TrackValues[]) => this.store.findSeen(tracks);
+    return a.unseen ? a.unseen.tracksFound(rows, found, findSeen) : { candidates: found, seen: await findSeen(found) };
+  }
+
+  /**
+   * Matches a prepared chunk's rows; playlist positions are given here, in file order. Should an
+   * earlier row take a Spotify URI or ISRC from the track that held it when looked up, a later row
+   * with that key falls back to its title, which was not looked up: then it is, and the chunk is
+   * planned again.
+   */
+  private async plan(prepared: Prepared, a: Attempt): Promise<ChunkPlan> {
+    let { candidates, seen } = prepared;
+    const titled = new Set(prepared.titled);
+    let tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
+    while (tracks.untitled.length) {
+      for (const row of tracks.untitled) titled.add(row);
+      const more = await this.completed(prepared.rows, await this.findByTitle(tracks.untitled), a);
+      candidates = [...candidates, ...more.candidates];
+      seen = new Set([...seen, ...more.seen]);
+      tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
+    }
+    const plan: ChunkPlan = { ...tracks, artists: prepared.artists, albums: prepared.albums };
     a.unseen?.tracksMatched(plan.accepted.map((x) => x.track));
     const { outcome } = a;
     outcome.inserted += plan.inserts.length;

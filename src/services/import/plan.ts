@@ -118,6 +118,12 @@ export interface TrackPlan {
   rejects: Reject[];
   /** Every track a row resolved to (inserted, updated or unchanged), in file order. */
   accepted: Array<{ track: TrackValues; row: ResolvedRow }>;
+  /**
+   * Rows that came to matching by title although their title was not looked up (`titlesFetched`
+   * said no: a track held their Spotify URI or ISRC when looked up, and an earlier row took it
+   * away). The plan is then incomplete: look their titles up and plan again.
+   */
+  untitled: ResolvedRow[];
 }
 
 const COMPARED: Array<keyof TrackValues> = [
@@ -184,7 +190,13 @@ function merged(existing: TrackValues, row: ResolvedRow): TrackValues {
  * this run (`seen`, or earlier in the batch) makes the row a duplicate. A change that would give a
  * track a Spotify URI, ISRC or MusicBrainz id another track holds is rejected, not half-applied.
  */
-export function planTracks(rows: ResolvedRow[], candidates: TrackValues[], seen: Set<string>, newId: () => string): TrackPlan {
+export function planTracks(
+  rows: ResolvedRow[],
+  candidates: TrackValues[],
+  seen: Set<string>,
+  newId: () => string,
+  titlesFetched: (row: ResolvedRow) => boolean = () => true,
+): TrackPlan {
   const byUri = new Map<string, TrackValues>();
   const byIsrc = new Map<string, TrackValues>();
   const byMbid = new Map<string, TrackValues>();
@@ -217,7 +229,7 @@ export function planTracks(rows: ResolvedRow[], candidates: TrackValues[], seen:
     index({ ...c });
   }
 
-  const plan: TrackPlan = { inserts: [], updates: [], unchanged: 0, duplicates: 0, rejects: [], accepted: [] };
+  const plan: TrackPlan = { inserts: [], updates: [], unchanged: 0, duplicates: 0, rejects: [], accepted: [], untitled: [] };
   // Tracks matched earlier in this batch: a second row matching one is a duplicate. (So a track is
   // inserted or updated at most once a batch.)
   const touched = new Set<string>();
@@ -232,6 +244,7 @@ export function planTracks(rows: ResolvedRow[], candidates: TrackValues[], seen:
     let match = row.spotifyUri ? byUri.get(row.spotifyUri) : undefined;
     if (!match && row.isrc) match = byIsrc.get(row.isrc);
     if (!match) {
+      if (!titlesFetched(row)) plan.untitled.push(row);
       match = byTitle
         .get(key)
         ?.find((t) => !(row.spotifyUri && t.spotifyUri && t.spotifyUri !== row.spotifyUri) && !(row.isrc && t.isrc && t.isrc !== row.isrc));

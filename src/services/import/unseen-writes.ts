@@ -52,7 +52,7 @@ class TrackIndex {
     if (!list.length) this.byTitle.delete(key);
   }
 
-  /** The tracks `row` could match, by the keys findTracks looks up. */
+  /** The tracks `row` could match, by the keys the finds look up. */
   matches(row: ResolvedRow, into: Set<TrackValues>): void {
     const add = (t: TrackValues | undefined) => t && into.add(t);
     if (row.spotifyUri) add(this.byUri.get(row.spotifyUri));
@@ -88,21 +88,31 @@ export class UnseenWrites {
     remember(this.albums, creates, attaches, candidates);
   }
 
+  /** Found tracks for `rows` as the transaction sees them: its own versions of the tracks it wrote, that `rows` could match, and the committed rest. */
+  view(rows: ResolvedRow[], found: TrackValues[]): TrackValues[] {
+    const { own, committed } = this.split(rows, found);
+    return [...own, ...committed];
+  }
+
   /**
-   * findTracks' result for `rows` as the transaction sees it, and which of those this run has
-   * matched before: `seenFound` is findSeen over the committed tracks returned.
+   * The finds' result for `rows` as the transaction sees it (see view), and which of those this
+   * run has matched before: `seenFound` is findSeen over the committed tracks returned.
    */
   async tracksFound(
     rows: ResolvedRow[],
     found: TrackValues[],
     seenFound: (tracks: TrackValues[]) => Promise<Set<string>>,
   ): Promise<{ candidates: TrackValues[]; seen: Set<string> }> {
-    const own = new Set<TrackValues>();
-    for (const row of rows) this.tracks.matches(row, own);
-    const committed = found.filter((t) => !this.tracks.byId.has(t.id));
+    const { own, committed } = this.split(rows, found);
     const seen = await seenFound(committed);
     for (const t of own) seen.add(t.id);
     return { candidates: [...own, ...committed], seen };
+  }
+
+  private split(rows: ResolvedRow[], found: TrackValues[]): { own: Set<TrackValues>; committed: TrackValues[] } {
+    const own = new Set<TrackValues>();
+    for (const row of rows) this.tracks.matches(row, own);
+    return { own, committed: found.filter((t) => !this.tracks.byId.has(t.id)) };
   }
 
   tracksMatched(tracks: TrackValues[]): void {
