@@ -103,6 +103,12 @@ function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefin
       `INSERT INTO tracks (${TRACK_COLUMNS.join(', ')}, is_broken, created_at, updated_at)
        VALUES (${TRACK_COLUMNS.map(() => '?').join(', ')}, 0, ?, ?)`,
     ),
+    // The same insert for a track without file or MusicBrainz fields (every row of a playlist
+    // export): six parameters fewer to bind, the columns take their NULL default.
+    insertTrackNoFile: db.prepare(
+      `INSERT INTO tracks (${TRACK_COLUMNS.slice(0, 9).join(', ')}, is_broken, created_at, updated_at)
+       VALUES (${TRACK_COLUMNS.slice(0, 9).map(() => '?').join(', ')}, 0, ?, ?)`,
+    ),
     updateTrack: db.prepare(
       `UPDATE tracks SET ${TRACK_COLUMNS.slice(1).map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE id = ?`,
     ),
@@ -193,7 +199,12 @@ function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefin
     async insertTracks(rows, now) {
       const ts = sqliteTimestamp(now);
       const insert = stmt.insertTrack;
+      const noFile = stmt.insertTrackNoFile;
       for (const t of rows) {
+        if (t.musicbrainzId === null && t.filePath === null && t.fileSize === null && t.audioBitrate === null && t.audioFormat === null && t.audioSampleRate === null) {
+          t.rowid = noFile.run(t.id, t.title, t.artistId, t.albumId, t.durationMs, t.trackNumber, t.discNumber, t.spotifyUri, t.isrc, ts, ts).lastInsertRowid as number;
+          continue;
+        }
         t.rowid = insert.run(
           t.id, t.title, t.artistId, t.albumId, t.durationMs, t.trackNumber, t.discNumber, t.spotifyUri, t.isrc, t.musicbrainzId,
           t.filePath, t.fileSize, t.audioBitrate, t.audioFormat, t.audioSampleRate, ts, ts,
