@@ -1,8 +1,9 @@
 /**
  * The import's hot path: provider-specific raw-driver statements (better-sqlite3 prepared
  * statements; PostgreSQL COPY straight into tracks plus set-based statements, lookups on a second
- * connection), always parameterized. Prisma's createMany reaches about 1.5k rows/s here, far below what a bulk import
- * needs; these reach a large share of the raw driver's own speed (see bench/import.mjs).
+ * connection), always parameterized. Prisma's createMany reaches about 1.5k rows/s here, far below
+ * what a bulk import needs; these reach a large share of the raw driver's own speed (see
+ * bench/import.mjs).
  * The matching rules live in src/services/import/plan.ts; a store only finds and writes rows.
  */
 import type { Database } from './client.js';
