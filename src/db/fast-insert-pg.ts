@@ -18,6 +18,20 @@ const PLANNER_SETTINGS = ['random_page_cost = 1.1', 'max_parallel_workers_per_ga
  */
 const IMPORT_TRANSACTION_SQL = `${PLANNER_SETTINGS.map((s) => `SET LOCAL ${s}; `).join('')}SELECT pg_advisory_xact_lock(hashtext('soulspot.import-tracks'))`;
 
+/*
+ * The track finds: index lookups, so the cost follows the chunk, not the table. (One scan with the
+ * conditions OR'ed together reads the whole table each call: measured here, 38-65 ms a 1,000-row
+ * chunk on a 100k-track table, against 13 ms for these lookups with the import's planner
+ * settings.) UNION, not UNION ALL: a track found by its URI and its ISRC (every track, on a
+ * re-import) comes back once.
+ */
+const TRACK_COLUMNS_OF_T = TRACK_COLUMNS.map((c) => `t.${c}`).join(', ');
+const FIND_HELD_TRACKS_SQL = `SELECT ${TRACK_COLUMNS_OF_T} FROM tracks t WHERE t.spotify_uri = ANY($1::text[])
+  UNION SELECT ${TRACK_COLUMNS_OF_T} FROM tracks t WHERE t.isrc = ANY($2::text[])
+  UNION SELECT ${TRACK_COLUMNS_OF_T} FROM tracks t WHERE t.musicbrainz_id = ANY($3::text[])`;
+const FIND_TRACKS_BY_TITLE_SQL = `SELECT ${TRACK_COLUMNS_OF_T} FROM unnest($1::text[], $2::text[]) AS k(title, artist_id)
+  JOIN tracks t ON t.title = k.title AND t.artist_id = k.artist_id`;
+
 /** Deadlock, serialization failure, unique violation: another writer raced us; the batch is redone. */
 const RETRYABLE = new Set(['40P01', '40001', '23505']);
 const MAX_ATTEMPTS = 5;
@@ -161,28 +175,11 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
         [rows.map((r) => r.id), rows.map((r) => r.spotifyUri), now.toISOString()],
       );
     },
-    // Index lookups, so the cost follows the chunk, not the table. (One scan with the conditions
-    // OR'ed together reads the whole table each call: measured here, 38-65 ms a 1,000-row chunk on
-    // a 100k-track table, against 13 ms for these lookups with the import's planner settings.)
     async findTracks(uris, isrcs, mbids) {
-      const cols = TRACK_COLUMNS.map((c) => `t.${c}`).join(', ');
-      const rows = await r(
-        // UNION, not UNION ALL: a track found by its URI and its ISRC (every track, on a re-import)
-        // comes back once.
-        `SELECT ${cols} FROM tracks t WHERE t.spotify_uri = ANY($1::text[])
-         UNION SELECT ${cols} FROM tracks t WHERE t.isrc = ANY($2::text[])
-         UNION SELECT ${cols} FROM tracks t WHERE t.musicbrainz_id = ANY($3::text[])`,
-        [uris, isrcs, mbids],
-      );
-      return rows.map(trackFromRow);
+      return (await r(FIND_HELD_TRACKS_SQL, [uris, isrcs, mbids])).map(trackFromRow);
     },
     async findTracksByTitle(titles) {
-      const rows = await r(
-        `SELECT ${TRACK_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM unnest($1::text[], $2::text[]) AS k(title, artist_id)
-         JOIN tracks t ON t.title = k.title AND t.artist_id = k.artist_id`,
-        [titles.map((t) => t[0]), titles.map((t) => t[1])],
-      );
-      return rows.map(trackFromRow);
+      return (await r(FIND_TRACKS_BY_TITLE_SQL, [titles.map((t) => t[0]), titles.map((t) => t[1])])).map(trackFromRow);
     },
     async findSeen(tracks) {
       if (!tracks.length) return new Set();

@@ -40,7 +40,7 @@ export interface TrackValues {
   audioFormat: string | null;
   audioSampleRate: number | null;
   /**
-   * SQLite only: the row's rowid, set by findTracks and insertTracks. The run's set of tracks
+   * SQLite only: the row's rowid, set by the finds and insertTracks. The run's set of tracks
    * already matched is keyed by it there (an integer key costs less than the 36-character id).
    */
   rowid?: number;

@@ -38,6 +38,8 @@ interface Prepared {
   seen: Set<string>;
   /** The rows whose (title, artist) was looked up. */
   titled: Set<ResolvedRow>;
+  /** With a separate reader: the tracks this transaction matched that the rows could match (UnseenWrites.own). */
+  own?: Set<TrackValues>;
   artists: ReturnType<typeof planArtists>;
   albums: ReturnType<typeof planAlbums>;
 }
@@ -206,9 +208,9 @@ export class BatchImporter {
         refs.filter((r) => r.spotifyUri).map((r) => r.spotifyUri!),
         [...new Set(refs.map((r) => r.name))],
       );
-      if (unseen) existing = unseen.artistsFound(existing);
+      if (unseen) existing = unseen.artists.found(existing);
       artists = planArtists(refs, existing, this.newId);
-      unseen?.artistsPlanned(artists.creates, artists.attaches, existing);
+      unseen?.artists.planned(artists.creates, artists.attaches, existing);
       outcome.artistsCreated += artists.creates.length;
       for (const [k, id] of artists.ids) {
         a.artists.set(k, id);
@@ -239,9 +241,9 @@ export class BatchImporter {
         refs.filter((r) => r.ref.spotifyUri).map((r) => r.ref.spotifyUri!),
         refs.map((r) => [r.ref.title, r.artistId] as [string, string]),
       );
-      if (unseen) existing = unseen.albumsFound(existing);
+      if (unseen) existing = unseen.albums.found(existing);
       albums = planAlbums(refs, existing, this.newId);
-      unseen?.albumsPlanned(albums.creates, albums.attaches, existing);
+      unseen?.albums.planned(albums.creates, albums.attaches, existing);
       outcome.albumsCreated += albums.creates.length;
       for (const [k, id] of albums.ids) {
         a.albums.set(k, id);
@@ -267,7 +269,8 @@ export class BatchImporter {
     // ISRC (only they can match by title), the tracks of the same title and artist. A re-import
     // thus fetches each track once, and skips the title lookups.
     const held = await this.store.findTracks(uris, isrcs, mbids);
-    const view = unseen ? unseen.view(resolved, held) : held;
+    const own = unseen?.own(resolved);
+    const view = own ? [...own, ...unseen!.committed(held)] : held;
     const heldUris = new Set<string>();
     const heldIsrcs = new Set<string>();
     for (const t of view) {
@@ -277,18 +280,24 @@ export class BatchImporter {
     const titled = new Set<ResolvedRow>();
     for (const r of resolved) if (!(r.spotifyUri && heldUris.has(r.spotifyUri)) && !(r.isrc && heldIsrcs.has(r.isrc))) titled.add(r);
     const found = titled.size ? [...held, ...(await this.findByTitle(titled))] : held;
-    const { candidates, seen } = await this.completed(resolved, found, a);
-    return { rows: resolved, candidates, seen, titled, artists, albums };
+    const { candidates, seen } = await this.completed(found, own, a);
+    return { rows: resolved, candidates, seen, titled, own, artists, albums };
   }
 
   private findByTitle(rows: Iterable<ResolvedRow>): Promise<TrackValues[]> {
     return this.store.findTracksByTitle([...rows].map((r) => [r.title, r.artistId] as [string, string]));
   }
 
-  /** Found tracks as the transaction sees them, and which of them this run has matched. */
-  private async completed(rows: ResolvedRow[], found: TrackValues[], a: Attempt): Promise<{ candidates: TrackValues[]; seen: Set<string> }> {
-    const findSeen = (tracks: TrackValues[]) => this.store.findSeen(tracks);
-    return a.unseen ? a.unseen.tracksFound(rows, found, findSeen) : { candidates: found, seen: await findSeen(found) };
+  /**
+   * Found tracks as the transaction sees them (with a separate reader: `own`, then the committed
+   * rest), and which of them this run has matched.
+   */
+  private async completed(found: TrackValues[], own: Set<TrackValues> | undefined, a: Attempt): Promise<{ candidates: TrackValues[]; seen: Set<string> }> {
+    const committed = own ? a.unseen!.committed(found) : found;
+    const seen = await this.store.findSeen(committed);
+    if (!own) return { candidates: found, seen };
+    for (const t of own) seen.add(t.id);
+    return { candidates: [...own, ...committed], seen };
   }
 
   /**
@@ -303,7 +312,7 @@ export class BatchImporter {
     let tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
     while (tracks.untitled.length) {
       for (const row of tracks.untitled) titled.add(row);
-      const more = await this.completed(prepared.rows, await this.findByTitle(tracks.untitled), a);
+      const more = await this.completed(await this.findByTitle(tracks.untitled), prepared.own, a);
       candidates = [...candidates, ...more.candidates];
       seen = new Set([...seen, ...more.seen]);
       tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));

@@ -7,18 +7,6 @@
 import type { ExistingAlbum, ExistingArtist, TrackValues } from '../../db/fast-insert.js';
 import type { ResolvedRow } from './plan.js';
 
-/**
- * Found rows completed with the transaction's own: a found row it changed is replaced by its
- * version, in place (the finds' order, oldest first, decides between same-named rows); rows it
- * created follow, in the order it created them.
- */
-function completed<T extends { id: string }>(found: T[], written: Map<string, T>): T[] {
-  const out = found.map((row) => written.get(row.id) ?? row);
-  const present = new Set(found.map((row) => row.id));
-  for (const [id, row] of written) if (!present.has(id)) out.push(row);
-  return out;
-}
-
 /** Tracks by id and by each key a row can match them on; a track added again replaces its old version. */
 class TrackIndex {
   readonly byId = new Map<string, TrackValues>();
@@ -63,56 +51,51 @@ class TrackIndex {
   }
 }
 
+/** Artists or albums as the transaction left them: created, or given a Spotify URI. */
+class WrittenRefs<T extends { id: string }> {
+  private readonly rows = new Map<string, T>();
+
+  /**
+   * A find's result as the transaction sees it: a found row it changed is replaced by its version,
+   * in place (the find's order, oldest first, decides between same-named rows); rows it created
+   * follow, in the order it created them.
+   */
+  found(found: T[]): T[] {
+    const out = found.map((row) => this.rows.get(row.id) ?? row);
+    const present = new Set(found.map((row) => row.id));
+    for (const [id, row] of this.rows) if (!present.has(id)) out.push(row);
+    return out;
+  }
+
+  /** Records a plan's creates and URI attaches; `candidates` are the rows it was planned against (the plan sets URIs on them). */
+  planned(creates: T[], attaches: Array<{ id: string }>, candidates: T[]): void {
+    for (const c of creates) this.rows.set(c.id, c);
+    if (!attaches.length) return;
+    // An attach to a row created in the same plan is recorded already (the create carries the URI).
+    const byId = new Map(candidates.map((c) => [c.id, c]));
+    for (const { id } of attaches) {
+      const row = byId.get(id);
+      if (row) this.rows.set(id, row);
+    }
+  }
+}
+
 export class UnseenWrites {
-  /** Artists and albums as the transaction left them: created, or given a Spotify URI. */
-  private readonly artists = new Map<string, ExistingArtist>();
-  private readonly albums = new Map<string, ExistingAlbum>();
+  readonly artists = new WrittenRefs<ExistingArtist>();
+  readonly albums = new WrittenRefs<ExistingAlbum>();
   /** Every track the transaction matched: inserted, updated or unchanged (all of them seen). */
   private readonly tracks = new TrackIndex();
 
-  /** findArtists' result as the transaction sees it. */
-  artistsFound(found: ExistingArtist[]): ExistingArtist[] {
-    return completed(found, this.artists);
-  }
-
-  albumsFound(found: ExistingAlbum[]): ExistingAlbum[] {
-    return completed(found, this.albums);
-  }
-
-  /** Records a plan's creates and URI attaches; `candidates` are the rows it was planned against (planArtists sets URIs on them). */
-  artistsPlanned(creates: ExistingArtist[], attaches: Array<{ id: string }>, candidates: ExistingArtist[]): void {
-    remember(this.artists, creates, attaches, candidates);
-  }
-
-  albumsPlanned(creates: ExistingAlbum[], attaches: Array<{ id: string }>, candidates: ExistingAlbum[]): void {
-    remember(this.albums, creates, attaches, candidates);
-  }
-
-  /** Found tracks for `rows` as the transaction sees them: its own versions of the tracks it wrote, that `rows` could match, and the committed rest. */
-  view(rows: ResolvedRow[], found: TrackValues[]): TrackValues[] {
-    const { own, committed } = this.split(rows, found);
-    return [...own, ...committed];
-  }
-
-  /**
-   * The finds' result for `rows` as the transaction sees it (see view), and which of those this
-   * run has matched before: `seenFound` is findSeen over the committed tracks returned.
-   */
-  async tracksFound(
-    rows: ResolvedRow[],
-    found: TrackValues[],
-    seenFound: (tracks: TrackValues[]) => Promise<Set<string>>,
-  ): Promise<{ candidates: TrackValues[]; seen: Set<string> }> {
-    const { own, committed } = this.split(rows, found);
-    const seen = await seenFound(committed);
-    for (const t of own) seen.add(t.id);
-    return { candidates: [...own, ...committed], seen };
-  }
-
-  private split(rows: ResolvedRow[], found: TrackValues[]): { own: Set<TrackValues>; committed: TrackValues[] } {
+  /** The tracks the transaction matched that `rows` could match, as it left them (all of them seen). */
+  own(rows: ResolvedRow[]): Set<TrackValues> {
     const own = new Set<TrackValues>();
     for (const row of rows) this.tracks.matches(row, own);
-    return { own, committed: found.filter((t) => !this.tracks.byId.has(t.id)) };
+    return own;
+  }
+
+  /** Found tracks the transaction has not matched; the others are stale (`own` has them as they are now). */
+  committed(found: TrackValues[]): TrackValues[] {
+    return found.filter((t) => !this.tracks.byId.has(t.id));
   }
 
   tracksMatched(tracks: TrackValues[]): void {
@@ -122,16 +105,5 @@ export class UnseenWrites {
   /** Every track the transaction matched, for markSeen once it commits. */
   matched(): TrackValues[] {
     return [...this.tracks.byId.values()];
-  }
-}
-
-function remember<T extends { id: string }>(into: Map<string, T>, creates: T[], attaches: Array<{ id: string }>, candidates: T[]): void {
-  for (const c of creates) into.set(c.id, c);
-  if (!attaches.length) return;
-  // An attach to a row created in the same plan is recorded already (the create carries the URI).
-  const byId = new Map(candidates.map((c) => [c.id, c]));
-  for (const { id } of attaches) {
-    const row = byId.get(id);
-    if (row) into.set(id, row);
   }
 }
