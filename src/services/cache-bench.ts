@@ -693,6 +693,8 @@ export async function withTempBenchDatabase<T>(config: Config, fn: (db: Database
   const { default: pg } = await import('pg');
   const { pgConnectionString } = await import('../db/pool.js');
   const admin = new pg.Client({ connectionString: pgConnectionString(config.databaseUrl) });
+  // Without a listener a dropped connection would end the process; its next statement fails instead.
+  admin.on('error', () => {});
   await admin.connect();
   try {
     await admin.query(`CREATE SCHEMA "${schema}"`);
