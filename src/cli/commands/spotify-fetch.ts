@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../errors.js';
+import { maskSecretsInText } from '../../db/url.js';
 import { action } from '../context.js';
 
 interface SpotifyFetchOptions {
@@ -85,7 +86,7 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
             ctx.stdout.write(renderTable(['ids', 'kind', 'first id', 'reason'], rows, 'Failed'));
           }
         }
-        if (summary.error) ctx.stderr.write(`soulspot: ${summary.error}\n`);
+        if (summary.error) ctx.stderr.write(`soulspot: ${maskSecretsInText(summary.error)}\n`);
         return summary.exitCode ?? ExitCode.OK;
       }),
     );
