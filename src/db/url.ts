@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 
 export type Provider = 'sqlite' | 'postgresql';
@@ -14,6 +15,30 @@ export function sqliteFilePath(url: string, cwd = process.cwd()): string {
   const path = decodeURIComponent(url.replace(/^file:(\/\/)?/, '').replace(/\?.*$/, ''));
   if (path === ':memory:') return path;
   return isAbsolute(path) ? path : resolve(cwd, path);
+}
+
+/**
+ * What is wrong with a PostgreSQL URL, or undefined when both readers of it accept it: node-postgres
+ * (through pg-connection-string, the parser it uses, loaded from pg's own dependencies) and the
+ * WHATWG URL parser that reads `?schema=` and `?pgbouncer=` (src/db/pool.ts).
+ */
+export function getPgUrlProblem(url: string): string | undefined {
+  let port: unknown;
+  try {
+    const pgRequire = createRequire(createRequire(import.meta.url).resolve('pg'));
+    ({ port } = (pgRequire('pg-connection-string') as typeof import('pg-connection-string')).parse(url));
+    new URL(url);
+  } catch (error) {
+    // The parsers only say "Invalid URL". Name the usual culprit, the port, but never echo it: when
+    // the password holds a `/`, what the parser takes for the port is part of the password.
+    const hostPort = /^[^/?#]*?([^@/?#]*)(?:[/?#]|$)/.exec(url.replace(SCHEME, ''))?.[1] ?? '';
+    const written = /^(?:\[[^\]]*\]|[^:[\]]*):(.*)$/.exec(hostPort)?.[1];
+    if (written !== undefined && !(/^\d{1,5}$/.test(written) && Number(written) <= 65535)) return 'the port is not a whole number from 1 to 65535';
+    return `node-postgres cannot read it as a URL: ${(error as Error).message}`;
+  }
+  // The URL parser refuses ports above 65535 and non-digits, but takes 0.
+  if (port === '0') return 'the port is not a whole number from 1 to 65535';
+  return undefined;
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;

@@ -15,6 +15,37 @@ function expectNoPassword(run: CliResult, traces = PASSWORD_TRACES): void {
   }
 }
 
+describe('a malformed PostgreSQL URL is a configuration error (exit 3) naming where it came from', () => {
+  test.each([
+    ['a port above 65535', 'postgresql://user:s3cret@127.0.0.1:99999/soulspot'],
+    ['a port that is not a number', 'postgresql://user:s3cret@127.0.0.1:abc/soulspot'],
+    ['an unclosed IPv6 bracket', 'postgresql://[zz/x'],
+  ])('%s', async (_what, url) => {
+    for (const [args, source] of [
+      [['health'], 'DATABASE_URL'],
+      [['migrate'], 'DATABASE_URL'],
+      [['--database-url', url, 'pool-stats'], '--database-url'],
+    ] as const) {
+      const run = await runCli([...args], { env: { DATABASE_URL: url } });
+      expect(run.code).toBe(3);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^soulspot: ${source}: expected postgresql://`));
+      expect(run.stderr).not.toContain('internal error');
+      expect(run.stderr).not.toContain('s3cret');
+    }
+    // A monitor parsing `health --json` still gets a document with a status.
+    const json = await runCli(['health', '--json'], { env: { DATABASE_URL: url } });
+    expect(json.code).toBe(3);
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ status: 'unhealthy', error: { exit_code: 3 } });
+    expect(report.error.message).toMatch(/^DATABASE_URL: expected postgresql:\/\//);
+    expect(json.stdout).not.toContain('s3cret');
+    expect(json.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('the password of a URL is never printed', () => {
   test('a database password holding ":" and "@" (Pa55:w@rd!) is hidden by every command when the server cannot be reached', async () => {
     const url = `postgresql://user:Pa55:w@rd%21@127.0.0.1:${await closedPort()}/soulspot`;

@@ -1,5 +1,7 @@
 import pgConnectionString from 'pg-connection-string';
-import { maskSecretsInText, maskUrl } from '../../src/db/url.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError, ExitCode } from '../../src/errors.js';
+import { getPgUrlProblem, maskSecretsInText, maskUrl } from '../../src/db/url.js';
 
 /** The password node-postgres would send for `url` (the driver's own parser). */
 function driverPassword(url: string): string {
@@ -49,5 +51,42 @@ describe('maskUrl hides the password as the driver reads it', () => {
   test('every URL inside a text is masked, and nothing else changes', () => {
     const text = 'cannot reach "postgresql://user:Pa55:w@rd%21@host/db" nor http://u:pw@127.0.0.1:1/api/token: refused (see https://example.org/docs)';
     expect(maskSecretsInText(text)).toBe('cannot reach "postgresql://user:****@host/db" nor http://u:****@127.0.0.1:1/api/token: refused (see https://example.org/docs)');
+  });
+});
+
+describe('the database URL is validated as the driver reads it', () => {
+  test.each([
+    ['postgresql://user:s3cret@host:99999/db', /port is not a whole number from 1 to 65535/],
+    ['postgresql://user:s3cret@host:abc/db', /port is not a whole number from 1 to 65535/],
+    ['postgresql://host:0/db', /port is not a whole number from 1 to 65535/],
+    ['postgresql://[zz/x', /node-postgres cannot read it as a URL/],
+    // a / in the password: the parser takes "pa" for a port; the message must not show it
+    ['postgresql://user:pa/ss@host/db', /^the port is not a whole number from 1 to 65535$/],
+  ])('%s is refused', (url, problem) => {
+    expect(getPgUrlProblem(url)).toMatch(problem);
+  });
+
+  test.each(['postgresql://user:Pa55:w@rd%21@host/db', 'postgresql://u:p@[::1]:5432/db?schema=s&pgbouncer=true', 'postgres://host/db', 'postgresql:///db?host=/var/run/postgresql'])(
+    '%s is accepted',
+    (url) => {
+      expect(getPgUrlProblem(url)).toBeUndefined();
+    },
+  );
+
+  test.each([
+    [{ DATABASE_URL: 'postgresql://user:s3cret@host:99999/db' }, undefined, 'DATABASE_URL'],
+    [{}, 'postgresql://user:s3cret@host:abc/db', '--database-url'],
+    [{ DATABASE_URL: 'postgresql://[zz/x' }, undefined, 'DATABASE_URL'],
+  ])('loadConfig(%j, %s) throws a ConfigError naming %s, without the password', (env, flag, source) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ databaseUrl: flag }, env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).exitCode).toBe(ExitCode.CONFIG);
+    expect((thrown as Error).message).toMatch(new RegExp(`^${source}: expected postgresql://`));
+    expect((thrown as Error).message).not.toContain('s3cret');
   });
 });
