@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { ConfigError } from './errors.js';
-import { getProvider, maskUrl, type Provider } from './db/url.js';
+import { getPgUrlProblem, getProvider, maskUrl, type Provider } from './db/url.js';
 
 export const DEFAULT_DATABASE_URL = 'file:./soulspot.db';
 
@@ -113,10 +113,17 @@ export function readVariable<K extends keyof Variables>(env: Env, name: K): Valu
 export function readDatabaseUrl(env: Env, flagValue?: string): { databaseUrl: string; provider: Provider } {
   const databaseUrl = (flagValue ?? env.DATABASE_URL ?? '').trim() || DEFAULT_DATABASE_URL;
   const provider = getProvider(databaseUrl);
+  const source = flagValue ? '--database-url' : 'DATABASE_URL';
   if (!provider) {
-    const source = flagValue ? '--database-url' : 'DATABASE_URL';
     throw new ConfigError(
       `${source}: expected a file:… (SQLite) or postgresql://… URL, got "${maskUrl(databaseUrl)}"; set ${source} to one of those`,
+    );
+  }
+  const problem = provider === 'postgresql' ? getPgUrlProblem(databaseUrl) : undefined;
+  if (problem) {
+    throw new ConfigError(
+      `${source}: expected postgresql://host:port/database (port from 1 to 65535, an IPv6 host in [ ], user and password ` +
+        `before the host as user:password@ with special characters percent-encoded), got "${maskUrl(databaseUrl)}" (${problem}); fix ${source}`,
     );
   }
   return { databaseUrl, provider };

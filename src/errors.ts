@@ -62,8 +62,21 @@ export class ExternalServiceError extends SoulspotError {
   }
 }
 
-/** Text of any thrown value, for one-line messages. */
+/**
+ * SQLSTATEs and socket errors of a connection that broke under a statement (the server terminated
+ * the backend or shut down, the network dropped it), as opposed to a statement the server refused:
+ * admin_shutdown, crash_shutdown, connection_does_not_exist, connection_failure.
+ */
+const LOST_CONNECTION_CODES = new Set(['57P01', '57P02', '08003', '08006', 'ECONNRESET', 'EPIPE']);
+
+function isLostConnection(error: Error): boolean {
+  if (LOST_CONNECTION_CODES.has((error as { code?: string }).code ?? '')) return true;
+  // node-postgres's own messages for a statement on a connection that broke before or under it.
+  return /^(Connection terminated unexpectedly|Client has encountered a connection error and is not queryable)/.test(error.message);
+}
+
+/** Text of any thrown value, for one-line messages; a broken database connection says so. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
+  if (error instanceof Error) return isLostConnection(error) ? `the connection to the database was lost (${error.message})` : error.message;
   return String(error);
 }

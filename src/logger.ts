@@ -25,6 +25,12 @@ function formatFields(fields?: LogFields): string {
     .join('');
 }
 
+/** Fields with the passwords of URLs in their text masked (query parameters may hold URLs). */
+function maskFields(fields?: LogFields): LogFields {
+  if (!fields) return {};
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? maskSecretsInText(v) : v]));
+}
+
 /** Text lines (`warn: message key=value`) or, with LOG_FORMAT=json, one pino JSON object per line. */
 export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, stream: NodeJS.WritableStream = process.stderr): Logger {
   if (config.logFormat === 'json') {
@@ -32,16 +38,16 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, str
     const pino = createRequire(import.meta.url)('pino') as typeof import('pino').default;
     const p = pino({ level: config.logLevel, base: { name: 'soulspot' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 2, sync: true }));
     return {
-      debug: (m, f) => p.debug(f ?? {}, maskSecretsInText(m)),
-      info: (m, f) => p.info(f ?? {}, maskSecretsInText(m)),
-      warn: (m, f) => p.warn(f ?? {}, maskSecretsInText(m)),
-      error: (m, f) => p.error(f ?? {}, maskSecretsInText(m)),
+      debug: (m, f) => p.debug(maskFields(f), maskSecretsInText(m)),
+      info: (m, f) => p.info(maskFields(f), maskSecretsInText(m)),
+      warn: (m, f) => p.warn(maskFields(f), maskSecretsInText(m)),
+      error: (m, f) => p.error(maskFields(f), maskSecretsInText(m)),
     };
   }
   const threshold = levels.indexOf(config.logLevel as Level);
   const write = (level: Level) => (message: string, fields?: LogFields) => {
     if (levels.indexOf(level) < threshold) return;
-    stream.write(`${level}: ${maskSecretsInText(message)}${formatFields(fields)}\n`);
+    stream.write(`${level}: ${maskSecretsInText(message + formatFields(fields))}\n`);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }

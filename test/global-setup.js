@@ -8,7 +8,9 @@ export default async function globalSetup() {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new Error(`PostgreSQL tests need a server at ${url.replace(/:[^:@/]*@/, ':****@')}: ${error.message}. Start it (see README) and run again.`);
+    // Named by the driver's own reading of the URL, which never shows its password.
+    const where = `${client.user}@${client.host}:${client.port}/${client.database}`;
+    throw new Error(`PostgreSQL tests need a server at ${where} (TEST_PG_URL): ${error.message}. Start it (see README) and run again.`);
   } finally {
     await client.end().catch(() => {});
   }

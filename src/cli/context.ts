@@ -36,12 +36,21 @@ export function reportError(error: unknown, debug: boolean, stderr: NodeJS.Writa
   return ExitCode.INTERNAL;
 }
 
+export interface ActionOptions {
+  /**
+   * With --json, the document to print on stdout when the action fails with an expected error
+   * (bad settings, say) before printing its own: for commands whose callers always parse stdout.
+   */
+  jsonOnError?: (error: SoulspotError) => unknown;
+}
+
 /**
  * Wraps a command action: loads the configuration, runs the action, and turns its result or
  * error into the process exit code. The action returns its exit code (OK when it returns nothing).
  */
 export function action<A extends unknown[]>(
   run: (ctx: CommandContext, ...args: A) => Promise<ExitCodeValue | void>,
+  actionOptions: ActionOptions = {},
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
@@ -54,6 +63,10 @@ export function action<A extends unknown[]>(
       const ctx: CommandContext = { config, logger, options, stdout: process.stdout, stderr: process.stderr };
       outcome.exitCode = (await run(ctx, ...(args.slice(0, -1) as A))) ?? ExitCode.OK;
     } catch (error) {
+      if (options.json && actionOptions.jsonOnError && error instanceof SoulspotError) {
+        const { writeJson } = await import('./render.js');
+        writeJson(process.stdout, actionOptions.jsonOnError(error));
+      }
       outcome.exitCode = reportError(error, Boolean(options.debug));
     }
   };

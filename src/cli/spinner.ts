@@ -1,30 +1,58 @@
 import type { CommandContext } from './context.js';
 
-/** A progress line on stderr: an ora spinner on a terminal, nothing otherwise (pipes, CI, --quiet, --json). */
+/**
+ * A progress line on stderr: an ora spinner on a terminal, nothing otherwise (pipes, CI, --quiet,
+ * --json, a terminal without a usable width). Every command's progress goes through here.
+ */
 export interface Spinner {
+  /** Whether anything is drawn (otherwise callers may log their progress instead). */
+  readonly shown: boolean;
   update(text: string): void;
   /** Marks the current step done (✔ text) and keeps spinning for the next. */
   succeed(text: string): void;
   stop(): void;
 }
 
-const silent: Spinner = { update() {}, succeed() {}, stop() {} };
+const silent: Spinner = { shown: false, update() {}, succeed() {}, stop() {} };
+
+/**
+ * ora divides by the terminal's width to count the lines it redraws: a width of 0 (a pty whose
+ * size was never set, as in some CI runners and containers) makes that count infinite, and ora then
+ * moves the cursor up forever in one synchronous loop, deaf to Ctrl-C and SIGTERM. ora reads
+ * `columns ?? 80`, so only a width that is there and not positive is a problem.
+ */
+function usableWidth(stream: NodeJS.WriteStream): boolean {
+  return stream.columns === undefined || stream.columns >= 1;
+}
 
 export async function startSpinner(ctx: CommandContext, text: string): Promise<Spinner> {
-  const tty = (ctx.stderr as NodeJS.WriteStream).isTTY === true;
-  if (!tty || ctx.options.quiet || ctx.options.json) return silent;
+  const stream = ctx.stderr as NodeJS.WriteStream;
+  if (stream.isTTY !== true || ctx.options.quiet || ctx.options.json || !usableWidth(stream)) return silent;
   const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream: ctx.stderr }).start();
+  const spinner = ora({ text, stream }).start();
+  let stopped = false;
+  // The width changes only on a resize, signalled before ora's next frame: stop drawing then.
+  const onResize = () => {
+    if (!usableWidth(stream)) stop();
+  };
+  const stop = () => {
+    stopped = true;
+    stream.removeListener('resize', onResize);
+    if (spinner.isSpinning) spinner.stop();
+  };
+  stream.on('resize', onResize);
   return {
+    get shown() {
+      return !stopped;
+    },
     update: (t) => {
+      if (stopped) return;
       spinner.text = t;
       if (!spinner.isSpinning) spinner.start();
     },
     succeed: (t) => {
-      spinner.succeed(t);
+      if (!stopped) spinner.succeed(t);
     },
-    stop: () => {
-      if (spinner.isSpinning) spinner.stop();
-    },
+    stop,
   };
 }

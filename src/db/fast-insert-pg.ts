@@ -275,22 +275,20 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
       dryRun = true;
     },
     async close() {
-      try {
-        if (!broken && dryRun) await writer.query('ROLLBACK');
-        if (reader === writer) {
-          if (!broken) await writer.query('DROP TABLE IF EXISTS import_seen');
-        } else if (!readerBroken) {
-          // Back to the pool as it came: without the table and the planner settings (or not at all).
-          await r(`DROP TABLE IF EXISTS import_seen; ${PLANNER_SETTINGS.map((s) => `RESET ${s.split(' ')[0]};`).join(' ')}`).catch((error) => {
-            readerBroken = true;
-            throw error;
-          });
-        }
-      } finally {
-        // A broken connection must not go back to the pool Prisma uses.
-        writer.release(broken);
-        if (reader !== writer) reader.release(readerBroken);
+      // A cleanup that fails (the connection was lost, say) closes that connection instead, which
+      // ends its session, transaction, temporary table and settings with it. It must not throw:
+      // that would hide the error that ended the import.
+      const tidy = (client: pg.PoolClient, sql: string) => client.query(sql).then(() => true, () => false);
+      if (!broken && dryRun) broken = !(await tidy(writer, 'ROLLBACK'));
+      if (reader === writer) {
+        if (!broken) broken = !(await tidy(writer, 'DROP TABLE IF EXISTS import_seen'));
+      } else if (!readerBroken) {
+        // Back to the pool as it came: without the table and the planner settings (or not at all).
+        readerBroken = !(await tidy(reader, `DROP TABLE IF EXISTS import_seen; ${PLANNER_SETTINGS.map((s) => `RESET ${s.split(' ')[0]};`).join(' ')}`));
       }
+      // A broken connection must not go back to the pool Prisma uses.
+      writer.release(broken);
+      if (reader !== writer) reader.release(readerBroken);
     },
   };
   return store;

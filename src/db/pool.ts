@@ -109,6 +109,11 @@ export class SoulspotPgPool extends pg.Pool {
     this.on('connect', (client) => {
       this.stats.connectionsCreated += 1;
       this.fresh.add(client as pg.PoolClient);
+      // node-postgres emits 'error' on a client whose connection breaks (the server terminated it,
+      // the network dropped), checked out or not, and pg-pool listens only while it is idle: without
+      // a listener of its own that ends the process. The statement in flight, or the next one, fails
+      // with the reason and takes the normal error path; the connection is closed when released.
+      client.on('error', noop);
     });
     this.on('acquire', () => (this.checkedOut += 1));
     this.on('release', (_err: unknown, client: pg.PoolClient) => {

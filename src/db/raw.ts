@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { createPgPool } from './pool.js';
 import { sqliteFilePath } from './url.js';
 import { DatabaseError } from '../errors.js';
-import { maskSecretsInText } from './url.js';
+import { maskUrl } from './url.js';
 
 /**
  * A plain driver connection (better-sqlite3 or one pg client), for work that must not go through
@@ -64,7 +64,7 @@ export async function openRawConnection(config: Config): Promise<RawConnection> 
   } catch (error) {
     await pool.end();
     throw new DatabaseError(
-      `cannot connect to PostgreSQL at ${maskSecretsInText(config.databaseUrl)}: ${(error as Error).message}; check that the server runs and DATABASE_URL is right`,
+      `cannot connect to PostgreSQL at ${maskUrl(config.databaseUrl)}: ${(error as Error).message}; check that the server runs and DATABASE_URL is right`,
       { cause: error },
     );
   }

@@ -693,6 +693,8 @@ export async function withTempBenchDatabase<T>(config: Config, fn: (db: Database
   const { default: pg } = await import('pg');
   const { pgConnectionString } = await import('../db/pool.js');
   const admin = new pg.Client({ connectionString: pgConnectionString(config.databaseUrl) });
+  // Without a listener a dropped connection would end the process; its next statement fails instead.
+  admin.on('error', () => {});
   await admin.connect();
   try {
     await admin.query(`CREATE SCHEMA "${schema}"`);
@@ -733,45 +735,33 @@ export async function runCacheBench(
   config: Config,
   options: CacheBenchOptions,
   db: ReadLatencyOptions | null,
-  io: { logger?: Logger; spinner?: boolean; signal?: AbortSignal } = {},
+  io: { logger?: Logger; onProgress?: (message: string) => void; signal?: AbortSignal } = {},
 ): Promise<CacheBenchReport> {
   const problem = validateBenchOptions(options);
   if (problem !== null) {
     throw new UsageError(problem);
   }
   const logger = io.logger ?? silentLogger;
-  let spinner: { text: string; stop(): void } | undefined;
-  if (io.spinner) {
-    const { default: ora } = await import('ora');
-    spinner = ora({ text: 'cache-bench', stream: process.stderr }).start();
+  const progress = io.onProgress ?? ((message: string) => logger.debug(message));
+  // The workload loops are synchronous; yield once so a spinner can paint between phases.
+  const workloads: WorkloadResult[] = [];
+  for (const workload of options.workloads) {
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfInterrupted(io.signal);
+    workloads.push(...runCacheWorkloads({ ...options, workloads: [workload] }, progress));
   }
-  const progress = (message: string) => {
-    if (spinner) spinner.text = message;
-    else logger.debug(message);
-  };
-  try {
-    // The workload loops are synchronous; yield once so a spinner can paint between phases.
-    const workloads: WorkloadResult[] = [];
-    for (const workload of options.workloads) {
-      await new Promise((resolve) => setImmediate(resolve));
-      throwIfInterrupted(io.signal);
-      workloads.push(...runCacheWorkloads({ ...options, workloads: [workload] }, progress));
+  let latency: ReadLatencyResult[] = [];
+  if (db !== null) {
+    progress(`read latency: cache hit vs ${config.provider} (throwaway database)`);
+    try {
+      latency = await measureReadLatency(config, db, io.signal);
+    } catch (error) {
+      if (error instanceof SoulspotError || io.signal?.aborted) throw error;
+      throw new DatabaseError(
+        `cache-bench could not build its throwaway ${config.provider} database for the read-latency part (${describeError(error)}); check DATABASE_URL (PostgreSQL: the user needs CREATE on the database) or run with --no-db`,
+        { cause: error },
+      );
     }
-    let latency: ReadLatencyResult[] = [];
-    if (db !== null) {
-      progress(`read latency: cache hit vs ${config.provider} (throwaway database)`);
-      try {
-        latency = await measureReadLatency(config, db, io.signal);
-      } catch (error) {
-        if (error instanceof SoulspotError || io.signal?.aborted) throw error;
-        throw new DatabaseError(
-          `cache-bench could not build its throwaway ${config.provider} database for the read-latency part (${describeError(error)}); check DATABASE_URL (PostgreSQL: the user needs CREATE on the database) or run with --no-db`,
-          { cause: error },
-        );
-      }
-    }
-    return { workloads, latency };
-  } finally {
-    spinner?.stop();
   }
+  return { workloads, latency };
 }

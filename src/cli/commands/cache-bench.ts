@@ -84,6 +84,8 @@ Examples:
           controller.abort();
         };
         process.once('SIGINT', onSigint);
+        const { startSpinner } = await import('../spinner.js');
+        const spinner = await startSpinner(ctx, 'cache-bench');
         const report = await runCacheBench(
           ctx.config,
           {
@@ -100,8 +102,11 @@ Examples:
             memory: flags.memory,
           },
           flags.db ? { samples: flags.dbSamples, rows: flags.dbRows, seed: flags.seed } : null,
-          { logger: ctx.logger, spinner: !ctx.options.quiet && Boolean((ctx.stderr as NodeJS.WriteStream).isTTY), signal: controller.signal },
-        ).finally(() => process.removeListener('SIGINT', onSigint));
+          { logger: ctx.logger, onProgress: spinner.shown ? spinner.update : undefined, signal: controller.signal },
+        ).finally(() => {
+          process.removeListener('SIGINT', onSigint);
+          spinner.stop();
+        });
         if (ctx.options.json) {
           const { writeJson } = await import('../render.js');
           writeJson(ctx.stdout, [...report.workloads, ...report.latency]);

@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { action } from '../context.js';
+import { maskSecretsInText } from '../../db/url.js';
+import { action, type ActionOptions } from '../context.js';
+
+/** `--json` callers parse stdout: they get a status even when the settings are bad (exit 3). */
+const jsonOnError: ActionOptions = {
+  jsonOnError: (error) => ({ status: 'unhealthy', error: { exit_code: error.exitCode, message: maskSecretsInText(error.message) } }),
+};
 
 export function registerHealth(program: Command): void {
   program
@@ -41,6 +47,6 @@ Examples:
           );
         }
         return healthExitCode(report.status);
-      }),
+      }, jsonOnError),
     );
 }

@@ -48,18 +48,14 @@ Examples:
           import('../../services/import/import-service.js'),
           import('../render.js'),
         ]);
-        const stderrTty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY) && !ctx.options.quiet;
         const controller = new AbortController();
         const onSigint = () => {
           ctx.stderr.write('\nInterrupted: finishing the current batch (Ctrl-C again to stop at once)…\n');
           controller.abort();
         };
         process.once('SIGINT', onSigint);
-        let spinner: import('ora').Ora | undefined;
-        if (stderrTty) {
-          const { default: ora } = await import('ora');
-          spinner = ora({ text: `importing ${file === '-' ? 'stdin' : file}…`, stream: ctx.stderr as NodeJS.WriteStream }).start();
-        }
+        const { startSpinner } = await import('../spinner.js');
+        const spinner = await startSpinner(ctx, `importing ${file === '-' ? 'stdin' : file}…`);
         let summary;
         try {
           summary = await withDatabase(ctx.config, (db) =>
@@ -72,7 +68,7 @@ Examples:
               dryRun: opts.dryRun,
               signal: controller.signal,
               busyTimeoutMs: ctx.config.pool.timeoutSeconds * 1000,
-              onProgress: spinner
+              onProgress: spinner.shown
                 ? (p) => {
                     const rate = p.elapsedMs > 0 ? (p.rows * 1000) / p.elapsedMs : 0;
                     let text = `${p.rows.toLocaleString('en')} rows, ${Math.round(rate).toLocaleString('en')} rows/s`;
@@ -81,14 +77,14 @@ Examples:
                       const eta = share > 0 ? ((1 - share) * p.elapsedMs) / share / 1000 : 0;
                       text += `, ${(share * 100).toFixed(1)}%, ETA ${eta < 60 ? `${Math.ceil(eta)}s` : `${Math.floor(eta / 60)}m${Math.ceil(eta % 60)}s`}`;
                     }
-                    spinner!.text = text;
+                    spinner.update(text);
                   }
                 : undefined,
             }),
           );
         } finally {
           process.removeListener('SIGINT', onSigint);
-          spinner?.stop();
+          spinner.stop();
         }
         const exitCode = summary.interrupted ? ExitCode.INTERRUPTED : summary.rejected > 0 ? ExitCode.PARTIAL : ExitCode.OK;
         if (ctx.options.json) {

@@ -162,10 +162,8 @@ Examples:
         const tty = Boolean((ctx.stdout as NodeJS.WriteStream).isTTY);
         const live = opts.watch && tty && !ctx.options.json ? liveView(ctx.stdout, renderKeyValue) : undefined;
         if (opts.watch && !live) ctx.logger.warn('--watch redraws on a terminal only; printing the final report');
-        const showSpinner = !live && Boolean((ctx.stderr as NodeJS.WriteStream).isTTY) && !ctx.options.quiet;
-        const spinner = showSpinner
-          ? (await import('ora')).default({ text: `probing the pool: ${concurrency} workers for ${durationSeconds} s`, stream: ctx.stderr }).start()
-          : undefined;
+        const { startSpinner } = await import('../spinner.js');
+        const spinner = live ? undefined : await startSpinner(ctx, `probing the pool: ${concurrency} workers for ${durationSeconds} s`);
 
         const abort = new AbortController();
         const onSigint = () => abort.abort();
@@ -179,7 +177,7 @@ Examples:
             logger: ctx.logger,
             onSample: (sample, stats) => {
               live?.draw(sample, stats);
-              if (spinner) spinner.text = `probing the pool: ${sample.operations} operations, ${stats.checked_out} checked out, ${stats.waiting} waiting`;
+              spinner?.update(`probing the pool: ${sample.operations} operations, ${stats.checked_out} checked out, ${stats.waiting} waiting`);
             },
           });
         } finally {

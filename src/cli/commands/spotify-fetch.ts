@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../errors.js';
+import { maskSecretsInText } from '../../db/url.js';
 import { action } from '../context.js';
 
 interface SpotifyFetchOptions {
@@ -34,8 +35,8 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
           import('../../services/spotify/fetch-service.js'),
           import('../render.js'),
         ]);
-        const showSpinner = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY) && !ctx.options.quiet;
-        const spinner = showSpinner ? (await import('ora')).default({ text: 'Fetching from Spotify…', stream: ctx.stderr }).start() : undefined;
+        const { startSpinner } = await import('../spinner.js');
+        const spinner = await startSpinner(ctx, 'Fetching from Spotify…');
         let summary;
         try {
           summary = await runSpotifyFetch(
@@ -44,12 +45,12 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
               config: ctx.config,
               logger: ctx.logger,
               onProgress: (done, total) => {
-                if (spinner) spinner.text = `Fetching from Spotify… ${done}/${total} ids`;
+                spinner.update(`Fetching from Spotify… ${done}/${total} ids`);
               },
             },
           );
         } finally {
-          spinner?.stop();
+          spinner.stop();
         }
         if (ctx.options.json) writeJson(ctx.stdout, summary);
         else {
@@ -85,7 +86,7 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
             ctx.stdout.write(renderTable(['ids', 'kind', 'first id', 'reason'], rows, 'Failed'));
           }
         }
-        if (summary.error) ctx.stderr.write(`soulspot: ${summary.error}\n`);
+        if (summary.error) ctx.stderr.write(`soulspot: ${maskSecretsInText(summary.error)}\n`);
         return summary.exitCode ?? ExitCode.OK;
       }),
     );

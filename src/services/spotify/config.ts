@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { readEnvironment } from '../../config.js';
 import { ConfigError } from '../../errors.js';
+import { maskUrl } from '../../db/url.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -55,7 +56,7 @@ function read<K extends keyof typeof variables>(env: Env, name: K): z.output<(ty
   const raw = env[name];
   const value = raw === undefined || raw.trim() === '' ? fallback : raw;
   const parsed = (schema as z.ZodType).safeParse(value);
-  if (!parsed.success) throw new ConfigError(`${name}: expected ${expected}, got "${raw}"; fix it in the environment or .env`);
+  if (!parsed.success) throw new ConfigError(`${name}: expected ${expected}, got "${maskUrl(raw ?? '')}"; fix it in the environment or .env`);
   return parsed.data as z.output<(typeof variables)[K]['schema']>;
 }
 

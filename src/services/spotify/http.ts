@@ -1,10 +1,13 @@
+import { maskSecretsInText } from '../../db/url.js';
+
 /** What a failed fetch() was: a timeout, a refused/dropped connection, or an abort of the run. */
 export function describeFetchError(error: unknown, timeoutMs: number): string {
   const e = error as { name?: string; message?: string; cause?: { code?: string; name?: string; message?: string } };
   if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms (SPOTIFY_TIMEOUT_MS)`;
   const code = e?.cause?.code ?? e?.cause?.name;
   if (code) return `connection failed (${code})`;
-  return `connection failed (${e?.message ?? String(error)})`;
+  // fetch() puts the URL in some messages ("…includes credentials: http://user:pw@…").
+  return `connection failed (${maskSecretsInText(e?.message ?? String(error))})`;
 }
 
 /** A per-request timeout combined with the run's abort signal. */

@@ -1,5 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
+import { maskUrl } from '../../db/url.js';
 import { SpotifyAuthError, SpotifyError, SpotifyUnavailableError } from './errors.js';
 import { Transient, backoff, describeFetchError, errorDetail, requestSignal } from './http.js';
 import { realClock, type SpotifyClock } from './rate-limit.js';
@@ -55,6 +56,7 @@ export class TokenProvider {
   private async fetchToken(signal?: AbortSignal): Promise<string> {
     const { clientId, clientSecret, accountsUrl, timeoutMs } = this.options;
     const url = `${accountsUrl}/api/token`;
+    const shown = maskUrl(url);
     const credentials = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
     try {
       return await pRetry(
@@ -76,14 +78,14 @@ export class TokenProvider {
             throw new Transient(describeFetchError(error, timeoutMs));
           }
           if (status >= 500 || status === 429) throw new Transient(`HTTP ${status}`);
-          if (status !== 200) throw new AbortError(new SpotifyAuthError(`HTTP ${status} from ${url}: ${errorDetail(text)}`));
+          if (status !== 200) throw new AbortError(new SpotifyAuthError(`HTTP ${status} from ${shown}: ${errorDetail(text)}`));
           let parsed;
           try {
             parsed = tokenResponse.safeParse(JSON.parse(text));
           } catch {
             parsed = undefined;
           }
-          if (!parsed?.success) throw new AbortError(new SpotifyAuthError(`${url} answered 200 without an access_token`));
+          if (!parsed?.success) throw new AbortError(new SpotifyAuthError(`${shown} answered 200 without an access_token`));
           const ttlMs = parsed.data.expires_in * 1000;
           // Refresh a little before expiry: a minute for Spotify's hour-long tokens, a tenth of short ones.
           const margin = Math.min(60_000, ttlMs / 10);
@@ -96,7 +98,7 @@ export class TokenProvider {
       if (error instanceof SpotifyError) throw error;
       if (error instanceof Transient) {
         throw new SpotifyUnavailableError(
-          `Spotify accounts service unreachable at ${url} after ${this.options.maxRetries + 1} attempts: ${error.message}; check SPOTIFY_ACCOUNTS_URL and the network`,
+          `Spotify accounts service unreachable at ${shown} after ${this.options.maxRetries + 1} attempts: ${error.message}; check SPOTIFY_ACCOUNTS_URL and the network`,
           true,
         );
       }
