@@ -126,10 +126,29 @@ describe('SpotifyFetcher against the fake API', () => {
     expectAccounted(report, ids);
   });
 
-  test('a request that never answers times out (AbortSignal.timeout) and is reported after the retries', async () => {
+  test('a request that never answers times out (SPOTIFY_TIMEOUT_MS) and is reported after the retries', async () => {
     fake.options.faultFor = () => ({ type: 'hang' });
     const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_TIMEOUT_MS: '150', SPOTIFY_MAX_RETRIES: '1' })).fetchTracks(makeIds(3));
     expect(report.failed.map((f) => f.reason)).toEqual(Array(3).fill('Spotify API unavailable after 2 attempts: no answer within 150 ms (SPOTIFY_TIMEOUT_MS)'));
+  });
+
+  test('a connection closed in the middle of the body is retried, then reported as unavailable', async () => {
+    const ids = makeIds(100);
+    fake.options.faultFor = (r) => (r.ids.includes(ids[0]) ? { type: 'cut' } : undefined);
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_MAX_RETRIES: '2' })).fetchTracks(ids);
+    expect(report.tracks).toHaveLength(50);
+    expect(report.failed).toHaveLength(50);
+    expect(report.failed[0].reason).toMatch(/^Spotify API unavailable after 3 attempts: connection failed \(UND_ERR_SOCKET\)$/);
+    expect(fake.stats.batchRequests).toBe(1 + 3);
+  });
+
+  test('a fatal error stops a request whose body is still trickling in, without waiting for its timeout', async () => {
+    const ids = makeIds(100);
+    fake.options.faultFor = (r) => (r.ids.includes(ids[0]) ? { type: 'trickle', intervalMs: 5000 } : { type: 'quota' });
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_TIMEOUT_MS: '120000', SPOTIFY_CONCURRENCY: '2' })).fetchTracks(ids);
+    expect(report.fatal?.kind).toBe('quota');
+    expectAccounted(report, ids);
+    expect(report.elapsedMs).toBeLessThan(30_000); // the 13-byte trickle alone takes 65 s, the timeout is 120 s
   });
 
   test('403 on the several-tracks endpoint falls back to one request per track, within the concurrency limit', async () => {

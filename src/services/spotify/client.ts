@@ -3,7 +3,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { SpotifyConfig } from './config.js';
 import { QuotaExceededError, SpotifyAuthError, SpotifyError, SpotifyHttpError, SpotifyUnavailableError } from './errors.js';
-import { Transient, backoff, describeFetchError, errorDetail, excerpt, requestSignal } from './http.js';
+import { Transient, backoff, describeFetchError, errorDetail, excerpt, fetchText, type Exchange } from './http.js';
 import { parseRetryAfter, RateLimitGate, realClock, type SpotifyClock } from './rate-limit.js';
 import { TokenProvider } from './token.js';
 import { toLookup, type TrackLookup } from './types.js';
@@ -167,20 +167,16 @@ export class SpotifyClient {
       if (kind === 'batch') this.counters.batchRequests++;
       else this.counters.singleRequests++;
       const started = performance.now();
-      let status: number;
-      let text: string;
-      let retryAfter: string | null = null;
+      let exchange: Exchange;
       try {
-        const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: requestSignal(timeoutMs, signal) });
-        status = res.status;
-        retryAfter = res.headers.get('retry-after');
-        text = await res.text();
+        exchange = await fetchText(url, { headers: { Authorization: `Bearer ${token}` } }, timeoutMs, signal);
       } catch (error) {
         if (signal?.aborted) throw new AbortError(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
         state.lastTransient = describeFetchError(error, timeoutMs);
         this.logger.debug(`spotify ${kind} request failed: ${state.lastTransient}`);
         throw new Transient(state.lastTransient);
       }
+      const { status, text, retryAfter } = exchange;
       this.logger.debug(`spotify ${kind} request`, { status, ms: Math.round(performance.now() - started) });
       if (status === 429) {
         if (text.includes('QUOTA_EXCEEDED')) throw new AbortError(new QuotaExceededError());
