@@ -91,6 +91,20 @@ describe('SpotifyFetcher against the fake API', () => {
     expect(report.failed.filter((f) => f.kind === 'stopped')).toHaveLength(250);
   });
 
+  test('429 with Retry-After 0 forever: the run backs off and stops after SPOTIFY_MAX_RATE_LIMITS in a row, not a request storm', async () => {
+    fake.options.faultFor = () => ({ type: 'rate-limit', retryAfter: 0 });
+    const ids = makeIds(400);
+    const config = configFor(fake, { SPOTIFY_MAX_RATE_LIMITS: '5', SPOTIFY_CONCURRENCY: '4' });
+    const report = await new SpotifyFetcher(config, { clock: acceleratedClock(1000) }).fetchTracks(ids);
+    expect(report.fatal?.kind).toBe('rate_limit');
+    expect(report.fatal?.message).toMatch(/^Spotify rate limit: HTTP 429 5 times in a row \(\d+ in all\)/);
+    expectAccounted(report, ids);
+    // Requests in flight together share one pause: at most one round of 4 per 429 in a row.
+    expect(fake.stats.apiRequests).toBeLessThanOrEqual(5 * 4);
+    // Paused 1 + 2 + 4 + 8 s (the floor, doubling), as accounted by the clock.
+    expect(report.client.rateLimitWaitMs).toBeGreaterThanOrEqual(15_000 - 1);
+  });
+
   test('QUOTA_EXCEEDED stops the run without retrying; every id is reported', async () => {
     const ids = makeIds(500);
     fake.options.faultFor = (r) => (r.n === 3 ? { type: 'quota' } : undefined);

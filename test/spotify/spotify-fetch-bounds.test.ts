@@ -141,3 +141,30 @@ describe('spotify-fetch ends within its bound (SQLite)', () => {
     expect(fake.stats.apiRequests).toBe(0);
   });
 });
+
+describe('spotify-fetch against endless 429s (SQLite)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createMigratedDatabase('sqlite');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  test('429 with Retry-After 0 forever: requests spaced by the growing floor, exit 5 after SPOTIFY_MAX_RATE_LIMITS in a row', async () => {
+    fake.options.faultFor = () => ({ type: 'rate-limit', retryAfter: 0 });
+    const env = { ...fake.env({ SPOTIFY_MAX_RATE_LIMITS: '3' }), DATABASE_URL: db.url };
+    const run = await runCliWithin(['spotify-fetch', ...makeIds(3, 'q')], env, 30_000);
+    expect(run.killed).toBe(false);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(
+      /^soulspot: Spotify rate limit: HTTP 429 3 times in a row \(3 in all\) although the run paused longer after each; the run stopped; rerun later, lower SPOTIFY_CONCURRENCY, or raise SPOTIFY_MAX_RATE_LIMITS$/m,
+    );
+    expect(run.stderr.split('\n').filter((line) => /429 3 times/.test(line))).toHaveLength(1);
+    expect(fake.stats.apiRequests).toBe(3);
+    // Server-side arrival times: paused 1 s, then 2 s (the floor, doubled), less a generous margin.
+    const gaps = fake.log.slice(1).map((r, i) => r.at - fake.log[i].at);
+    expect(gaps[0]).toBeGreaterThanOrEqual(900);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1800);
+  });
+});

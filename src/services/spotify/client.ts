@@ -41,7 +41,8 @@ export interface ClientStats {
 
 /**
  * The Spotify Web API client: several-tracks and single-track lookups with a client-credentials
- * token, a run-wide 429 pause (Retry-After, bounded by SPOTIFY_MAX_RATE_LIMIT_WAIT), stop on
+ * token, a run-wide 429 pause (Retry-After, at least a floor that doubles per 429 in a row;
+ * bounded by SPOTIFY_MAX_RATE_LIMIT_WAIT and SPOTIFY_MAX_RATE_LIMITS), stop on
  * QUOTA_EXCEEDED, bounded retries with backoff and jitter for 5xx, timeouts and dropped
  * connections, and one token refresh per request on a 401.
  */
@@ -60,7 +61,7 @@ export class SpotifyClient {
     const clock = options.clock ?? realClock;
     this.logger = options.logger ?? silentLogger;
     this.tokens = new TokenProvider({ ...config, clock });
-    this.gate = new RateLimitGate(config.maxRateLimitWaitSeconds, clock);
+    this.gate = new RateLimitGate({ budgetSeconds: config.maxRateLimitWaitSeconds, maxInARow: config.maxRateLimitsInARow }, clock);
     this.requestLimit = pLimit(config.concurrency);
     this.secrets = [config.clientSecret, Buffer.from(`${config.clientId}:${config.clientSecret}`).toString('base64')];
   }
@@ -167,6 +168,7 @@ export class SpotifyClient {
       if (kind === 'batch') this.counters.batchRequests++;
       else this.counters.singleRequests++;
       const started = performance.now();
+      const ticket = this.gate.ticket;
       let exchange: Exchange;
       try {
         exchange = await fetchText(url, { headers: { Authorization: `Bearer ${token}` } }, timeoutMs, signal);
@@ -180,15 +182,16 @@ export class SpotifyClient {
       this.logger.debug(`spotify ${kind} request`, { status, ms: Math.round(performance.now() - started) });
       if (status === 429) {
         if (text.includes('QUOTA_EXCEEDED')) throw new AbortError(new QuotaExceededError());
-        const seconds = parseRetryAfter(retryAfter);
+        let paused: number;
         try {
-          this.gate.pause(seconds);
+          paused = this.gate.rateLimited(ticket, parseRetryAfter(retryAfter));
         } catch (error) {
           throw new AbortError(error as Error);
         }
-        this.logger.warn(`Spotify rate limit (HTTP 429): pausing requests for ${seconds} s as Retry-After asks`);
+        if (paused > 0) this.logger.warn(`Spotify rate limit (HTTP 429, Retry-After: ${retryAfter ?? 'none'}): pausing every request for ${paused} s`);
         continue;
       }
+      this.gate.answered(ticket);
       if (status === 401) {
         if (state.refreshedAfter401) throw new AbortError(new SpotifyAuthError(`HTTP 401 again after a token refresh: ${errorDetail(text)}`));
         state.refreshedAfter401 = true;
