@@ -78,6 +78,19 @@ describe('SpotifyFetcher against the fake API', () => {
     expect(report.tracks).toHaveLength(10);
   });
 
+  test('a request that was getting a new token when a 429 arrived waits out the pause too', async () => {
+    fake.options.tokenLatencyMs = 300;
+    // Two batches sent together: one gets a 401 (and refreshes the token for 300 ms), the other a 429.
+    fake.queueFaults({ type: 'unauthorized' }, { type: 'rate-limit', retryAfter: 2 });
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_CONCURRENCY: '2' })).fetchTracks(makeIds(100));
+    expect(report.tracks).toHaveLength(100);
+    const limited = fake.log[1];
+    const after = fake.log.slice(2);
+    expect(after).toHaveLength(2);
+    // By the server's clock: nothing was sent during the 2 s pause (margin for timer granularity).
+    for (const r of after) expect(r.at - limited.at).toBeGreaterThanOrEqual(1800);
+  });
+
   test('a Retry-After past SPOTIFY_MAX_RATE_LIMIT_WAIT stops the run at once instead of hanging', async () => {
     fake.queueFaults({ type: 'rate-limit', retryAfter: 3600 });
     const ids = makeIds(300);

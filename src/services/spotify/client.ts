@@ -153,16 +153,20 @@ export class SpotifyClient {
     signal?: AbortSignal,
   ): Promise<{ status: number; text: string }> {
     const { timeoutMs } = this.config;
-    for (;;) {
-      await this.gate.wait(signal).catch((reason) => {
+    const waitForGate = () =>
+      this.gate.wait(signal).catch((reason) => {
         throw new AbortError(reason instanceof Error ? reason : new Error(String(reason)));
       });
+    for (;;) {
+      await waitForGate();
       let token: string;
       try {
         token = await this.tokens.getToken(signal);
       } catch (error) {
         throw new AbortError(error instanceof Error ? error : new Error(String(error)));
       }
+      // A 429 may have paused the run while the token was being fetched.
+      await waitForGate();
       if (state.sent++ > 0) this.counters.retries++;
       this.counters.requests++;
       if (kind === 'batch') this.counters.batchRequests++;
