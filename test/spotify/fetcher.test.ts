@@ -78,6 +78,19 @@ describe('SpotifyFetcher against the fake API', () => {
     expect(report.tracks).toHaveLength(10);
   });
 
+  test('a request that was getting a new token when a 429 arrived waits out the pause too', async () => {
+    fake.options.tokenLatencyMs = 300;
+    // Two batches sent together: one gets a 401 (and refreshes the token for 300 ms), the other a 429.
+    fake.queueFaults({ type: 'unauthorized' }, { type: 'rate-limit', retryAfter: 2 });
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_CONCURRENCY: '2' })).fetchTracks(makeIds(100));
+    expect(report.tracks).toHaveLength(100);
+    const limited = fake.log[1];
+    const after = fake.log.slice(2);
+    expect(after).toHaveLength(2);
+    // By the server's clock: nothing was sent during the 2 s pause (margin for timer granularity).
+    for (const r of after) expect(r.at - limited.at).toBeGreaterThanOrEqual(1800);
+  });
+
   test('a Retry-After past SPOTIFY_MAX_RATE_LIMIT_WAIT stops the run at once instead of hanging', async () => {
     fake.queueFaults({ type: 'rate-limit', retryAfter: 3600 });
     const ids = makeIds(300);
@@ -89,6 +102,20 @@ describe('SpotifyFetcher against the fake API', () => {
     expectAccounted(report, ids);
     expect(report.failed.filter((f) => f.kind === 'rate_limit')).toHaveLength(50);
     expect(report.failed.filter((f) => f.kind === 'stopped')).toHaveLength(250);
+  });
+
+  test('429 with Retry-After 0 forever: the run backs off and stops after SPOTIFY_MAX_RATE_LIMITS in a row, not a request storm', async () => {
+    fake.options.faultFor = () => ({ type: 'rate-limit', retryAfter: 0 });
+    const ids = makeIds(400);
+    const config = configFor(fake, { SPOTIFY_MAX_RATE_LIMITS: '5', SPOTIFY_CONCURRENCY: '4' });
+    const report = await new SpotifyFetcher(config, { clock: acceleratedClock(1000) }).fetchTracks(ids);
+    expect(report.fatal?.kind).toBe('rate_limit');
+    expect(report.fatal?.message).toMatch(/^Spotify rate limit: HTTP 429 5 times in a row \(\d+ in all\)/);
+    expectAccounted(report, ids);
+    // Requests in flight together share one pause: at most one round of 4 per 429 in a row.
+    expect(fake.stats.apiRequests).toBeLessThanOrEqual(5 * 4);
+    // Paused 1 + 2 + 4 + 8 s (the floor, doubling), as accounted by the clock.
+    expect(report.client.rateLimitWaitMs).toBeGreaterThanOrEqual(15_000 - 1);
   });
 
   test('QUOTA_EXCEEDED stops the run without retrying; every id is reported', async () => {
@@ -126,10 +153,29 @@ describe('SpotifyFetcher against the fake API', () => {
     expectAccounted(report, ids);
   });
 
-  test('a request that never answers times out (AbortSignal.timeout) and is reported after the retries', async () => {
+  test('a request that never answers times out (SPOTIFY_TIMEOUT_MS) and is reported after the retries', async () => {
     fake.options.faultFor = () => ({ type: 'hang' });
     const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_TIMEOUT_MS: '150', SPOTIFY_MAX_RETRIES: '1' })).fetchTracks(makeIds(3));
     expect(report.failed.map((f) => f.reason)).toEqual(Array(3).fill('Spotify API unavailable after 2 attempts: no answer within 150 ms (SPOTIFY_TIMEOUT_MS)'));
+  });
+
+  test('a connection closed in the middle of the body is retried, then reported as unavailable', async () => {
+    const ids = makeIds(100);
+    fake.options.faultFor = (r) => (r.ids.includes(ids[0]) ? { type: 'cut' } : undefined);
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_MAX_RETRIES: '2' })).fetchTracks(ids);
+    expect(report.tracks).toHaveLength(50);
+    expect(report.failed).toHaveLength(50);
+    expect(report.failed[0].reason).toMatch(/^Spotify API unavailable after 3 attempts: connection failed \(UND_ERR_SOCKET\)$/);
+    expect(fake.stats.batchRequests).toBe(1 + 3);
+  });
+
+  test('a fatal error stops a request whose body is still trickling in, without waiting for its timeout', async () => {
+    const ids = makeIds(100);
+    fake.options.faultFor = (r) => (r.ids.includes(ids[0]) ? { type: 'trickle', intervalMs: 5000 } : { type: 'quota' });
+    const report = await new SpotifyFetcher(configFor(fake, { SPOTIFY_TIMEOUT_MS: '120000', SPOTIFY_CONCURRENCY: '2' })).fetchTracks(ids);
+    expect(report.fatal?.kind).toBe('quota');
+    expectAccounted(report, ids);
+    expect(report.elapsedMs).toBeLessThan(30_000); // the 13-byte trickle alone takes 65 s, the timeout is 120 s
   });
 
   test('403 on the several-tracks endpoint falls back to one request per track, within the concurrency limit', async () => {

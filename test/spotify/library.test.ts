@@ -241,7 +241,10 @@ describe('spotify-fetch input checks (before any request)', () => {
       'SPOTIFY_CONCURRENCY: expected a whole number from 1 to 64, got "0"; fix it in the environment or .env',
     );
     expect(() => loadSpotifyConfig({ SPOTIFY_CLIENT_ID: 'x', SPOTIFY_CLIENT_SECRET: 'y', SPOTIFY_API_URL: 'ftp://x' })).toThrow(/SPOTIFY_API_URL: expected an http\(s\) URL/);
+    expect(() => loadSpotifyConfig({ SPOTIFY_CLIENT_ID: 'x', SPOTIFY_CLIENT_SECRET: 'y', SPOTIFY_MAX_RATE_LIMITS: '0' })).toThrow(
+      'SPOTIFY_MAX_RATE_LIMITS: expected a whole number from 1 to 1000, got "0"; fix it in the environment or .env',
+    );
     const ok = loadSpotifyConfig({ SPOTIFY_CLIENT_ID: 'x', SPOTIFY_CLIENT_SECRET: 'y', SPOTIFY_API_URL: 'http://127.0.0.1:1234/' });
-    expect(ok).toMatchObject({ apiUrl: 'http://127.0.0.1:1234', accountsUrl: 'https://accounts.spotify.com', concurrency: 5, maxRateLimitWaitSeconds: 300 });
+    expect(ok).toMatchObject({ apiUrl: 'http://127.0.0.1:1234', accountsUrl: 'https://accounts.spotify.com', concurrency: 5, maxRateLimitWaitSeconds: 300, maxRateLimitsInARow: 10 });
   });
 });

@@ -3,7 +3,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { SpotifyConfig } from './config.js';
 import { QuotaExceededError, SpotifyAuthError, SpotifyError, SpotifyHttpError, SpotifyUnavailableError } from './errors.js';
-import { Transient, backoff, describeFetchError, errorDetail, excerpt, requestSignal } from './http.js';
+import { Transient, backoff, describeFetchError, errorDetail, excerpt, fetchText, type Exchange } from './http.js';
 import { parseRetryAfter, RateLimitGate, realClock, type SpotifyClock } from './rate-limit.js';
 import { TokenProvider } from './token.js';
 import { toLookup, type TrackLookup } from './types.js';
@@ -41,7 +41,8 @@ export interface ClientStats {
 
 /**
  * The Spotify Web API client: several-tracks and single-track lookups with a client-credentials
- * token, a run-wide 429 pause (Retry-After, bounded by SPOTIFY_MAX_RATE_LIMIT_WAIT), stop on
+ * token, a run-wide 429 pause (Retry-After, at least a floor that doubles per 429 in a row;
+ * bounded by SPOTIFY_MAX_RATE_LIMIT_WAIT and SPOTIFY_MAX_RATE_LIMITS), stop on
  * QUOTA_EXCEEDED, bounded retries with backoff and jitter for 5xx, timeouts and dropped
  * connections, and one token refresh per request on a 401.
  */
@@ -60,7 +61,7 @@ export class SpotifyClient {
     const clock = options.clock ?? realClock;
     this.logger = options.logger ?? silentLogger;
     this.tokens = new TokenProvider({ ...config, clock });
-    this.gate = new RateLimitGate(config.maxRateLimitWaitSeconds, clock);
+    this.gate = new RateLimitGate({ budgetSeconds: config.maxRateLimitWaitSeconds, maxInARow: config.maxRateLimitsInARow }, clock);
     this.requestLimit = pLimit(config.concurrency);
     this.secrets = [config.clientSecret, Buffer.from(`${config.clientId}:${config.clientSecret}`).toString('base64')];
   }
@@ -152,47 +153,49 @@ export class SpotifyClient {
     signal?: AbortSignal,
   ): Promise<{ status: number; text: string }> {
     const { timeoutMs } = this.config;
-    for (;;) {
-      await this.gate.wait(signal).catch((reason) => {
+    const waitForGate = () =>
+      this.gate.wait(signal).catch((reason) => {
         throw new AbortError(reason instanceof Error ? reason : new Error(String(reason)));
       });
+    for (;;) {
+      await waitForGate();
       let token: string;
       try {
         token = await this.tokens.getToken(signal);
       } catch (error) {
         throw new AbortError(error instanceof Error ? error : new Error(String(error)));
       }
+      // A 429 may have paused the run while the token was being fetched.
+      await waitForGate();
       if (state.sent++ > 0) this.counters.retries++;
       this.counters.requests++;
       if (kind === 'batch') this.counters.batchRequests++;
       else this.counters.singleRequests++;
       const started = performance.now();
-      let status: number;
-      let text: string;
-      let retryAfter: string | null = null;
+      const ticket = this.gate.ticket;
+      let exchange: Exchange;
       try {
-        const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: requestSignal(timeoutMs, signal) });
-        status = res.status;
-        retryAfter = res.headers.get('retry-after');
-        text = await res.text();
+        exchange = await fetchText(url, { headers: { Authorization: `Bearer ${token}` } }, timeoutMs, signal);
       } catch (error) {
         if (signal?.aborted) throw new AbortError(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
         state.lastTransient = describeFetchError(error, timeoutMs);
         this.logger.debug(`spotify ${kind} request failed: ${state.lastTransient}`);
         throw new Transient(state.lastTransient);
       }
+      const { status, text, retryAfter } = exchange;
       this.logger.debug(`spotify ${kind} request`, { status, ms: Math.round(performance.now() - started) });
       if (status === 429) {
         if (text.includes('QUOTA_EXCEEDED')) throw new AbortError(new QuotaExceededError());
-        const seconds = parseRetryAfter(retryAfter);
+        let paused: number;
         try {
-          this.gate.pause(seconds);
+          paused = this.gate.rateLimited(ticket, parseRetryAfter(retryAfter));
         } catch (error) {
           throw new AbortError(error as Error);
         }
-        this.logger.warn(`Spotify rate limit (HTTP 429): pausing requests for ${seconds} s as Retry-After asks`);
+        if (paused > 0) this.logger.warn(`Spotify rate limit (HTTP 429, Retry-After: ${retryAfter ?? 'none'}): pausing every request for ${paused} s`);
         continue;
       }
+      this.gate.answered(ticket);
       if (status === 401) {
         if (state.refreshedAfter401) throw new AbortError(new SpotifyAuthError(`HTTP 401 again after a token refresh: ${errorDetail(text)}`));
         state.refreshedAfter401 = true;

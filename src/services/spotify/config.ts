@@ -15,6 +15,8 @@ export interface SpotifyConfig {
   apiUrl: string;
   /** Total seconds a run may spend waiting on 429 Retry-After before it stops. */
   maxRateLimitWaitSeconds: number;
+  /** 429 answers in a row (no other answer between) after which the run stops. */
+  maxRateLimitsInARow: number;
   /** Requests (batches) in flight at once. */
   concurrency: number;
   /** Per-request timeout. */
@@ -44,6 +46,7 @@ const variables = {
   SPOTIFY_ACCOUNTS_URL: { schema: url, expected: 'an http(s) URL', fallback: 'https://accounts.spotify.com' },
   SPOTIFY_API_URL: { schema: url, expected: 'an http(s) URL', fallback: 'https://api.spotify.com' },
   SPOTIFY_MAX_RATE_LIMIT_WAIT: { schema: wholeNumber(0, 86_400), expected: 'a whole number of seconds from 0 to 86400', fallback: '300' },
+  SPOTIFY_MAX_RATE_LIMITS: { schema: wholeNumber(1, 1000), expected: 'a whole number from 1 to 1000', fallback: '10' },
   SPOTIFY_CONCURRENCY: { schema: wholeNumber(1, 64), expected: 'a whole number from 1 to 64', fallback: '5' },
   SPOTIFY_TIMEOUT_MS: { schema: wholeNumber(100, 600_000), expected: 'a whole number of milliseconds from 100 to 600000', fallback: '10000' },
   SPOTIFY_MAX_RETRIES: { schema: wholeNumber(0, 20), expected: 'a whole number from 0 to 20', fallback: '4' },
@@ -80,6 +83,7 @@ export function loadSpotifyConfig(env: Env = readEnvironment()): SpotifyConfig {
     accountsUrl: read(env, 'SPOTIFY_ACCOUNTS_URL'),
     apiUrl: read(env, 'SPOTIFY_API_URL'),
     maxRateLimitWaitSeconds: read(env, 'SPOTIFY_MAX_RATE_LIMIT_WAIT'),
+    maxRateLimitsInARow: read(env, 'SPOTIFY_MAX_RATE_LIMITS'),
     concurrency: read(env, 'SPOTIFY_CONCURRENCY'),
     timeoutMs: read(env, 'SPOTIFY_TIMEOUT_MS'),
     maxRetries: read(env, 'SPOTIFY_MAX_RETRIES'),

@@ -71,6 +71,16 @@ export class RateLimitBudgetError extends SpotifyError {
   }
 }
 
+export class RateLimitStreakError extends SpotifyError {
+  constructor(inARow: number, total: number) {
+    super(
+      `Spotify rate limit: HTTP 429 ${inARow} times in a row (${total} in all) although the run paused longer after each; the run stopped; rerun later, lower SPOTIFY_CONCURRENCY, or raise SPOTIFY_MAX_RATE_LIMITS`,
+      'rate_limit',
+      true,
+    );
+  }
+}
+
 /** Ids that were never sent because a fatal error stopped the run first. */
 export class RunStoppedError extends SpotifyError {
   constructor(reason: SpotifyError) {

@@ -19,6 +19,10 @@ export type Fault =
   | { type: 'drop' }
   /** Never answers (the client's timeout must fire). */
   | { type: 'hang' }
+  /** 200 with headers at once, then the body one byte every `intervalMs` (default 1000). */
+  | { type: 'trickle'; intervalMs?: number }
+  /** 200 with a Content-Length, half the body, then the connection is closed. */
+  | { type: 'cut' }
   /** 401 as if the token had expired. */
   | { type: 'unauthorized' }
   /** 200 with a body that is not JSON. */
@@ -30,6 +34,8 @@ export interface ApiRequestInfo {
   market?: string;
   /** 1-based number of this API request (tokens excluded). */
   n: number;
+  /** When it arrived (performance.now() of the server's process, ms). */
+  at: number;
 }
 
 export interface FakeSpotifyOptions {
@@ -209,11 +215,11 @@ export class FakeSpotify {
     if (req.method === 'POST' && url.pathname === '/api/token') return this.handleToken(req, res);
     if (req.method === 'GET' && url.pathname === '/v1/tracks') {
       const ids = (url.searchParams.get('ids') ?? '').split(',').filter((s) => s !== '');
-      return this.handleApi(req, res, { kind: 'batch', ids, market: url.searchParams.get('market') ?? undefined, n: 0 });
+      return this.handleApi(req, res, { kind: 'batch', ids, market: url.searchParams.get('market') ?? undefined, n: 0, at: performance.now() });
     }
     const single = /^\/v1\/tracks\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && single) {
-      return this.handleApi(req, res, { kind: 'single', ids: [decodeURIComponent(single[1])], market: url.searchParams.get('market') ?? undefined, n: 0 });
+      return this.handleApi(req, res, { kind: 'single', ids: [decodeURIComponent(single[1])], market: url.searchParams.get('market') ?? undefined, n: 0, at: performance.now() });
     }
     sendJson(res, 404, { error: { status: 404, message: 'Service not found' } });
   }
@@ -316,6 +322,28 @@ export class FakeSpotify {
         this.hanging.add(res);
         res.on('close', () => this.hanging.delete(res));
         return;
+      case 'trickle': {
+        const body = Buffer.from(JSON.stringify({ tracks: [] }));
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+        res.flushHeaders();
+        let sent = 0;
+        const timer = setInterval(() => {
+          res.write(body.subarray(sent, ++sent));
+          if (sent === body.length) res.end();
+        }, fault.intervalMs ?? 1000);
+        this.hanging.add(res);
+        res.on('close', () => {
+          clearInterval(timer);
+          this.hanging.delete(res);
+        });
+        return;
+      }
+      case 'cut': {
+        const body = JSON.stringify({ tracks: [], padding: 'x'.repeat(100) });
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+        res.write(body.slice(0, body.length / 2), () => res.socket?.destroy());
+        return;
+      }
       case 'unauthorized':
         this.stats.unauthorized++;
         sendJson(res, 401, { error: { status: 401, message: 'The access token expired' } });

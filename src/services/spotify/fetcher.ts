@@ -174,7 +174,8 @@ export class SpotifyFetcher {
       if (!fatal) {
         fatal = error;
         stop.abort(error);
-        this.logger.error(this.client.redact(error.message));
+        // Debug only: the report carries it, and the command prints it once.
+        this.logger.debug(`run stopped: ${this.client.redact(error.message)}`);
         return error;
       }
       return error === fatal ? new RunStoppedError(fatal) : error;

@@ -10,10 +10,33 @@ export function describeFetchError(error: unknown, timeoutMs: number): string {
   return `connection failed (${maskSecretsInText(e?.message ?? String(error))})`;
 }
 
-/** A per-request timeout combined with the run's abort signal. */
-export function requestSignal(timeoutMs: number, runSignal?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return runSignal ? AbortSignal.any([timeout, runSignal]) : timeout;
+/** A whole HTTP exchange: the status, the Retry-After header and the body as text. */
+export interface Exchange {
+  status: number;
+  retryAfter: string | null;
+  text: string;
+}
+
+/**
+ * fetch() and read the whole body, ending within `timeoutMs` (connection, headers and body
+ * together) or as soon as `runSignal` aborts: rejects with a TimeoutError or the run's reason.
+ * The timer is explicit and cleared when done: an AbortSignal.timeout() referenced only through
+ * AbortSignal.any() can be garbage-collected before it fires (nodejs/node#57736), and the request
+ * then waits forever.
+ */
+export async function fetchText(url: URL | string, init: RequestInit, timeoutMs: number, runSignal?: AbortSignal): Promise<Exchange> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`no complete answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  const onRunAbort = () => controller.abort(runSignal!.reason);
+  if (runSignal?.aborted) onRunAbort();
+  else runSignal?.addEventListener('abort', onRunAbort, { once: true });
+  try {
+    const res = await fetch(url, { ...init, signal: controller.signal });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() };
+  } finally {
+    clearTimeout(timer);
+    runSignal?.removeEventListener('abort', onRunAbort);
+  }
 }
 
 /** A short, printable excerpt of a response body (error messages). */

@@ -1,4 +1,4 @@
-import { RateLimitBudgetError } from './errors.js';
+import { RateLimitBudgetError, RateLimitStreakError } from './errors.js';
 
 /** Time source of the Spotify client, so tests can run Retry-After waits fast. */
 export interface SpotifyClock {
@@ -42,18 +42,37 @@ export function parseRetryAfter(header: string | null, nowMs = Date.now()): numb
   return 1;
 }
 
+/** The shortest pause after a 429, whatever Retry-After says (0, negative, missing, unreadable). */
+export const RATE_LIMIT_FLOOR_SECONDS = 1;
+/** The longest pause the backoff alone imposes (a longer Retry-After is still honoured). */
+export const RATE_LIMIT_BACKOFF_CAP_SECONDS = 30;
+
+export interface RateLimitPolicy {
+  /** Total seconds the run may spend paused (SPOTIFY_MAX_RATE_LIMIT_WAIT). */
+  budgetSeconds: number;
+  /** 429s in a row after which the run stops (SPOTIFY_MAX_RATE_LIMITS). */
+  maxInARow: number;
+}
+
 /**
  * The run-wide pause that a 429 imposes: Spotify's limit is per app, so when one request is told
- * to wait, every request waits. Counts the wall time paused and refuses (RateLimitBudgetError)
- * a pause that would take the total past the budget.
+ * to wait, every request waits. A 429 to a request sent since the latest pause began is a new one:
+ * the run pauses for Retry-After but at least the floor, doubled for each 429 in a row (capped);
+ * at `maxInARow` in a row the run stops. A 429 to a request sent before the latest pause (one of
+ * several in flight together) belongs to that pause: it only lengthens it if its Retry-After asks
+ * for more. Counts the wall time paused and refuses a pause that would take it past the budget.
  */
 export class RateLimitGate {
   private resumeAt = 0;
   private waitedMs = 0;
   private pauses = 0;
+  private total429 = 0;
+  private inARow = 0;
+  /** Bumped by each new 429; a request's ticket is the epoch it was sent in. */
+  private epoch = 0;
 
   constructor(
-    private readonly budgetSeconds: number,
+    private readonly policy: RateLimitPolicy,
     private readonly clock: SpotifyClock = realClock,
   ) {}
 
@@ -66,18 +85,42 @@ export class RateLimitGate {
     return this.pauses;
   }
 
-  /** Records a 429 with `retryAfterSeconds`; throws when the budget does not allow it. */
-  pause(retryAfterSeconds: number): void {
+  /** Take it just before sending a request; hand it back with the answer. */
+  get ticket(): number {
+    return this.epoch;
+  }
+
+  /** An answer other than 429 to a request sent since the latest pause: the limit has lifted. */
+  answered(ticket: number): void {
+    if (ticket === this.epoch) this.inARow = 0;
+  }
+
+  /**
+   * Records a 429 to the request sent with `ticket`; returns the seconds of pause it added
+   * (0: the pause in force already covers it). Throws RateLimitStreakError at the limit of 429s
+   * in a row, RateLimitBudgetError when the pause would exceed the budget.
+   */
+  rateLimited(ticket: number, retryAfterSeconds: number): number {
+    this.total429++;
+    let seconds = retryAfterSeconds;
+    if (ticket === this.epoch) {
+      this.epoch++;
+      this.inARow++;
+      if (this.inARow >= this.policy.maxInARow) throw new RateLimitStreakError(this.inARow, this.total429);
+      const backoff = Math.min(RATE_LIMIT_BACKOFF_CAP_SECONDS, RATE_LIMIT_FLOOR_SECONDS * 2 ** (this.inARow - 1));
+      seconds = Math.max(retryAfterSeconds, backoff);
+    }
     const now = this.clock.now();
-    const until = now + retryAfterSeconds * 1000;
-    if (until <= this.resumeAt) return; // already paused at least that long
+    const until = now + seconds * 1000;
+    if (until <= this.resumeAt) return 0; // already paused at least that long
     const added = until - Math.max(now, this.resumeAt);
-    if (this.waitedMs + added > this.budgetSeconds * 1000) {
-      throw new RateLimitBudgetError(retryAfterSeconds, this.waitedMs / 1000, this.budgetSeconds);
+    if (this.waitedMs + added > this.policy.budgetSeconds * 1000) {
+      throw new RateLimitBudgetError(seconds, this.waitedMs / 1000, this.policy.budgetSeconds);
     }
     this.waitedMs += added;
     this.resumeAt = until;
     this.pauses++;
+    return seconds;
   }
 
   /** Resolves when no pause is in force. */

@@ -2,7 +2,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
 import { maskUrl } from '../../db/url.js';
 import { SpotifyAuthError, SpotifyError, SpotifyUnavailableError } from './errors.js';
-import { Transient, backoff, describeFetchError, errorDetail, requestSignal } from './http.js';
+import { Transient, backoff, describeFetchError, errorDetail, fetchText } from './http.js';
 import { realClock, type SpotifyClock } from './rate-limit.js';
 
 export interface TokenProviderOptions {
@@ -65,14 +65,16 @@ export class TokenProvider {
           let status: number;
           let text: string;
           try {
-            const res = await fetch(url, {
-              method: 'POST',
-              headers: { Authorization: `Basic ${credentials}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-              body: 'grant_type=client_credentials',
-              signal: requestSignal(timeoutMs, signal),
-            });
-            status = res.status;
-            text = await res.text();
+            ({ status, text } = await fetchText(
+              url,
+              {
+                method: 'POST',
+                headers: { Authorization: `Basic ${credentials}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+                body: 'grant_type=client_credentials',
+              },
+              timeoutMs,
+              signal,
+            ));
           } catch (error) {
             if (signal?.aborted) throw new AbortError(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
             throw new Transient(describeFetchError(error, timeoutMs));
