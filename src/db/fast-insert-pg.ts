@@ -87,7 +87,9 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
     writer.release(true);
     if (reader !== writer) reader.release(true);
     if (error instanceof DatabaseError) throw error;
-    throw new DatabaseError(`cannot prepare the PostgreSQL import: ${(error as Error).message}; run soulspot migrate first`, { cause: error });
+    // Only a missing table (undefined_table) calls for migrate; a refused permission does not.
+    const advice = (error as { code?: string }).code === '42P01' ? 'run soulspot migrate first' : 'check the database URL and its permissions';
+    throw new DatabaseError(`cannot prepare the PostgreSQL import: ${(error as Error).message}; ${advice}`, { cause: error });
   }
   const q = async <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await writer.query<R>(sql, params)).rows;
   let dryRun = false;

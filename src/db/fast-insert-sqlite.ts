@@ -19,6 +19,7 @@ const SELECT_TRACK = `SELECT rowid AS rowid, ${TRACK_COLUMNS.join(', ')} FROM tr
  */
 export function openSqliteImportStore(path: string, busyTimeoutMs: number): ImportStore {
   let db: Database.Database | undefined;
+  let stmt: Statements;
   try {
     db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
@@ -37,11 +38,24 @@ export function openSqliteImportStore(path: string, busyTimeoutMs: number): Impo
     db.pragma('temp.cache_size = -2048');
     db.pragma('foreign_keys = ON');
     db.exec('CREATE TEMP TABLE IF NOT EXISTS import_seen (rid INTEGER PRIMARY KEY)');
+    // Compiling the statements checks the schema: an unmigrated file fails here, before any write.
+    stmt = prepare(db);
   } catch (error) {
     db?.close();
-    throw new DatabaseError(`cannot open the SQLite database ${path} for import: ${(error as Error).message}; run soulspot migrate first`, { cause: error });
+    throw new DatabaseError(`cannot open the SQLite database ${path} for import: ${(error as Error).message}; ${adviceFor(error)}`, { cause: error });
   }
-  return sqliteStore(db, startCheckpointer(path));
+  // Last: a thread, which would keep the process alive if anything above failed after it started.
+  return sqliteStore(db, stmt, startCheckpointer(path));
+}
+
+/** What to do about a failure to open the database: only a missing table calls for migrate. */
+function adviceFor(error: unknown): string {
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (/no such table/.test((error as Error).message)) return 'run soulspot migrate first';
+  if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) {
+    return 'check that you may write the file and its directory (SQLite writes its -wal and -shm files beside it)';
+  }
+  return 'check the DATABASE_URL';
 }
 
 /** The compiled checkpointer (a Worker cannot load TypeScript: tests running src/ use the build). */
@@ -73,8 +87,10 @@ function startCheckpointer(path: string): Checkpointer | undefined {
   };
 }
 
-function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefined): ImportStore {
-  const stmt = {
+type Statements = ReturnType<typeof prepare>;
+
+function prepare(db: Database.Database) {
+  return {
     artistsByUri: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE spotify_uri IN (SELECT value FROM json_each(?))'),
     artistsByName: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE name IN (SELECT value FROM json_each(?)) ORDER BY created_at, id'),
     insertArtist: db.prepare('INSERT INTO artists (id, name, spotify_uri, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
@@ -124,6 +140,9 @@ function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefin
     countEntries: db.prepare('SELECT count(*) FROM playlist_tracks WHERE playlist_id = ?').pluck(),
     touchPlaylist: db.prepare('UPDATE playlists SET updated_at = ? WHERE id = ?'),
   };
+}
+
+function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Checkpointer | undefined): ImportStore {
   let dryRun = false;
 
   return {

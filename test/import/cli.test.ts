@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,8 +19,8 @@ interface Result {
   stderr: string;
 }
 
-function start(args: string[], cwd: string): { child: ChildProcess; done: Promise<Result> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+function start(args: string[], cwd: string, user: { uid?: number; gid?: number } = {}): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' }, ...user });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -29,6 +29,17 @@ function start(args: string[], cwd: string): { child: ChildProcess; done: Promis
   return { child, done };
 }
 const cli = (args: string[], cwd: string) => start(args, cwd).done;
+
+/** The CLI, killed if it has not ended within `ms` (then `signal` is SIGKILL): for runs that must not hang. */
+async function cliWithin(ms: number, args: string[], cwd: string, user: { uid?: number; gid?: number } = {}): Promise<Result> {
+  const { child, done } = start(args, cwd, user);
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Rows of the library as comparable text, read with the raw drivers (no ids, no timestamps). */
 async function snapshot(url: string, provider: string): Promise<{ tracks: string[]; artists: number; albums: number; playlist: string[] }> {
@@ -190,4 +201,42 @@ describe.each(providers)('soulspot import-tracks (CLI) on %s', (provider) => {
     expect(b.tracks).toHaveLength(30_000);
     expect(b).toEqual(a);
   });
+
+  test('an unmigrated database: exit 4 at once, with the advice to migrate (nothing left running)', async () => {
+    copyFileSync(join(FIXTURES, 'exportify.csv'), join(work, 'e4.csv'));
+    const empty = await createEmptyDatabase(provider);
+    dbs.push(empty);
+    // SQLite: an existing, empty file (a file that does not exist is refused earlier).
+    if (provider === 'sqlite') writeFileSync(sqliteFilePath(empty.url), '');
+    const r = await cliWithin(60_000, ['--database-url', empty.url, 'import-tracks', 'e4.csv'], work);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^soulspot: .*(no such table|does not exist).*; run soulspot migrate first\n$/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  if (provider === 'sqlite') {
+    test('a database in a directory the user cannot write: exit 4 naming the permission, not migrate', async () => {
+      const url = await fresh();
+      // Root may write anywhere: run the CLI as nobody then, in a directory nobody may read but not write.
+      const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      const dir = join(work, 'read-only');
+      mkdirSync(dir);
+      copyFileSync(sqliteFilePath(url), join(dir, 'library.db'));
+      copyFileSync(join(FIXTURES, 'exportify.csv'), join(dir, 'e5.csv'));
+      chmodSync(join(dir, 'library.db'), 0o666);
+      chmodSync(work, 0o755);
+      chmodSync(dir, 0o555);
+      const rejects = join(tmpdir(), `soulspot-rejects-${process.pid}.csv`);
+      try {
+        const r = await cliWithin(60_000, ['--database-url', `file:${join(dir, 'library.db')}`, 'import-tracks', 'e5.csv', '--rejects', rejects], dir, user);
+        expect(r.code).toBe(4);
+        expect(r.stderr).toMatch(/^soulspot: cannot open the SQLite database .*library\.db for import: .*; check that you may write the file and its directory/);
+        expect(r.stderr).not.toMatch(/migrate/);
+      } finally {
+        chmodSync(dir, 0o755);
+        rmSync(rejects, { force: true });
+      }
+    });
+  }
 });
