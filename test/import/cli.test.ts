@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { sqliteFilePath } from '../../src/db/url.js';
-import { writeExporterCsv } from '../../src/services/import/sample-data.js';
+import { EXPORTER_HEADER, exporterRow, spotifyId, writeExporterCsv } from '../../src/services/import/sample-data.js';
 import { createEmptyDatabase, createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 
 // End to end: the built CLI (npx tsc -p tsconfig.json first), as a user runs it.
@@ -39,6 +39,24 @@ async function cliWithin(ms: number, args: string[], cwd: string, user: { uid?: 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The Spotify URIs of a playlist's tracks by position, as `position:uri`. */
+async function playlistOf(url: string, provider: string, name: string): Promise<string[]> {
+  const sql = `SELECT p.position, t.spotify_uri FROM playlist_tracks p JOIN tracks t ON t.id = p.track_id
+               JOIN playlists l ON l.id = p.playlist_id WHERE l.name = ${provider === 'sqlite' ? '?' : '$1'} ORDER BY p.position, t.spotify_uri`;
+  let rows: Array<{ position: number; spotify_uri: string }>;
+  if (provider === 'sqlite') {
+    const db = new Database(sqliteFilePath(url), { readonly: true });
+    rows = db.prepare(sql).all(name) as typeof rows;
+    db.close();
+  } else {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    rows = (await c.query(sql, [name])).rows;
+    await c.end();
+  }
+  return rows.map((r) => `${r.position}:${r.spotify_uri}`);
 }
 
 /** Rows of the library as comparable text, read with the raw drivers (no ids, no timestamps). */
@@ -201,6 +219,27 @@ describe.each(providers)('soulspot import-tracks (CLI) on %s', (provider) => {
     expect(b.tracks).toHaveLength(30_000);
     expect(b).toEqual(a);
   });
+
+  test('two concurrent imports of overlapping files into one --playlist: it ends as exactly one of the files, in its order', async () => {
+    // A: tracks 0..2999 in order; B: tracks 1500..4499 in reverse. Small batches, so the two runs' batches interleave.
+    const a = Array.from({ length: 3000 }, (_, i) => i);
+    const b = Array.from({ length: 3000 }, (_, i) => 4499 - i);
+    const fileA = join(work, `concurrent-a-${provider}.csv`);
+    const fileB = join(work, `concurrent-b-${provider}.csv`);
+    writeFileSync(fileA, `${EXPORTER_HEADER}\n${a.map(exporterRow).join('\n')}\n`);
+    writeFileSync(fileB, `${EXPORTER_HEADER}\n${b.map(exporterRow).join('\n')}\n`);
+    const expected = (ns: number[]) => ns.map((n, position) => `${position}:spotify:track:${spotifyId('tr', n)}`);
+    for (let round = 0; round < 3; round++) {
+      const url = await fresh();
+      const [ra, rb] = await Promise.all([
+        cli(['--database-url', url, 'import-tracks', fileA, '--playlist', 'Mix', '--batch-size', '100'], work),
+        cli(['--database-url', url, 'import-tracks', fileB, '--playlist', 'Mix', '--batch-size', '100'], work),
+      ]);
+      expect([ra.code, rb.code, ra.stderr, rb.stderr]).toEqual([0, 0, '', '']);
+      const playlist = await playlistOf(url, provider, 'Mix');
+      expect([expected(a), expected(b)]).toContainEqual(playlist);
+    }
+  }, 180_000);
 
   test('an unmigrated database: exit 4 at once, with the advice to migrate (nothing left running)', async () => {
     copyFileSync(join(FIXTURES, 'exportify.csv'), join(work, 'e4.csv'));

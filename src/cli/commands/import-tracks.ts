@@ -33,7 +33,7 @@ export function registerImportTracks(program: Command): void {
       `
 Exit codes: 0 all rows imported, 8 some rows rejected (see the rejects file), 2 bad input
 (missing, unreadable or empty file, unknown format), 4 database failure, 130 interrupted
-(Ctrl-C: the batches already committed stay; run again to finish).
+(Ctrl-C: the batches already committed stay, the playlist is left as it was; run again to finish).
 
 Examples:
   $ soulspot import-tracks examples/liked-songs.csv --playlist "Liked Songs"
@@ -105,7 +105,7 @@ Examples:
             ['artists created', summary.artistsCreated],
             ['albums created', summary.albumsCreated],
           ];
-          if (summary.playlist) entries.push(['playlist', `${summary.playlist.name}${summary.playlist.tracks !== undefined ? ` (${summary.playlist.tracks} tracks)` : ''}`]);
+          if (summary.playlist) entries.push(['playlist', `${summary.playlist.name} (${summary.playlist.tracks !== undefined ? `${summary.playlist.tracks} tracks` : 'left as it was'})`]);
           entries.push(['time', `${(summary.elapsedMs / 1000).toFixed(2)} s (${summary.rowsPerSecond.toLocaleString('en')} rows/s)`]);
           if (summary.rejectsFile) entries.push(['rejects file', summary.rejectsFile]);
           ctx.stdout.write(renderKeyValue(entries, title));
