@@ -241,6 +241,37 @@ describe.each(providers)('soulspot import-tracks (CLI) on %s', (provider) => {
     }
   }, 180_000);
 
+  test('--rejects that cannot be created: exit 2 before anything is written', async () => {
+    const url = await fresh();
+    copyFileSync(join(FIXTURES, 'exportify.csv'), join(work, 'clean.csv'));
+    for (const [path, message] of [
+      [join(work, 'clean.csv', 'rejects.csv'), /ENOTDIR/],
+      [work, /is a directory/],
+    ] as const) {
+      const r = await cli(['--database-url', url, 'import-tracks', 'clean.csv', '--rejects', path], work);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^soulspot: cannot create the rejects file .*; pass --rejects with a path you can write to\n$/);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await trackCount(url, provider)).toBe(0);
+  });
+
+  test('a rejects file that fails mid-import (/dev/full): exit 4, one line naming the committed batches, the summary of what was committed', async () => {
+    const url = await fresh();
+    // 30 good rows, then a row without a title (a reject), then 5 more; batches of 10 rows.
+    const good = (i: number) => `Song ${i},Artist ${i % 3}`;
+    const rows = [...Array.from({ length: 30 }, (_, i) => good(i)), ',Nobody', ...Array.from({ length: 5 }, (_, i) => good(100 + i))];
+    writeFileSync(join(work, 'late-reject.csv'), `title,artist\n${rows.join('\n')}\n`);
+    const r = await cli(['--database-url', url, '--json', 'import-tracks', 'late-reject.csv', '--batch-size', '10', '--rejects', '/dev/full'], work);
+    expect(r.code).toBe(4);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ exitCode: 4, batches: 3, read: 30, inserted: 30, rejected: 0, interrupted: false });
+    expect(s.read).toBe(s.inserted + s.updated + s.unchanged + s.duplicates + s.rejected);
+    expect(r.stderr).toBe(`soulspot: ${s.stopped}\n`);
+    expect(s.stopped).toMatch(/^cannot write the rejects file \/dev\/full: ENOSPC.*the import stopped after 3 committed batch\(es\) \(up to line 31\)/);
+    expect(await trackCount(url, provider)).toBe(30);
+  });
+
   test('an unmigrated database: exit 4 at once, with the advice to migrate (nothing left running)', async () => {
     copyFileSync(join(FIXTURES, 'exportify.csv'), join(work, 'e4.csv'));
     const empty = await createEmptyDatabase(provider);
