@@ -36,6 +36,9 @@ const FIND_TRACKS_BY_TITLE_SQL = `SELECT ${TRACK_COLUMNS_OF_T} FROM unnest($1::t
 const RETRYABLE = new Set(['40P01', '40001', '23505']);
 const MAX_ATTEMPTS = 5;
 
+/** Playlist entries a COPY statement when a playlist is replaced (the text of one stays a few hundred kB). */
+const PLAYLIST_COPY_ROWS = 10_000;
+
 /** COPY text-format field: \N for null, backslash escapes for the characters COPY treats specially. */
 function copyField(value: string | number | null): string {
   if (value === null) return '\\N';
@@ -87,7 +90,9 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
     writer.release(true);
     if (reader !== writer) reader.release(true);
     if (error instanceof DatabaseError) throw error;
-    throw new DatabaseError(`cannot prepare the PostgreSQL import: ${(error as Error).message}; run soulspot migrate first`, { cause: error });
+    // Only a missing table (undefined_table) calls for migrate; a refused permission does not.
+    const advice = (error as { code?: string }).code === '42P01' ? 'run soulspot migrate first' : 'check the database URL and its permissions';
+    throw new DatabaseError(`cannot prepare the PostgreSQL import: ${(error as Error).message}; ${advice}`, { cause: error });
   }
   const q = async <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await writer.query<R>(sql, params)).rows;
   let dryRun = false;
@@ -246,28 +251,35 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
       await q("INSERT INTO playlists (id, name, source, created_at, updated_at) VALUES ($1, $2, 'manual', $3::timestamp, $3::timestamp)", [id, name, now.toISOString()]);
       return id;
     },
-    async upsertPlaylistEntries(playlistId, entries, now) {
-      if (!entries.length) return;
+    async replacePlaylist(playlistId, name, content, now) {
+      const ts = now.toISOString();
+      // The playlist's row lock, until the commit: every writer of this playlist (another import,
+      // the repository) takes its turn. Transaction-scoped, as PgBouncer's transaction mode needs.
+      const { rowCount } = await writer.query('UPDATE playlists SET updated_at = $2::timestamp WHERE id = $1', [playlistId, ts]);
+      if (!rowCount) await q("INSERT INTO playlists (id, name, source, created_at, updated_at) VALUES ($1, $2, 'manual', $3::timestamp, $3::timestamp)", [playlistId, name, ts]);
+      // Staged in a table of this transaction only (dropped at its end: no session state).
+      await q('CREATE TEMP TABLE import_playlist (position int PRIMARY KEY, track_id text NOT NULL UNIQUE, added_at timestamp) ON COMMIT DROP');
+      const { trackIds, addedAt } = content;
+      for (let start = 0; start < trackIds.length; start += PLAYLIST_COPY_ROWS) {
+        let text = '';
+        for (let i = start; i < Math.min(start + PLAYLIST_COPY_ROWS, trackIds.length); i++) {
+          text += `${i}\t${copyField(trackIds[i])}\t${Number.isNaN(addedAt[i]) ? '\\N' : new Date(addedAt[i]).toISOString()}\n`;
+        }
+        await copyRows(writer, 'import_playlist (position, track_id, added_at)', text);
+      }
+      await q('ANALYZE import_playlist');
+      await q('DELETE FROM playlist_tracks p WHERE p.playlist_id = $1 AND NOT EXISTS (SELECT 1 FROM import_playlist s WHERE s.track_id = p.track_id)', [playlistId]);
+      await q(
+        `UPDATE playlist_tracks p SET position = s.position, added_at = COALESCE(s.added_at, p.added_at)
+         FROM import_playlist s WHERE p.playlist_id = $1 AND p.track_id = s.track_id`,
+        [playlistId],
+      );
       await q(
         `INSERT INTO playlist_tracks (playlist_id, track_id, position, added_at)
-         SELECT $1, u.track_id, u.position, COALESCE(u.added_at, $5::timestamp)
-         FROM unnest($2::text[], $3::int[], $4::timestamp[]) AS u(track_id, position, added_at)
-         ON CONFLICT (playlist_id, track_id) DO UPDATE SET position = EXCLUDED.position,
-           added_at = CASE WHEN EXCLUDED.added_at = $5::timestamp THEN playlist_tracks.added_at ELSE EXCLUDED.added_at END`,
-        [playlistId, entries.map((e) => e.trackId), entries.map((e) => e.position), entries.map((e) => e.addedAt), now.toISOString()],
+         SELECT $1, s.track_id, s.position, COALESCE(s.added_at, $2::timestamp) FROM import_playlist s
+         WHERE NOT EXISTS (SELECT 1 FROM playlist_tracks p WHERE p.playlist_id = $1 AND p.track_id = s.track_id)`,
+        [playlistId, ts],
       );
-    },
-    async prunePlaylist(playlistId, now) {
-      // On the reader, which holds import_seen; one statement, so it is atomic there too (and
-      // serialised with other imports by the lock the writer's transaction holds meanwhile).
-      const [{ n }] = await r<{ n: string }>(
-        `WITH gone AS (
-           DELETE FROM playlist_tracks p WHERE p.playlist_id = $1 AND NOT EXISTS (SELECT 1 FROM import_seen s WHERE s.id = p.track_id) RETURNING 1
-         ), touched AS (UPDATE playlists SET updated_at = $2::timestamp WHERE id = $1)
-         SELECT (SELECT count(*) FROM playlist_tracks WHERE playlist_id = $1) - (SELECT count(*) FROM gone) AS n`,
-        [playlistId, now.toISOString()],
-      );
-      return Number(n);
     },
     async beginDryRun() {
       await writer.query('BEGIN');

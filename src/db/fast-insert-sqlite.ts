@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore, type PlaylistEntry, type TrackValues } from './fast-insert.js';
+import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore, type TrackValues } from './fast-insert.js';
 import { sqliteTimestamp } from './sqlite-values.js';
 
 /** WAL pages between two automatic checkpoints during an import (see openSqliteImportStore). */
@@ -19,6 +19,7 @@ const SELECT_TRACK = `SELECT rowid AS rowid, ${TRACK_COLUMNS.join(', ')} FROM tr
  */
 export function openSqliteImportStore(path: string, busyTimeoutMs: number): ImportStore {
   let db: Database.Database | undefined;
+  let stmt: Statements;
   try {
     db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
@@ -37,11 +38,25 @@ export function openSqliteImportStore(path: string, busyTimeoutMs: number): Impo
     db.pragma('temp.cache_size = -2048');
     db.pragma('foreign_keys = ON');
     db.exec('CREATE TEMP TABLE IF NOT EXISTS import_seen (rid INTEGER PRIMARY KEY)');
+    db.exec('CREATE TEMP TABLE IF NOT EXISTS import_playlist (position INTEGER PRIMARY KEY, track_id TEXT NOT NULL UNIQUE, added_at TEXT)');
+    // Compiling the statements checks the schema: an unmigrated file fails here, before any write.
+    stmt = prepare(db);
   } catch (error) {
     db?.close();
-    throw new DatabaseError(`cannot open the SQLite database ${path} for import: ${(error as Error).message}; run soulspot migrate first`, { cause: error });
+    throw new DatabaseError(`cannot open the SQLite database ${path} for import: ${(error as Error).message}; ${adviceFor(error)}`, { cause: error });
   }
-  return sqliteStore(db, startCheckpointer(path));
+  // Last: a thread, which would keep the process alive if anything above failed after it started.
+  return sqliteStore(db, stmt, startCheckpointer(path));
+}
+
+/** What to do about a failure to open the database: only a missing table calls for migrate. */
+function adviceFor(error: unknown): string {
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (/no such table/.test((error as Error).message)) return 'run soulspot migrate first';
+  if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) {
+    return 'check that you may write the file and its directory (SQLite writes its -wal and -shm files beside it)';
+  }
+  return 'check the DATABASE_URL';
 }
 
 /** The compiled checkpointer (a Worker cannot load TypeScript: tests running src/ use the build). */
@@ -73,8 +88,10 @@ function startCheckpointer(path: string): Checkpointer | undefined {
   };
 }
 
-function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefined): ImportStore {
-  const stmt = {
+type Statements = ReturnType<typeof prepare>;
+
+function prepare(db: Database.Database) {
+  return {
     artistsByUri: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE spotify_uri IN (SELECT value FROM json_each(?))'),
     artistsByName: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE name IN (SELECT value FROM json_each(?)) ORDER BY created_at, id'),
     insertArtist: db.prepare('INSERT INTO artists (id, name, spotify_uri, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
@@ -114,16 +131,28 @@ function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefin
     ),
     playlistByName: db.prepare('SELECT id FROM playlists WHERE name = ? ORDER BY created_at, id LIMIT 1').pluck(),
     insertPlaylist: db.prepare("INSERT INTO playlists (id, name, source, created_at, updated_at) VALUES (?, ?, 'manual', ?, ?)"),
-    upsertEntry: db.prepare(
-      `INSERT INTO playlist_tracks (playlist_id, track_id, position, added_at) VALUES (@playlist, @track, @position, COALESCE(@added, @now))
-       ON CONFLICT (playlist_id, track_id) DO UPDATE SET position = excluded.position, added_at = COALESCE(@added, playlist_tracks.added_at)`,
+    playlistStage: db.prepare('INSERT INTO temp.import_playlist (position, track_id, added_at) VALUES (?, ?, ?)'),
+    playlistUnstage: db.prepare('DELETE FROM temp.import_playlist'),
+    // The entries of a playlist replaced whole from the staged content: those not in it go, those
+    // in it get their position (and added_at, when the row gives one), the new ones are added.
+    playlistDrop: db.prepare(
+      'DELETE FROM playlist_tracks WHERE playlist_id = ? AND track_id NOT IN (SELECT track_id FROM temp.import_playlist)',
     ),
-    prune: db.prepare(
-      'DELETE FROM playlist_tracks WHERE playlist_id = ? AND track_id NOT IN (SELECT t.id FROM temp.import_seen s JOIN tracks t ON t.rowid = s.rid)',
+    playlistMove: db.prepare(
+      `UPDATE playlist_tracks SET position = s.position, added_at = COALESCE(s.added_at, playlist_tracks.added_at)
+       FROM temp.import_playlist s WHERE playlist_tracks.playlist_id = ? AND playlist_tracks.track_id = s.track_id`,
     ),
-    countEntries: db.prepare('SELECT count(*) FROM playlist_tracks WHERE playlist_id = ?').pluck(),
+    playlistAdd: db.prepare(
+      `INSERT INTO playlist_tracks (playlist_id, track_id, position, added_at)
+       SELECT @playlist, s.track_id, s.position, COALESCE(s.added_at, @now) FROM temp.import_playlist s
+       WHERE NOT EXISTS (SELECT 1 FROM playlist_tracks p WHERE p.playlist_id = @playlist AND p.track_id = s.track_id)`,
+    ),
     touchPlaylist: db.prepare('UPDATE playlists SET updated_at = ? WHERE id = ?'),
+    recreatePlaylist: db.prepare("INSERT OR IGNORE INTO playlists (id, name, source, created_at, updated_at) VALUES (?, ?, 'manual', ?, ?)"),
   };
+}
+
+function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Checkpointer | undefined): ImportStore {
   let dryRun = false;
 
   return {
@@ -228,14 +257,20 @@ function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefin
       stmt.insertPlaylist.run(id, name, ts, ts);
       return id;
     },
-    async upsertPlaylistEntries(playlistId, entries: PlaylistEntry[], now) {
+    async replacePlaylist(playlistId, name, content, now) {
+      // The write transaction (BEGIN IMMEDIATE) already keeps every other writer out.
       const ts = sqliteTimestamp(now);
-      for (const e of entries) stmt.upsertEntry.run({ playlist: playlistId, track: e.trackId, position: e.position, added: e.addedAt ? sqliteTimestamp(new Date(e.addedAt)) : null, now: ts });
-    },
-    async prunePlaylist(playlistId, now) {
-      stmt.prune.run(playlistId);
-      stmt.touchPlaylist.run(sqliteTimestamp(now), playlistId);
-      return Number(stmt.countEntries.get(playlistId));
+      stmt.recreatePlaylist.run(playlistId, name, ts, ts);
+      stmt.playlistUnstage.run();
+      const { trackIds, addedAt } = content;
+      for (let i = 0; i < trackIds.length; i++) {
+        stmt.playlistStage.run(i, trackIds[i], Number.isNaN(addedAt[i]) ? null : sqliteTimestamp(new Date(addedAt[i])));
+      }
+      stmt.playlistDrop.run(playlistId);
+      stmt.playlistMove.run(playlistId);
+      stmt.playlistAdd.run({ playlist: playlistId, now: ts });
+      stmt.touchPlaylist.run(ts, playlistId);
+      stmt.playlistUnstage.run();
     },
     async beginDryRun() {
       db.exec('BEGIN IMMEDIATE');
@@ -244,7 +279,7 @@ function sqliteStore(db: Database.Database, checkpointer: Checkpointer | undefin
     async close() {
       try {
         if (db.inTransaction) db.exec('ROLLBACK');
-        db.exec('DROP TABLE IF EXISTS temp.import_seen');
+        db.exec('DROP TABLE IF EXISTS temp.import_seen; DROP TABLE IF EXISTS temp.import_playlist');
         await checkpointer?.close();
         // The one checkpoint the import waits for (see openSqliteImportStore), of what the
         // checkpointer thread has not copied yet; PASSIVE never blocks on other connections,

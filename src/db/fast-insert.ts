@@ -46,11 +46,15 @@ export interface TrackValues {
   rowid?: number;
 }
 
-export interface PlaylistEntry {
-  trackId: string;
-  position: number;
-  /** ISO time the row gives (kept on re-import when absent). */
-  addedAt: string | null;
+/**
+ * A playlist's new content, in order (position = index): its tracks, and when each was added
+ * (milliseconds since the epoch; NaN when the row gives none: an entry already there keeps its
+ * time, a new one gets the import's). Two flat arrays, not an object per entry: an import holds
+ * it until its end.
+ */
+export interface PlaylistContent {
+  trackIds: string[];
+  addedAt: number[];
 }
 
 /** Finds and writes the rows of one import; one instance per run, on its own connection. */
@@ -89,9 +93,12 @@ export interface ImportStore {
   insertTracks(rows: TrackValues[], now: Date): Promise<void>;
   updateTracks(rows: TrackValues[], now: Date): Promise<void>;
   getOrCreatePlaylist(name: string, now: Date): Promise<string>;
-  upsertPlaylistEntries(playlistId: string, entries: PlaylistEntry[], now: Date): Promise<void>;
-  /** Removes the playlist's entries this run did not import; returns how many entries remain. */
-  prunePlaylist(playlistId: string, now: Date): Promise<number>;
+  /**
+   * In a transaction: makes `content` the playlist's entries, whole (re-created as `name` if it
+   * was deleted meanwhile). Holds the playlist's row lock until the commit, so writers of the same
+   * playlist take turns: the last to commit wins, never a mix.
+   */
+  replacePlaylist(playlistId: string, name: string, content: PlaylistContent, now: Date): Promise<void>;
   /** Dry run: everything from here on happens in one transaction that `close` rolls back. */
   beginDryRun(): Promise<void>;
   close(): Promise<void>;

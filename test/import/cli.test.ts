@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { sqliteFilePath } from '../../src/db/url.js';
-import { writeExporterCsv } from '../../src/services/import/sample-data.js';
+import { EXPORTER_HEADER, exporterRow, spotifyId, writeExporterCsv } from '../../src/services/import/sample-data.js';
 import { createEmptyDatabase, createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 
 // End to end: the built CLI (npx tsc -p tsconfig.json first), as a user runs it.
@@ -19,8 +19,8 @@ interface Result {
   stderr: string;
 }
 
-function start(args: string[], cwd: string): { child: ChildProcess; done: Promise<Result> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+function start(args: string[], cwd: string, user: { uid?: number; gid?: number } = {}): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' }, ...user });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -29,6 +29,35 @@ function start(args: string[], cwd: string): { child: ChildProcess; done: Promis
   return { child, done };
 }
 const cli = (args: string[], cwd: string) => start(args, cwd).done;
+
+/** The CLI, killed if it has not ended within `ms` (then `signal` is SIGKILL): for runs that must not hang. */
+async function cliWithin(ms: number, args: string[], cwd: string, user: { uid?: number; gid?: number } = {}): Promise<Result> {
+  const { child, done } = start(args, cwd, user);
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The Spotify URIs of a playlist's tracks by position, as `position:uri`. */
+async function playlistOf(url: string, provider: string, name: string): Promise<string[]> {
+  const sql = `SELECT p.position, t.spotify_uri FROM playlist_tracks p JOIN tracks t ON t.id = p.track_id
+               JOIN playlists l ON l.id = p.playlist_id WHERE l.name = ${provider === 'sqlite' ? '?' : '$1'} ORDER BY p.position, t.spotify_uri`;
+  let rows: Array<{ position: number; spotify_uri: string }>;
+  if (provider === 'sqlite') {
+    const db = new Database(sqliteFilePath(url), { readonly: true });
+    rows = db.prepare(sql).all(name) as typeof rows;
+    db.close();
+  } else {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    rows = (await c.query(sql, [name])).rows;
+    await c.end();
+  }
+  return rows.map((r) => `${r.position}:${r.spotify_uri}`);
+}
 
 /** Rows of the library as comparable text, read with the raw drivers (no ids, no timestamps). */
 async function snapshot(url: string, provider: string): Promise<{ tracks: string[]; artists: number; albums: number; playlist: string[] }> {
@@ -190,4 +219,94 @@ describe.each(providers)('soulspot import-tracks (CLI) on %s', (provider) => {
     expect(b.tracks).toHaveLength(30_000);
     expect(b).toEqual(a);
   });
+
+  test('two concurrent imports of overlapping files into one --playlist: it ends as exactly one of the files, in its order', async () => {
+    // A: tracks 0..2999 in order; B: tracks 1500..4499 in reverse. Small batches, so the two runs' batches interleave.
+    const a = Array.from({ length: 3000 }, (_, i) => i);
+    const b = Array.from({ length: 3000 }, (_, i) => 4499 - i);
+    const fileA = join(work, `concurrent-a-${provider}.csv`);
+    const fileB = join(work, `concurrent-b-${provider}.csv`);
+    writeFileSync(fileA, `${EXPORTER_HEADER}\n${a.map(exporterRow).join('\n')}\n`);
+    writeFileSync(fileB, `${EXPORTER_HEADER}\n${b.map(exporterRow).join('\n')}\n`);
+    const expected = (ns: number[]) => ns.map((n, position) => `${position}:spotify:track:${spotifyId('tr', n)}`);
+    for (let round = 0; round < 3; round++) {
+      const url = await fresh();
+      const [ra, rb] = await Promise.all([
+        cli(['--database-url', url, 'import-tracks', fileA, '--playlist', 'Mix', '--batch-size', '100'], work),
+        cli(['--database-url', url, 'import-tracks', fileB, '--playlist', 'Mix', '--batch-size', '100'], work),
+      ]);
+      expect([ra.code, rb.code, ra.stderr, rb.stderr]).toEqual([0, 0, '', '']);
+      const playlist = await playlistOf(url, provider, 'Mix');
+      expect([expected(a), expected(b)]).toContainEqual(playlist);
+    }
+  }, 180_000);
+
+  test('--rejects that cannot be created: exit 2 before anything is written', async () => {
+    const url = await fresh();
+    copyFileSync(join(FIXTURES, 'exportify.csv'), join(work, 'clean.csv'));
+    for (const [path, message] of [
+      [join(work, 'clean.csv', 'rejects.csv'), /ENOTDIR/],
+      [work, /is a directory/],
+    ] as const) {
+      const r = await cli(['--database-url', url, 'import-tracks', 'clean.csv', '--rejects', path], work);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^soulspot: cannot create the rejects file .*; pass --rejects with a path you can write to\n$/);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await trackCount(url, provider)).toBe(0);
+  });
+
+  test('a rejects file that fails mid-import (/dev/full): exit 4, one line naming the committed batches, the summary of what was committed', async () => {
+    const url = await fresh();
+    // 30 good rows, then a row without a title (a reject), then 5 more; batches of 10 rows.
+    const good = (i: number) => `Song ${i},Artist ${i % 3}`;
+    const rows = [...Array.from({ length: 30 }, (_, i) => good(i)), ',Nobody', ...Array.from({ length: 5 }, (_, i) => good(100 + i))];
+    writeFileSync(join(work, 'late-reject.csv'), `title,artist\n${rows.join('\n')}\n`);
+    const r = await cli(['--database-url', url, '--json', 'import-tracks', 'late-reject.csv', '--batch-size', '10', '--rejects', '/dev/full'], work);
+    expect(r.code).toBe(4);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ exitCode: 4, batches: 3, read: 30, inserted: 30, rejected: 0, interrupted: false });
+    expect(s.read).toBe(s.inserted + s.updated + s.unchanged + s.duplicates + s.rejected);
+    expect(r.stderr).toBe(`soulspot: ${s.stopped}\n`);
+    expect(s.stopped).toMatch(/^cannot write the rejects file \/dev\/full: ENOSPC.*the import stopped after 3 committed batch\(es\) \(up to line 31\)/);
+    expect(await trackCount(url, provider)).toBe(30);
+  });
+
+  test('an unmigrated database: exit 4 at once, with the advice to migrate (nothing left running)', async () => {
+    copyFileSync(join(FIXTURES, 'exportify.csv'), join(work, 'e4.csv'));
+    const empty = await createEmptyDatabase(provider);
+    dbs.push(empty);
+    // SQLite: an existing, empty file (a file that does not exist is refused earlier).
+    if (provider === 'sqlite') writeFileSync(sqliteFilePath(empty.url), '');
+    const r = await cliWithin(60_000, ['--database-url', empty.url, 'import-tracks', 'e4.csv'], work);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^soulspot: .*(no such table|does not exist).*; run soulspot migrate first\n$/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  if (provider === 'sqlite') {
+    test('a database in a directory the user cannot write: exit 4 naming the permission, not migrate', async () => {
+      const url = await fresh();
+      // Root may write anywhere: run the CLI as nobody then, in a directory nobody may read but not write.
+      const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      const dir = join(work, 'read-only');
+      mkdirSync(dir);
+      copyFileSync(sqliteFilePath(url), join(dir, 'library.db'));
+      copyFileSync(join(FIXTURES, 'exportify.csv'), join(dir, 'e5.csv'));
+      chmodSync(join(dir, 'library.db'), 0o666);
+      chmodSync(work, 0o755);
+      chmodSync(dir, 0o555);
+      const rejects = join(tmpdir(), `soulspot-rejects-${process.pid}.csv`);
+      try {
+        const r = await cliWithin(60_000, ['--database-url', `file:${join(dir, 'library.db')}`, 'import-tracks', 'e5.csv', '--rejects', rejects], dir, user);
+        expect(r.code).toBe(4);
+        expect(r.stderr).toMatch(/^soulspot: cannot open the SQLite database .*library\.db for import: .*; check that you may write the file and its directory/);
+        expect(r.stderr).not.toMatch(/migrate/);
+      } finally {
+        chmodSync(dir, 0o755);
+        rmSync(rejects, { force: true });
+      }
+    });
+  }
 });

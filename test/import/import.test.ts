@@ -179,6 +179,38 @@ describe.each(providers)('import-tracks on %s', (provider) => {
     expect(await withDatabase(tdb.config, ({ prisma }) => prisma.playlist.count())).toBe(1);
   });
 
+  test('--playlist: an interrupted run leaves the playlist as it was, a complete one replaces it whole; an entry keeps its added_at when the row gives none', async () => {
+    const entries = () =>
+      withDatabase(tdb.config, ({ prisma }) =>
+        prisma.playlistTrack.findMany({ where: { playlist: { name: 'P' } }, orderBy: { position: 'asc' }, include: { track: true } }),
+      ).then((rows) => rows.map((r) => ({ position: r.position, uri: r.track.spotifyUri, addedAt: r.addedAt.toISOString() })));
+    await run({ input: fixture('exportify.csv'), playlist: 'P' });
+    const before = await entries();
+    expect(before).toHaveLength(13);
+    expect(before[0]).toEqual({ position: 0, uri: 'spotify:track:3MrRksHupTVEQ7YbA0FsZK', addedAt: '2023-01-14T09:12:44.000Z' });
+
+    const input = join(work, 'big.csv');
+    writeFileSync(input, `${EXPORTER_HEADER}\n${Array.from({ length: 3000 }, (_, i) => exporterRow(i)).join('\n')}\n`);
+    const controller = new AbortController();
+    const cut = await run({ input, playlist: 'P', batchSize: 500, signal: controller.signal, onProgress: (p) => p.rows >= 1000 && controller.abort() });
+    expect(cut.interrupted).toBe(true);
+    expect(cut.inserted).toBeGreaterThan(0);
+    expect(cut.playlist!.tracks).toBeUndefined();
+    expect(await entries()).toEqual(before);
+
+    // Two of the first tracks again, in the other order, without added_at; and a new one.
+    const plain = join(work, 'plain.csv');
+    writeFileSync(plain, 'title,artist,spotify_uri\nFeel It Still,Portugal. The Man,spotify:track:6QgjcU0zLnzq5OrUoSZ3OK\nJóga,Björk,spotify:track:3MrRksHupTVEQ7YbA0FsZK\nNew,Someone,\n');
+    const again = await run({ input: plain, playlist: 'P', clock: () => new Date('2030-01-02T03:04:05.000Z') });
+    expect(again.playlist!.tracks).toBe(3);
+    const after = await entries();
+    expect(after.slice(0, 2)).toEqual([
+      { position: 0, uri: 'spotify:track:6QgjcU0zLnzq5OrUoSZ3OK', addedAt: before[1].addedAt },
+      { position: 1, uri: 'spotify:track:3MrRksHupTVEQ7YbA0FsZK', addedAt: before[0].addedAt },
+    ]);
+    expect(after[2]).toEqual({ position: 2, uri: null, addedAt: '2030-01-02T03:04:05.000Z' });
+  });
+
   test('a batch of many chunks plans as one: rows see what earlier chunks of the batch created, changed and matched', async () => {
     // Each row of the second file in its own chunk, all in one batch: on PostgreSQL the chunks
     // overlap and their lookups cannot see the batch's uncommitted writes (UnseenWrites fills in).

@@ -32,8 +32,9 @@ export function registerImportTracks(program: Command): void {
       'after',
       `
 Exit codes: 0 all rows imported, 8 some rows rejected (see the rejects file), 2 bad input
-(missing, unreadable or empty file, unknown format), 4 database failure, 130 interrupted
-(Ctrl-C: the batches already committed stay; run again to finish).
+(missing, unreadable or empty file, unknown format, a rejects file that cannot be created),
+4 database failure or rejects file that cannot be written, 130 interrupted (Ctrl-C: the batches
+already committed stay, the playlist is left as it was; run again to finish).
 
 Examples:
   $ soulspot import-tracks examples/liked-songs.csv --playlist "Liked Songs"
@@ -86,11 +87,12 @@ Examples:
           process.removeListener('SIGINT', onSigint);
           spinner.stop();
         }
-        const exitCode = summary.interrupted ? ExitCode.INTERRUPTED : summary.rejected > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+        const exitCode = summary.stopped ? ExitCode.DATABASE : summary.interrupted ? ExitCode.INTERRUPTED : summary.rejected > 0 ? ExitCode.PARTIAL : ExitCode.OK;
         if (ctx.options.json) {
           writeJson(ctx.stdout, { ...summary, exitCode });
         } else {
-          const title = `${summary.dryRun ? 'Dry run (nothing written): ' : ''}import of ${summary.input} (${summary.format})${summary.interrupted ? ' — interrupted, committed so far' : ''}`;
+          const cut = summary.stopped ? ' — stopped, committed so far' : summary.interrupted ? ' — interrupted, committed so far' : '';
+          const title = `${summary.dryRun ? 'Dry run (nothing written): ' : ''}import of ${summary.input} (${summary.format})${cut}`;
           const entries: Array<[string, string | number]> = [
             ['read', summary.read],
             ['inserted', summary.inserted],
@@ -101,7 +103,7 @@ Examples:
             ['artists created', summary.artistsCreated],
             ['albums created', summary.albumsCreated],
           ];
-          if (summary.playlist) entries.push(['playlist', `${summary.playlist.name}${summary.playlist.tracks !== undefined ? ` (${summary.playlist.tracks} tracks)` : ''}`]);
+          if (summary.playlist) entries.push(['playlist', `${summary.playlist.name} (${summary.playlist.tracks !== undefined ? `${summary.playlist.tracks} tracks` : 'left as it was'})`]);
           entries.push(['time', `${(summary.elapsedMs / 1000).toFixed(2)} s (${summary.rowsPerSecond.toLocaleString('en')} rows/s)`]);
           if (summary.rejectsFile) entries.push(['rejects file', summary.rejectsFile]);
           ctx.stdout.write(renderKeyValue(entries, title));
@@ -115,6 +117,8 @@ Examples:
             );
           }
         }
+        // After the summary: the one line that says why the import stopped.
+        if (summary.stopped) ctx.stderr.write(`soulspot: ${summary.stopped}\n`);
         return exitCode;
       }),
     );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { ImportStore, PlaylistEntry } from '../../db/fast-insert.js';
+import type { ImportStore, PlaylistContent } from '../../db/fast-insert.js';
 import type { AlbumRef, ArtistRef, TrackRow } from './normalize.js';
 import { albumKey, artistKey, planAlbums, planArtists, planTracks, type ResolvedRow, type TrackValues } from './plan.js';
 import type { Reject } from './rejects.js';
@@ -44,11 +44,10 @@ interface Prepared {
   albums: ReturnType<typeof planAlbums>;
 }
 
-/** A chunk's writes: its new artists and albums, and its tracks' plan with their playlist entries. */
+/** A chunk's writes: its new artists and albums, and its tracks' plan. */
 type ChunkPlan = ReturnType<typeof planTracks> & {
   artists: ReturnType<typeof planArtists>;
   albums: ReturnType<typeof planAlbums>;
-  entries?: PlaylistEntry[];
 };
 
 const NO_ARTISTS: ReturnType<typeof planArtists> = { ids: new Map(), creates: [], attaches: [] };
@@ -57,16 +56,22 @@ const NO_ALBUMS: ReturnType<typeof planAlbums> = { ids: new Map(), creates: [], 
 /**
  * Writes batches of valid rows through an ImportStore: artists and albums get-or-created once
  * (with a bounded LRU of ids, so memory stays flat however long the file), tracks matched and
- * inserted or updated, playlist entries placed in file order. One transaction per batch; a batch
- * arrives in chunks, written as they come.
+ * inserted or updated, and collected in file order for the playlist. One transaction per batch; a
+ * batch arrives in chunks, written as they come.
  */
 export class BatchImporter {
   // 20,000 ids each: enough for any file in artist or album order; at 50,000 a 1M-row import's
   // peak memory was ~6 MB higher (the target is a flat peak, see bench/import.mjs).
   private readonly artistIds = new LRUCache<string, string>({ max: 20_000 });
   private readonly albumIds = new LRUCache<string, string>({ max: 20_000 });
-  private position = 0;
-  private playlistId: string | undefined;
+  /**
+   * The playlist and its new content so far (the committed batches', then the current attempt's).
+   * Its entries are replaced only at the end, whole: writing them batch by batch let two imports
+   * into one playlist interleave into a mix of both files. Kept here, not in the database, so that
+   * it needs no table of its own nor session state (PgBouncer); an interrupted run leaves the
+   * playlist as it was, and the next run rebuilds all of it.
+   */
+  private playlist: { id: string; name: string; content: PlaylistContent } | undefined;
   /** With a separate reader: the last committed batch's markSeen, running while the next batch starts. */
   private seenWrite: Promise<void> | undefined;
 
@@ -78,8 +83,9 @@ export class BatchImporter {
 
   /** Creates the playlist if missing (before the first batch). */
   async preparePlaylist(name: string): Promise<string> {
-    this.playlistId = await this.store.transaction(() => this.store.getOrCreatePlaylist(name, this.clock()));
-    return this.playlistId;
+    const id = await this.store.transaction(() => this.store.getOrCreatePlaylist(name, this.clock()));
+    this.playlist = { id, name, content: { trackIds: [], addedAt: [] } };
+    return id;
   }
 
   /**
@@ -94,7 +100,8 @@ export class BatchImporter {
    * in turn.
    */
   async writeBatch(first: TrackRow[], next: () => Promise<TrackRow[] | undefined>): Promise<BatchOutcome> {
-    const startPosition = this.position;
+    const content = this.playlist?.content;
+    const startLength = content?.trackIds.length ?? 0;
     const kept: TrackRow[][] = [];
     let pending: TrackRow[] | undefined = first;
     let exhausted = false;
@@ -117,7 +124,7 @@ export class BatchImporter {
     const overlap = this.store.separateReader;
     const attempt = await this.store.transaction(async () => {
       // A retried transaction starts over: nothing it learnt may leak into the caches before commit.
-      this.position = startPosition;
+      if (content) content.trackIds.length = content.addedAt.length = startLength;
       const a: Attempt = {
         now: this.clock(),
         outcome: { rows: 0, inserted: 0, updated: 0, unchanged: 0, duplicates: 0, rejects: [], artistsCreated: 0, albumsCreated: 0 },
@@ -301,7 +308,7 @@ export class BatchImporter {
   }
 
   /**
-   * Matches a prepared chunk's rows; playlist positions are given here, in file order. Should an
+   * Matches a prepared chunk's rows; the playlist's content grows here, in file order. Should an
    * earlier row take a Spotify URI or ISRC from the track that held it when looked up, a later row
    * with that key falls back to its title, which was not looked up: then it is, and the chunk is
    * planned again.
@@ -325,7 +332,13 @@ export class BatchImporter {
     outcome.unchanged += plan.unchanged;
     outcome.duplicates += plan.duplicates;
     outcome.rejects.push(...plan.rejects);
-    if (this.playlistId) plan.entries = plan.accepted.map((x) => ({ trackId: x.track.id, position: this.position++, addedAt: x.row.addedAt ?? null }));
+    const content = this.playlist?.content;
+    if (content) {
+      for (const { track, row } of plan.accepted) {
+        content.trackIds.push(track.id);
+        content.addedAt.push(row.addedAt ? Date.parse(row.addedAt) : NaN);
+      }
+    }
     return plan;
   }
 
@@ -339,14 +352,14 @@ export class BatchImporter {
     await this.store.updateTracks(plan.updates, now);
     // A separate reader cannot see this transaction: its seen ids are written after the commit.
     if (!this.store.separateReader) await this.store.markSeen(plan.accepted.map((x) => x.track));
-    if (this.playlistId && plan.entries) await this.store.upsertPlaylistEntries(this.playlistId, plan.entries, now);
   }
 
-  /** After the last batch of a complete run: the playlist keeps exactly this run's tracks. */
+  /** After the last batch of a complete run: the playlist becomes exactly this run's tracks, in file order; returns how many. */
   async finishPlaylist(): Promise<number | undefined> {
     await this.finish();
-    if (!this.playlistId) return undefined;
-    const id = this.playlistId;
-    return this.store.transaction(() => this.store.prunePlaylist(id, this.clock()));
+    if (!this.playlist) return undefined;
+    const { id, name, content } = this.playlist;
+    await this.store.transaction(() => this.store.replacePlaylist(id, name, content, this.clock()));
+    return content.trackIds.length;
   }
 }

@@ -10,7 +10,7 @@ import type { ImportFormat } from './formats.js';
 import type { TrackRow } from './normalize.js';
 import { startParserThread, type ParserThread } from './parser-thread.js';
 import { detach } from './row-chunks.js';
-import { RejectsWriter, defaultRejectsPath, type Reject } from './rejects.js';
+import { RejectsWriteError, RejectsWriter, defaultRejectsPath, type Reject } from './rejects.js';
 
 /**
  * Rows per batch, that is per transaction, by provider.
@@ -80,6 +80,11 @@ export interface ImportSummary {
   dryRun: boolean;
   /** True when stopped by the signal (Ctrl-C): the counts cover what was committed. */
   interrupted: boolean;
+  /**
+   * Why the import stopped before the end although the database did not fail (the rejects file
+   * could not be written): the counts cover what was committed, the playlist was left as it was.
+   */
+  stopped?: string;
   read: number;
   inserted: number;
   updated: number;
@@ -138,6 +143,8 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
   const rejects = rejectsPath ? new RejectsWriter(rejectsPath) : undefined;
   let store: ImportStore | undefined;
   try {
+    // Before the first write: rejected rows must have somewhere to go.
+    await rejects?.check();
     try {
       store = await openImportStore(db, { busyTimeoutMs: options.busyTimeoutMs ?? 30_000, dryRun: options.dryRun });
     } catch (error) {
@@ -150,6 +157,8 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       if (summary.firstRejects.length < 10) summary.firstRejects.push({ line: r.line, reason: detach(r.reason), original: detach(r.original) });
       await rejects?.write(r);
     };
+    // The counts as of the last commit, for a summary of what was committed if the import stops.
+    const committed = { read: 0, rejected: 0, firstRejects: 0, lastLine: undefined as number | undefined };
     try {
       if (options.dryRun) await store.beginDryRun();
       if (options.playlist) {
@@ -173,7 +182,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     // it is decoded while the database finishes the current batch (on PostgreSQL the server runs
     // the COPY and the commit meanwhile).
     let prefetched: ReturnType<ParserThread['next']> | undefined;
-    const nextChunk = async (): Promise<TrackRow[] | undefined> => {
+    const takeChunk = async (): Promise<TrackRow[] | undefined> => {
       if (ended || batchEnded) return undefined;
       // The wait also ends on abort (stdin may sit idle).
       const pending = prefetched ?? parser.next(options.signal);
@@ -204,29 +213,53 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       options.onProgress?.({ rows: summary.read, bytesRead: chunk.bytesRead, totalBytes: parser.totalBytes, elapsedMs: performance.now() - started });
       return rows;
     };
+    const nextChunk = async (): Promise<TrackRow[] | undefined> => {
+      const rows = await takeChunk();
+      // The batch is complete: its rejects reach the file before it commits.
+      if (!rows) await rejects?.flush();
+      return rows;
+    };
 
-    while (!ended) {
-      batchEnded = false;
-      firstLine = lastLine = undefined;
-      const first = await nextChunk();
-      if (!first) continue;
-      let outcome;
-      try {
-        outcome = await importer.writeBatch(first, nextChunk);
-      } catch (error) {
-        const where = firstLine === undefined ? '' : ` from line ${firstLine} to ${lastLine}`;
-        throw asDatabaseError(error, `import failed in the batch${where} (${summary.batches} earlier batch(es) committed; rerun to resume)`);
+    let stopped: RejectsWriteError | undefined;
+    try {
+      while (!ended) {
+        batchEnded = false;
+        firstLine = lastLine = undefined;
+        const first = await nextChunk();
+        if (!first) continue;
+        let outcome;
+        try {
+          outcome = await importer.writeBatch(first, nextChunk);
+        } catch (error) {
+          if (error instanceof RejectsWriteError) throw error;
+          const where = firstLine === undefined ? '' : ` from line ${firstLine} to ${lastLine}`;
+          throw asDatabaseError(error, `import failed in the batch${where} (${summary.batches} earlier batch(es) committed; rerun to resume)`);
+        }
+        if (outcome.rows > 0) summary.batches += 1;
+        summary.inserted += outcome.inserted;
+        summary.updated += outcome.updated;
+        summary.unchanged += outcome.unchanged;
+        summary.duplicates += outcome.duplicates;
+        summary.artistsCreated += outcome.artistsCreated;
+        summary.albumsCreated += outcome.albumsCreated;
+        Object.assign(committed, { read: summary.read, rejected: summary.rejected + outcome.rejects.length, lastLine: lastLine ?? committed.lastLine });
+        committed.firstRejects = Math.min(10, summary.firstRejects.length + outcome.rejects.length);
+        for (const r of outcome.rejects) await reject(r);
       }
-      if (outcome.rows > 0) summary.batches += 1;
-      summary.inserted += outcome.inserted;
-      summary.updated += outcome.updated;
-      summary.unchanged += outcome.unchanged;
-      summary.duplicates += outcome.duplicates;
-      summary.artistsCreated += outcome.artistsCreated;
-      summary.albumsCreated += outcome.albumsCreated;
-      for (const r of outcome.rejects) await reject(r);
+      await rejects?.close();
+    } catch (error) {
+      if (!(error instanceof RejectsWriteError)) throw error;
+      stopped = error;
     }
-    if (!summary.interrupted && summary.playlist) {
+    if (stopped) {
+      summary.read = committed.read;
+      summary.rejected = committed.rejected;
+      summary.firstRejects.length = Math.min(summary.firstRejects.length, committed.firstRejects);
+      const upTo = committed.lastLine === undefined ? '' : ` (up to line ${committed.lastLine})`;
+      summary.stopped =
+        `${stopped.message}; the import stopped after ${summary.batches} committed batch(es)${upTo}` +
+        `${summary.playlist ? ', the playlist left as it was' : ''}; make room or pass --rejects another path, and run again (committed rows are kept, their rejects found again)`;
+    } else if (!summary.interrupted && summary.playlist) {
       try {
         summary.playlist.tracks = await importer.finishPlaylist();
       } catch (error) {
@@ -245,7 +278,8 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       try {
         await store?.close();
       } finally {
-        await rejects?.close();
+        // Closed already unless the import failed; then that failure is the one to report.
+        await rejects?.close().catch(() => {});
       }
     }
   }
