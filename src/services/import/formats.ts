@@ -84,6 +84,27 @@ export function detectFormat(name: string, head: Buffer): ImportFormat {
   throw new UsageError(`cannot tell the format of ${name} (no comma, tab, "[" or "{" in its first line); name it with --format ${FORMATS.join('|')}`);
 }
 
+/**
+ * UTF-16LE or UTF-16BE when the input starts like UTF-16 text (a BOM, or ASCII with a zero byte
+ * beside each character): read as UTF-8 it would be NULs and invalid bytes, row after row.
+ */
+function utf16Of(head: Buffer): 'UTF-16LE' | 'UTF-16BE' | undefined {
+  if (head[0] === 0xff && head[1] === 0xfe) return 'UTF-16LE';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'UTF-16BE';
+  const sample = head.subarray(0, Math.min(head.length, 64) & ~1);
+  if (sample.length < 4) return undefined;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < sample.length; i += 2) {
+    if (sample[i] === 0) evenZeros += 1;
+    if (sample[i + 1] === 0) oddZeros += 1;
+  }
+  const pairs = sample.length / 2;
+  if (oddZeros === pairs && evenZeros === 0) return 'UTF-16LE';
+  if (evenZeros === pairs && oddZeros === 0) return 'UTF-16BE';
+  return undefined;
+}
+
 /** True when a CSV header is a Spotify playlist exporter's (Exportify and alike). */
 export function isExporterHeader(header: string[]): boolean {
   const names = new Set(header.map((h) => h.trim().toLowerCase()));
@@ -168,6 +189,11 @@ export async function openRecordSource(input: string, options: { format?: Import
     stream.destroy();
     throw new UsageError(`nothing to import: ${name} is empty; expected a header and at least one track row`);
   }
+  const utf16 = utf16Of(head);
+  if (utf16) {
+    stream.destroy();
+    throw new UsageError(`cannot read ${name}: it is ${utf16} text, expected UTF-8; save it as UTF-8 (e.g. iconv -f ${utf16} -t UTF-8) and import again`);
+  }
   let format: ImportFormat;
   try {
     format = options.format ?? detectFormat(name, head);
@@ -192,7 +218,10 @@ export async function openRecordSource(input: string, options: { format?: Import
       const first = await csv.next();
       if (first.done) throw new UsageError(`nothing to import: ${name} is empty; expected a header and at least one track row`);
       const headerRecord = first.value;
-      if (!headerRecord.fields) throw new UsageError(`cannot read the header of ${name} (line ${headerRecord.line}): ${headerRecord.error}`);
+      if (!headerRecord.fields) {
+        const hint = headerRecord.error === 'invalid UTF-8' ? 'save the file as UTF-8 text' : 'fix the header line';
+        throw new UsageError(`cannot read the header of ${name} (line ${headerRecord.line}): ${headerRecord.error}; ${hint}`);
+      }
       const header = headerRecord.fields;
       const exporter = isExporterHeader(header);
       if (format === 'exportify' && !exporter) {
