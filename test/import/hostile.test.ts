@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -163,10 +163,15 @@ describe.each(providers)('the hostile import corpus on %s', (provider) => {
     try {
       const fifo = join(work, 'pipe.csv');
       execFileSync('mkfifo', [fifo]);
-      createWriteStream(fifo).end(readFileSync(join(HOSTILE, 'cr-only.csv')));
-      const r = await runCli(['--database-url', db.url, '--json', 'import-tracks', fifo], { cwd: work });
-      expect(r.stderr).toBe('');
-      expect(JSON.parse(r.stdout)).toMatchObject({ read: 2, inserted: 2, exitCode: 0 });
+      // A child writes the pipe (opening it waits for the reader); killed if the import never opens it.
+      const writer = spawn('sh', ['-c', 'cat "$1" > "$0"', fifo, join(HOSTILE, 'cr-only.csv')], { stdio: 'ignore' });
+      try {
+        const r = await runCli(['--database-url', db.url, '--json', 'import-tracks', fifo], { cwd: work });
+        expect(r.stderr).toBe('');
+        expect(JSON.parse(r.stdout)).toMatchObject({ read: 2, inserted: 2, exitCode: 0 });
+      } finally {
+        writer.kill();
+      }
       const empty = await runCli(['--database-url', db.url, 'import-tracks', '/dev/null'], { cwd: work });
       expect(empty.code).toBe(2);
       expect(empty.stderr).toBe('soulspot: nothing to import: /dev/null is empty; expected a header and at least one track row\n');

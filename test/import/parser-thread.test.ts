@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -129,12 +129,15 @@ describe('the import parser thread', () => {
   test('a named pipe is read like a file; /dev/null is an empty input, not "a directory"', async () => {
     const fifo = join(work, 'pipe');
     execFileSync('mkfifo', [fifo]);
-    // Opening a FIFO waits for the other end: the writer opens it while the parser thread does.
-    const writer = createWriteStream(fifo);
-    writer.end('title,artist\nA,B\nC,D\n');
-    const parser = await startParserThread(fifo, { batchSize: 10 });
-    expect(parser.totalBytes).toBeUndefined();
-    expect((await drain(parser)).rows.map((r) => r.title)).toEqual(['A', 'C']);
+    // Opening a FIFO waits for the other end: a child writes it (killed if the reader never opens it).
+    const writer = spawn('sh', ['-c', 'printf "title,artist\\nA,B\\nC,D\\n" > "$0"', fifo], { stdio: 'ignore' });
+    try {
+      const parser = await startParserThread(fifo, { batchSize: 10 });
+      expect(parser.totalBytes).toBeUndefined();
+      expect((await drain(parser)).rows.map((r) => r.title)).toEqual(['A', 'C']);
+    } finally {
+      writer.kill();
+    }
     await expect(startParserThread('/dev/null', { batchSize: 10 })).rejects.toThrow('nothing to import: /dev/null is empty');
     await expect(startParserThread(work, { batchSize: 10 })).rejects.toThrow(/is a directory/);
   });
