@@ -24,15 +24,23 @@ export class Checker {
   /** A required, non-blank string of at most `max` characters. */
   text(field: string, value: unknown, max: number): string {
     if (typeof value !== 'string' || value.trim() === '') this.fail(field, 'a non-empty text', value);
-    if (value.length > max) this.fail(field, `at most ${max} characters`, `${value.length} characters`);
-    return value;
+    return this.storable(field, value, max);
   }
 
   /** An optional string (undefined = not given, null = clear) of at most `max` characters. */
   optionalText(field: string, value: unknown, max: number): string | null | undefined {
     if (value === undefined || value === null) return value;
     if (typeof value !== 'string' || value === '') this.fail(field, `a non-empty text of at most ${max} characters or null`, value);
-    if (value.length > max) this.fail(field, `at most ${max} characters`, `${value.length} characters`);
+    return this.storable(field, value, max);
+  }
+
+  private storable(field: string, value: string, max: number): string {
+    const problem = unstorableText(value);
+    if (problem) this.fail(field, `text without ${problem}`, value);
+    if (value.length > max) {
+      const n = characters(value);
+      if (n > max) this.fail(field, `at most ${max} characters`, `${n} characters`);
+    }
     return value;
   }
 
@@ -106,6 +114,28 @@ function show(value: unknown): string {
 export function rowLabel(entity: string, index: number, key?: string | null): string {
   return key ? `${entity} #${index + 1} (${key})` : `${entity} #${index + 1}`;
 }
+
+/**
+ * Characters as PostgreSQL's VARCHAR(n) counts them (code points: an emoji is one, not two UTF-16
+ * units). SQLite enforces no length, so counting this way gives both databases the same limit.
+ */
+export function characters(value: string): number {
+  let n = 0;
+  for (const _ of value) n += 1;
+  return n;
+}
+
+/**
+ * What in a text neither database stores as given: a NUL (PostgreSQL refuses it in text) or half
+ * a UTF-16 surrogate pair (not Unicode; the drivers would turn it into U+FFFD). Undefined if none.
+ */
+export function unstorableText(value: string): string | undefined {
+  const bad = UNSTORABLE.exec(value);
+  if (!bad) return undefined;
+  return bad[0] === '\0' ? 'NUL characters (\\0)' : 'unpaired UTF-16 surrogates';
+}
+
+const UNSTORABLE = /[\0\p{Cs}]/u;
 
 export const YEAR_MIN = 1900;
 export const YEAR_MAX = 2100;

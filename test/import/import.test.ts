@@ -76,7 +76,7 @@ describe.each(providers)('import-tracks on %s', (provider) => {
     expect(nd.firstRejects.map((r) => r.line)).toEqual([4, 5, 7]);
     const json = await run({ input: fixture('tracks.json') });
     expect(json).toMatchObject({ format: 'json', read: 4, inserted: 2, rejected: 2 });
-    expect(json.firstRejects.map((r) => r.reason)).toEqual(['expected a JSON object, got string', 'duration_ms is negative: -5']);
+    expect(json.firstRejects.map((r) => r.reason)).toEqual(['record 3: expected a JSON object, got string', 'record 4: duration_ms is negative: -5']);
     await withDatabase(tdb.config, async ({ prisma }) => {
       const multi = await prisma.track.findFirstOrThrow({ where: { title: 'Line one\r\nline two' }, include: { artist: true } });
       expect(multi.artist.name).toBe('Cœur de pirate');

@@ -62,4 +62,63 @@ describe('normaliseRow', () => {
     const local = row({ title: 't', artist: 'a', trackNumber: '0', discNumber: '0', spotifyUri: 'spotify:local:a:b:t:1' });
     expect([local.trackNumber, local.discNumber, local.spotifyUri]).toEqual([undefined, undefined, undefined]);
   });
+
+  // Each of these reached the database before: PostgreSQL refused the batch (NUL, year 0, an
+  // INTEGER overflow) or both stored something else than the file said (a rolled-over date).
+  test.each([
+    [{ title: 'a\0b', artist: 'a' }, /title contains NUL characters/],
+    [{ title: 't', artist: [{ name: 'x\0' }] }, /artist contains NUL characters/],
+    [{ title: 't', artist: 'a', album: 'b\0' }, /album contains NUL/],
+    [{ title: 't\ud800', artist: 'a' }, /unpaired UTF-16 surrogates/],
+    [{ title: 't', artist: 'a', addedAt: '0000-01-01T00:00:00Z' }, /added_at year 0 is outside 1900–2100/],
+    [{ title: 't', artist: 'a', addedAt: '10000-01-01' }, /not an ISO 8601 date/],
+    [{ title: 't', artist: 'a', addedAt: '2100-12-31T23:00:00-05:00' }, /outside 1900–2100 in UTC/],
+    [{ title: 't', artist: 'a', addedAt: '2024-02-30' }, /day 30 does not exist in 2024-02/],
+    [{ title: 't', artist: 'a', addedAt: '2023-02-29T10:00:00Z' }, /day 29 does not exist/],
+    [{ title: 't', artist: 'a', addedAt: '2024-13-01' }, /month 13 does not exist/],
+    [{ title: 't', artist: 'a', addedAt: '2024-01-01T24:00:00Z' }, /time of day does not exist/],
+    [{ title: 't', artist: 'a', addedAt: '1' }, /added_at is not an ISO 8601 date/],
+    [{ title: 't', artist: 'a', addedAt: 'April 14, 2020' }, /added_at is not an ISO 8601 date/],
+    [{ title: 't', artist: 'a', addedAt: 1586889211000 }, /added_at is not an ISO 8601 date/],
+    [{ title: 't', artist: 'a', duration: '99999999999' }, /duration is too long/],
+    [{ title: 't', artist: 'a', duration: '99:99' }, /not a valid m:ss time/],
+    [{ title: 't', artist: 'a', duration: '1:60:00' }, /not a valid h:mm:ss time/],
+    [{ title: 't', artist: 'a', duration: [1] }, /duration must be text or a number, got \[1\]/],
+    [{ title: 't', artist: 'a', durationMs: '2147483648' }, /duration_ms is too large/],
+    [{ title: 't', artist: 'a', durationMs: 1e21 }, /duration_ms is not a whole number/],
+    [{ title: 't', artist: 'a', trackNumber: 2147483648 }, /track_number is too large/],
+    [{ title: 't', artist: 'a', trackNumber: [3] }, /track_number must be text or a number/],
+    [{ title: 't', artist: 'a', audioSampleRate: '1e10' }, /not a whole number/],
+    [{ title: 't', artist: 'a', fileSize: '9007199254740993' }, /file_size is too large/],
+    [{ title: ['t'], artist: 'a' }, /title must be text or a number/],
+    [{ title: true, artist: 'a' }, /title must be text or a number, got true/],
+    [{ title: 't', artist: 'a', isrc: ['USRC17607839'] }, /isrc must be text or a number/],
+    [{ title: 't', artist: 'a', album: 'x', releaseDate: '2019-02-30' }, /day 30 does not exist/],
+    [{ title: 't', artist: 'a', releaseDate: '2019-13' }, /month 13 does not exist/],
+  ])('%j is rejected: %s', (values, reason) => {
+    expect(() => row(values)).toThrow(reason);
+  });
+
+  test('lengths count characters as PostgreSQL VARCHAR does: 255 emoji fit, 256 are "256 characters"', () => {
+    const emoji = '\u{1F3B5}';
+    expect(row({ title: emoji.repeat(255), artist: emoji.repeat(255) }).title).toBe(emoji.repeat(255));
+    expect(() => row({ title: emoji.repeat(256), artist: 'a' })).toThrow('title longer than 255 characters (256)');
+  });
+
+  test('dates and durations as exports write them', () => {
+    const added = (addedAt: string) => row({ title: 't', artist: 'a', addedAt }).addedAt;
+    expect(added('2020-04-14T18:33:31Z')).toBe('2020-04-14T18:33:31.000Z');
+    expect(added('2020-04-14')).toBe('2020-04-14T00:00:00.000Z');
+    expect(added('2020-04-14T20:33:31+02:00')).toBe('2020-04-14T18:33:31.000Z');
+    expect(added('2020-04-14 18:33:31.123456')).toBe('2020-04-14T18:33:31.123Z');
+    expect(added('2024-02-29T23:59:59-0100')).toBe('2024-03-01T00:59:59.000Z');
+    const ms = (values: Record<string, unknown>) => row({ title: 't', artist: 'a', ...values }).durationMs;
+    expect(ms({ duration: '59:59' })).toBe(3_599_000);
+    expect(ms({ duration: '1:59:59' })).toBe(7_199_000);
+    expect(ms({ duration: 215 })).toBe(215_000);
+    expect(ms({ durationMs: '215000.0' })).toBe(215_000);
+    expect(ms({ durationMs: 190066.6 })).toBe(190_067);
+    expect(ms({ durationMs: '2147483647' })).toBe(2_147_483_647);
+    expect(row({ title: 1979, artist: 'a' }).title).toBe('1979');
+  });
 });

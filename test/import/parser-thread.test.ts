@@ -1,10 +1,11 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { UsageError } from '../../src/errors.js';
-import { openRecordSource } from '../../src/services/import/formats.js';
-import { RowError, normaliseRow, type TrackRow } from '../../src/services/import/normalize.js';
+import { openRecordSource, rowOrReject } from '../../src/services/import/formats.js';
+import type { TrackRow } from '../../src/services/import/normalize.js';
 import { startParserThread, type ParsedChunk, type ParserThread } from '../../src/services/import/parser-thread.js';
 import type { Reject } from '../../src/services/import/rejects.js';
 import { EXPORTER_HEADER, exporterRow } from '../../src/services/import/sample-data.js';
@@ -43,16 +44,9 @@ async function parseHere(path: string) {
   const rejects: Reject[] = [];
   try {
     for await (const record of source.records) {
-      if (!record.values) {
-        rejects.push({ line: record.line, original: record.original, reason: record.error ?? 'unreadable row' });
-        continue;
-      }
-      try {
-        rows.push(normaliseRow(record.values, record.line, record.original));
-      } catch (error) {
-        if (!(error instanceof RowError)) throw error;
-        rejects.push({ line: record.line, original: record.original, reason: error.message });
-      }
+      const read = rowOrReject(record);
+      if ('row' in read) rows.push(read.row);
+      else rejects.push(read.reject);
     }
   } finally {
     source.close();
@@ -103,6 +97,49 @@ describe('the import parser thread', () => {
     await expect(startParserThread(join(work, 'empty.csv'), { batchSize: 10 })).rejects.toThrow(UsageError);
     await expect(startParserThread(join(work, 'header-only.csv'), { batchSize: 10 })).rejects.toThrow(/no track rows/);
     await expect(startParserThread(join(work, 'missing.csv'), { batchSize: 10 })).rejects.toThrow(/no such file/);
+  });
+
+  test('lines that end in CR only (classic Mac OS) are lines; mixed endings too', async () => {
+    const crOnly = join(work, 'cr-only.csv');
+    writeFileSync(crOnly, 'title,artist,duration\rA,B,3:00\r"C\rc",D,4:00\rE,F,5:00');
+    const { rows, rejects } = await drain(await startParserThread(crOnly, { batchSize: 10 }));
+    expect(rejects).toEqual([]);
+    expect(rows.map((r) => [r.line, r.title, r.durationMs])).toEqual([[2, 'A', 180_000], [3, 'C\nc', 240_000], [5, 'E', 300_000]]);
+    const mixed = join(work, 'mixed.csv');
+    writeFileSync(mixed, 'title,artist\r\nA,B\nC,D\r\nE,F\n');
+    expect((await drain(await startParserThread(mixed, { batchSize: 10 }))).rows.map((r) => [r.line, r.title])).toEqual([[2, 'A'], [3, 'C'], [4, 'E']]);
+  });
+
+  test('rejects of a JSON array name the record (a whole array may sit on line 1); NDJSON rejects their line', async () => {
+    const array = join(work, 'one-line.json');
+    writeFileSync(array, '[{"title":"a","artist":"b"},{"title":"c"},{"title":"d","artist":"e","duration":[1]},5]');
+    const got = await drain(await startParserThread(array, { batchSize: 10 }));
+    expect(got.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [1, 'record 2: missing artist'],
+      [1, 'record 3: duration must be text or a number, got [1]'],
+      [1, 'record 4: expected a JSON object, got number'],
+    ]);
+    const ndjson = join(work, 'lines.ndjson');
+    writeFileSync(ndjson, '{"title":"a","artist":"b"}\n\n{"title":"c"}\r\n{broken\n{"title":"d","artist":"e"}\n');
+    const lines = await drain(await startParserThread(ndjson, { batchSize: 10 }));
+    expect(lines.rows.map((r) => r.line)).toEqual([1, 5]);
+    expect(lines.rejects.map((r) => [r.line, r.reason.replace(/:.*/, '')])).toEqual([[3, 'missing artist'], [4, 'invalid JSON']]);
+  });
+
+  test('a named pipe is read like a file; /dev/null is an empty input, not "a directory"', async () => {
+    const fifo = join(work, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a FIFO waits for the other end: a child writes it (killed if the reader never opens it).
+    const writer = spawn('sh', ['-c', 'printf "title,artist\\nA,B\\nC,D\\n" > "$0"', fifo], { stdio: 'ignore' });
+    try {
+      const parser = await startParserThread(fifo, { batchSize: 10 });
+      expect(parser.totalBytes).toBeUndefined();
+      expect((await drain(parser)).rows.map((r) => r.title)).toEqual(['A', 'C']);
+    } finally {
+      writer.kill();
+    }
+    await expect(startParserThread('/dev/null', { batchSize: 10 })).rejects.toThrow('nothing to import: /dev/null is empty');
+    await expect(startParserThread(work, { batchSize: 10 })).rejects.toThrow(/is a directory/);
   });
 
   test('a problem found later in the file (text after a JSON array) comes after the batches before it, as a UsageError', async () => {

@@ -72,6 +72,17 @@ describe.each(providers)('Artist and Album repositories on %s', (provider) => {
     expect(await db.prisma.artist.count()).toBe(before);
   });
 
+  test('names are counted in characters as PostgreSQL counts them, and a NUL is refused, the same on both', async () => {
+    const emoji = '\u{1F3B5}'; // one character, two UTF-16 units
+    const [stored] = await artists.getOrCreateBatch([{ name: emoji.repeat(255) }]);
+    expect(stored.name).toBe(emoji.repeat(255));
+    await expect(artists.getOrCreateBatch([{ name: emoji.repeat(256) }])).rejects.toThrow(/at most 255 characters, got "256 characters"/);
+    const before = await db.prisma.artist.count();
+    await expect(artists.getOrCreateBatch([{ name: 'a\0b' }])).rejects.toThrow(/name must be text without NUL characters/);
+    await expect(artists.getOrCreateBatch([{ name: 'a\ud800b' }])).rejects.toThrow(/unpaired UTF-16 surrogates/);
+    expect(await db.prisma.artist.count()).toBe(before);
+  });
+
   test('albums: by spotify_uri, else (title, artist); fills what the album lacks; validates the year', async () => {
     const [a, b] = await artists.getOrCreateBatch([{ name: 'Air' }, { name: 'Daft Punk' }]);
     const first = await albums.getOrCreateBatch([

@@ -5,6 +5,8 @@ import { MAX_RECORD_BYTES } from './csv.js';
 /** One JSON value cut from the input, not yet parsed. */
 export interface JsonRecord {
   line: number;
+  /** JSON arrays: the element's place in the array, from 1. */
+  record?: number;
   original: string;
   value?: unknown;
   error?: string;
@@ -89,6 +91,7 @@ export class JsonArraySplitter {
   private state: 'before' | 'between' | 'element' | 'after' = 'before';
   private line = 1;
   private elementLine = 1;
+  private elements = 0;
   private parts: Buffer[] = [];
   private partsLength = 0;
   private depth = 0;
@@ -183,8 +186,9 @@ export class JsonArraySplitter {
   private finishElement(buf: Buffer, start: number, end: number, out: JsonRecord[]): void {
     if (start >= 0) this.keep(buf.subarray(start, end));
     const raw = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
-    if (this.tooLong) out.push({ line: this.elementLine, original: raw.toString('utf8'), error: `JSON element longer than ${MAX_RECORD_BYTES} bytes` });
-    else out.push(parseElement(Buffer.from(raw.toString('latin1').trimEnd(), 'latin1'), this.elementLine));
+    this.elements += 1;
+    if (this.tooLong) out.push({ line: this.elementLine, record: this.elements, original: raw.toString('utf8'), error: `JSON element longer than ${MAX_RECORD_BYTES} bytes` });
+    else out.push({ ...parseElement(Buffer.from(raw.toString('latin1').trimEnd(), 'latin1'), this.elementLine), record: this.elements });
     this.parts = [];
     this.partsLength = 0;
     this.tooLong = false;
@@ -195,7 +199,7 @@ export class JsonArraySplitter {
     if (this.state === 'before') return out; // empty input: the caller reports it
     if (this.state === 'element') {
       const raw = Buffer.concat(this.parts);
-      out.push({ line: this.elementLine, original: raw.toString('utf8').slice(0, 65536), error: 'unterminated JSON element at the end of the file (missing "]"?)' });
+      out.push({ line: this.elementLine, record: this.elements + 1, original: raw.toString('utf8').slice(0, 65536), error: 'unterminated JSON element at the end of the file (missing "]"?)' });
     }
     // A missing final "]" after a complete element loses nothing: accepted.
     this.parts = [];

@@ -1,3 +1,5 @@
+import { INT32_MAX, YEAR_MAX, YEAR_MIN, characters, unstorableText } from '../../repositories/validation.js';
+
 /** A reference to an artist as a row names it: matched by Spotify URI, else by exact name. */
 export interface ArtistRef {
   name: string;
@@ -164,61 +166,130 @@ function clip(text: string, max = 80): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-function text(value: unknown): string | undefined {
+/**
+ * A field's text, trimmed; undefined when blank. A JSON number is read as its digits; any other
+ * JSON value (true, an array, an object) where text belongs is rejected rather than dropped.
+ * Text that the databases cannot store as given (a NUL, half a surrogate pair) is rejected here.
+ */
+function text(value: unknown, column: string): string | undefined {
   if (value === undefined || value === null) return undefined;
+  let t: string;
   if (typeof value === 'string') {
-    const t = value.trim();
-    return t === '' ? undefined : t;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return undefined;
+    t = value.trim();
+    if (t === '') return undefined;
+  } else if (typeof value === 'number') t = String(value);
+  else throw new RowError(`${column} must be text or a number, got ${clip(JSON.stringify(value) ?? String(value))}`);
+  const problem = unstorableText(t);
+  if (problem) throw new RowError(`${column} contains ${problem}, which the database cannot store: ${clip(JSON.stringify(t))}`);
+  return t;
 }
 
+/** Checks a VARCHAR(max) value, counting characters as PostgreSQL does (see `characters`). */
 function limit(value: string, max: number, column: string): string {
-  if (value.length > max) throw new RowError(`${column} longer than ${max} characters (${value.length})`);
+  if (value.length <= max) return value; // never more characters than UTF-16 units
+  const n = characters(value);
+  if (n > max) throw new RowError(`${column} longer than ${max} characters (${n})`);
   return value;
 }
 
-/** A whole number ≥ min from a string or number; undefined when empty. */
-function wholeNumber(value: unknown, column: string, min: number, max = 2_147_483_647): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  let n: number;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string') {
-    const t = value.trim();
-    if (t === '') return undefined;
-    if (!/^[+-]?\d+(\.0+)?$/.test(t)) throw new RowError(`${column} is not a whole number: "${clip(t)}"`);
-    n = Number(t);
-  } else throw new RowError(`${column} is not a number: ${clip(JSON.stringify(value))}`);
-  if (!Number.isInteger(n)) throw new RowError(`${column} is not a whole number: ${n}`);
-  if (n < 0) throw new RowError(`${column} is negative: ${n}`);
+/** A whole number in [min, max] (an INTEGER column by default) from a field's text; undefined when empty. */
+function wholeNumber(t: string | undefined, column: string, min: number, max = INT32_MAX): number | undefined {
+  if (t === undefined) return undefined;
+  if (!/^[+-]?\d+(\.0+)?$/.test(t)) throw new RowError(`${column} is not a whole number: "${clip(t)}"`);
+  const n = Number(t);
+  if (n < 0) throw new RowError(`${column} is negative: ${t}`);
   if (n < min) throw new RowError(`${column} must be at least ${min}, got ${n}`);
-  if (n > max) throw new RowError(`${column} is too large: ${n} (at most ${max})`);
+  if (n > max) throw new RowError(`${column} is too large: ${t} (at most ${max})`);
   return n;
 }
 
-/** Duration given as seconds ("215", "215.4") or m:ss / h:mm:ss, in milliseconds. */
+/** duration_ms: whole milliseconds; a fraction (some tools write floats) is rounded to the millisecond. */
+function milliseconds(value: unknown): number | undefined {
+  const t = text(value, 'duration_ms');
+  const fraction = t === undefined ? null : /^[+-]?\d+\.\d+$/.exec(t);
+  return wholeNumber(fraction ? String(Math.round(Number(t))) : t, 'duration_ms', 0);
+}
+
+/**
+ * Duration as seconds ("215", "215.4"), m:ss or h:mm:ss (seconds, and minutes after hours, below
+ * 60; an optional fraction of a second), in milliseconds within the INTEGER column.
+ */
 function durationToMs(value: unknown, column: string): number | undefined {
-  const t = text(value);
+  const t = text(value, column);
   if (t === undefined) return undefined;
+  let ms: number;
   const clock = /^(?:(\d+):)?(\d{1,2}):(\d{2})(?:\.(\d{1,3}))?$/.exec(t);
   if (clock) {
     const [, h, m, s, frac] = clock;
-    return ((Number(h ?? 0) * 60 + Number(m)) * 60 + Number(s)) * 1000 + (frac ? Number(frac.padEnd(3, '0')) : 0);
+    if (Number(s) >= 60 || (h !== undefined && Number(m) >= 60)) {
+      throw new RowError(`${column} is not a valid ${h === undefined ? 'm:ss' : 'h:mm:ss'} time: "${clip(t)}" (minutes and seconds run 00–59)`);
+    }
+    ms = ((Number(h ?? 0) * 60 + Number(m)) * 60 + Number(s)) * 1000 + (frac ? Number(frac.padEnd(3, '0')) : 0);
+  } else {
+    if (/^-/.test(t)) throw new RowError(`${column} is negative: "${clip(t)}"`);
+    if (!/^\+?\d+(\.\d+)?$/.test(t)) throw new RowError(`${column} is not a duration (seconds, m:ss or h:mm:ss): "${clip(t)}"`);
+    ms = Math.round(Number(t) * 1000);
   }
-  if (/^-/.test(t)) throw new RowError(`${column} is negative: "${clip(t)}"`);
-  if (!/^\d+(\.\d+)?$/.test(t)) throw new RowError(`${column} is not a duration (seconds or m:ss): "${clip(t)}"`);
-  return Math.round(Number(t) * 1000);
+  if (ms > INT32_MAX) throw new RowError(`${column} is too long: "${clip(t)}" (at most ${Math.floor(INT32_MAX / 1000)} seconds)`);
+  return ms;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** The problem with a calendar date, if any (2024-02-30 is not a day; Date.parse would roll it over). */
+function calendarProblem(year: number, month: number, day?: number): string | undefined {
+  if (month < 1 || month > 12) return `month ${month} does not exist`;
+  if (day !== undefined && (day < 1 || day > daysInMonth(year, month))) return `day ${day} does not exist in ${year}-${String(month).padStart(2, '0')}`;
+  return undefined;
 }
 
 function releaseYear(value: unknown, column: string): number | undefined {
-  const t = text(value);
+  const t = text(value, column);
   if (t === undefined) return undefined;
-  const m = /^(\d{4})(?:-\d{1,2}(?:-\d{1,2}(?:[T ].*)?)?)?$/.exec(t);
+  const m = /^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})(?:[T ].*)?)?)?$/.exec(t);
   if (!m) throw new RowError(`${column} is not a year or a date: "${clip(t)}"`);
   const year = Number(m[1]);
-  if (year < 1900 || year > 2100) throw new RowError(`${column} year ${year} is outside 1900–2100`);
+  if (year < YEAR_MIN || year > YEAR_MAX) throw new RowError(`${column} year ${year} is outside ${YEAR_MIN}–${YEAR_MAX}`);
+  const problem = m[2] === undefined ? undefined : calendarProblem(year, Number(m[2]), m[3] === undefined ? undefined : Number(m[3]));
+  if (problem) throw new RowError(`${column} is not a valid date: "${clip(t)}" (${problem})`);
   return year;
+}
+
+/**
+ * ISO 8601 as exports write it: a date (2020-04-14) or a date-time with `T` or a space, optional
+ * seconds and fraction, `Z` or an offset (2020-04-14T18:33:31Z); no offset means UTC. Nothing
+ * else (Date.parse would read "1" as 2001-01-01 and roll 2024-02-30 over to March).
+ */
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+/** added_at as ISO text in UTC, within YEAR_MIN–YEAR_MAX (both databases and JS Date hold those). */
+function addedAt(value: unknown): string | undefined {
+  const t = text(value, 'added_at');
+  if (t === undefined) return undefined;
+  const m = ISO_DATE_TIME.exec(t);
+  if (!m) throw new RowError(`added_at is not an ISO 8601 date: "${clip(t)}" (expected e.g. 2020-04-14 or 2020-04-14T18:33:31Z)`);
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
+  const year = Number(y);
+  // Checked before Date.UTC, which reads years 0–99 as 1900–1999.
+  if (year < YEAR_MIN || year > YEAR_MAX) throw new RowError(`added_at year ${year} is outside ${YEAR_MIN}–${YEAR_MAX}: "${clip(t)}"`);
+  let problem = calendarProblem(year, Number(mo), Number(d));
+  if (!problem && (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59)) problem = 'the time of day does not exist';
+  let offset = 0;
+  if (!problem && zone.toUpperCase() !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
+    const oh = Number(z[2]);
+    const om = Number(z[3] ?? 0);
+    if (oh > 18 || om > 59) problem = `offset ${zone} does not exist`;
+    offset = (z[1] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  if (problem) throw new RowError(`added_at is not a valid date: "${clip(t)}" (${problem})`);
+  const ms = Date.UTC(year, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(frac.padEnd(3, '0').slice(0, 3))) - offset;
+  const utc = new Date(ms);
+  // An offset can move the first or last hours of the range out of it.
+  if (utc.getUTCFullYear() < YEAR_MIN || utc.getUTCFullYear() > YEAR_MAX) throw new RowError(`added_at is outside ${YEAR_MIN}–${YEAR_MAX} in UTC: "${clip(t)}"`);
+  return utc.toISOString();
 }
 
 /** Splits an exporter's list: ", "-joined with "\," escaping commas inside one name. */
@@ -240,36 +311,36 @@ export function splitList(value: string): string[] {
   return out.filter(Boolean);
 }
 
-function firstOfList(value: unknown): { name?: string; uri?: string } {
+function firstOfList(value: unknown, column: string): { name?: string; uri?: string } {
   if (Array.isArray(value)) {
     const first = value[0];
-    if (first && typeof first === 'object') {
+    if (first && typeof first === 'object' && !Array.isArray(first)) {
       const o = first as Record<string, unknown>;
-      return { name: text(o.name), uri: text(o.uri) };
+      return { name: text(o.name, column), uri: text(o.uri, `${column} URI`) };
     }
-    return { name: text(first) };
+    return { name: text(first, column) };
   }
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    return { name: text(o.name), uri: text(o.uri) };
+    return { name: text(o.name, column), uri: text(o.uri, `${column} URI`) };
   }
-  const t = text(value);
+  const t = text(value, column);
   return { name: t === undefined ? undefined : splitList(t)[0] };
 }
 
 /** The first artist of a list column, else the single-name column (never split: names may hold commas). */
-function pickArtist(list: unknown, single: unknown): { name?: string; uri?: string } {
+function pickArtist(list: unknown, single: unknown, column: string): { name?: string; uri?: string } {
   if (list !== undefined && list !== null && list !== '') {
-    const first = firstOfList(list);
+    const first = firstOfList(list, column);
     if (first.name) return first;
   }
-  if (single && typeof single === 'object') return firstOfList(single);
-  return { name: text(single) };
+  if (single && typeof single === 'object') return firstOfList(single, column);
+  return { name: text(single, column) };
 }
 
-function firstUri(value: unknown): string | undefined {
-  if (Array.isArray(value)) return text(value[0]);
-  const t = text(value);
+function firstUri(value: unknown, column: string): string | undefined {
+  if (Array.isArray(value)) return text(value[0], column);
+  const t = text(value, column);
   return t === undefined ? undefined : t.split(',')[0].trim() || undefined;
 }
 
@@ -288,60 +359,58 @@ function artistRef(name: string | undefined, uri: string | undefined, column: st
 
 /**
  * Turns one row's values into a TrackRow, or throws RowError with the reason it is rejected.
+ * Every value is checked against what both databases store (see text, limit, wholeNumber), so a
+ * row that one of them would refuse is rejected here, the same way on both.
  * JSON objects may also carry Spotify API shapes: `artists: [{name, uri}]`, `album: {name, uri,
  * release_date}`, `external_ids: {isrc}`.
  */
 export function normaliseRow(values: RawValues, line: number, original: string): TrackRow {
-  const title = text(values.title);
+  const title = text(values.title, 'title');
   if (!title) throw new RowError('missing title');
-  const first = pickArtist(values.artists, values.artist);
+  const first = pickArtist(values.artists, values.artist, 'artist');
   const artistName = first.name;
   if (!artistName) throw new RowError('missing artist');
-  const artist = artistRef(artistName, first.uri ?? firstUri(values.artistUris ?? values.artistUri), 'artist')!;
+  const artist = artistRef(artistName, first.uri ?? firstUri(values.artistUris ?? values.artistUri, 'artist URI'), 'artist')!;
 
   const row: TrackRow = { line, original, title: limit(title, 255, 'title'), artist };
 
   let albumValue = values.album;
-  let albumUri = firstUri(values.albumUri);
+  let albumUri = firstUri(values.albumUri, 'album URI');
   let releaseDate = values.releaseDate;
   let albumArtistList = values.albumArtists;
-  let albumArtistSingle = values.albumArtist;
+  const albumArtistSingle = values.albumArtist;
   if (albumValue && typeof albumValue === 'object' && !Array.isArray(albumValue)) {
     const o = albumValue as Record<string, unknown>;
     albumValue = o.name ?? o.title;
-    albumUri ??= text(o.uri);
+    albumUri ??= text(o.uri, 'album URI');
     releaseDate ??= o.release_date ?? o.releaseDate;
     albumArtistList ??= o.artists;
   }
-  const albumTitle = text(albumValue);
+  const albumTitle = text(albumValue, 'album');
+  const year = releaseYear(releaseDate, 'release date'); // validated even without an album
   if (albumTitle) {
-    const aa = pickArtist(albumArtistList, albumArtistSingle);
+    const aa = pickArtist(albumArtistList, albumArtistSingle, 'album artist');
     const albumArtist = aa.name
-      ? artistRef(aa.name, aa.uri ?? firstUri(values.albumArtistUris ?? values.albumArtistUri), 'album artist')!
+      ? artistRef(aa.name, aa.uri ?? firstUri(values.albumArtistUris ?? values.albumArtistUri, 'album artist URI'), 'album artist')!
       : artist;
     row.album = { title: limit(albumTitle, 255, 'album'), artist: albumArtist };
     if (albumUri) {
       const parsed = parseSpotifyUri(albumUri, 'album', 'album URI');
       if (parsed) row.album.spotifyUri = parsed;
     }
-    const year = releaseYear(releaseDate, 'release date');
     if (year !== undefined) row.album.releaseYear = year;
-  } else if (text(releaseDate) !== undefined) {
-    releaseYear(releaseDate, 'release date'); // still validated
   }
 
-  const durationMs = values.durationMs !== undefined && text(values.durationMs) !== undefined
-    ? wholeNumber(typeof values.durationMs === 'string' ? values.durationMs.replace(/\.\d+$/, '') : values.durationMs, 'duration_ms', 0)
-    : durationToMs(values.duration, 'duration');
+  const durationMs = text(values.durationMs, 'duration_ms') !== undefined ? milliseconds(values.durationMs) : durationToMs(values.duration, 'duration');
   if (durationMs !== undefined) row.durationMs = durationMs;
   // Exporters write 0 for the track and disc number of a local file: unknown, not an error.
-  const trackNumber = wholeNumber(text(values.trackNumber), 'track_number', 0);
+  const trackNumber = wholeNumber(text(values.trackNumber, 'track_number'), 'track_number', 0);
   if (trackNumber) row.trackNumber = trackNumber;
-  const discNumber = wholeNumber(text(values.discNumber), 'disc_number', 0);
+  const discNumber = wholeNumber(text(values.discNumber, 'disc_number'), 'disc_number', 0);
   if (discNumber) row.discNumber = discNumber;
 
-  let uriText = text(values.spotifyUri);
-  const idText = text(values.spotifyId);
+  let uriText = text(values.spotifyUri, 'track URI');
+  const idText = text(values.spotifyId, 'spotify_id');
   if (!uriText && idText) {
     if (!BASE62.test(idText)) throw new RowError(`bad Spotify track id: "${clip(idText)}" (expected 22 letters/digits)`);
     uriText = `spotify:track:${idText}`;
@@ -352,35 +421,32 @@ export function normaliseRow(values: RawValues, line: number, original: string):
   }
 
   let isrcValue = values.isrc;
-  if (isrcValue && typeof isrcValue === 'object') isrcValue = (isrcValue as Record<string, unknown>).isrc;
-  const isrc = text(isrcValue);
+  if (isrcValue && typeof isrcValue === 'object' && !Array.isArray(isrcValue)) isrcValue = (isrcValue as Record<string, unknown>).isrc;
+  const isrc = text(isrcValue, 'isrc');
   if (isrc) {
     const normal = isrc.toUpperCase().replace(/[-\s]/g, '');
     if (!ISRC.test(normal)) throw new RowError(`bad ISRC: "${clip(isrc)}" (expected 12 characters like USRC17607839)`);
     row.isrc = normal;
   }
-  const mbid = text(values.musicbrainzId);
+  const mbid = text(values.musicbrainzId, 'musicbrainz_id');
   if (mbid) {
     const normal = mbid.toLowerCase();
     if (!UUID.test(normal)) throw new RowError(`bad MusicBrainz id: "${clip(mbid)}" (expected a UUID)`);
     row.musicbrainzId = normal;
   }
-  const filePath = text(values.filePath);
+  const filePath = text(values.filePath, 'file_path');
   if (filePath) row.filePath = limit(filePath, 512, 'file_path');
-  const fileSize = wholeNumber(text(values.fileSize), 'file_size', 0, Number.MAX_SAFE_INTEGER);
+  // BIGINT column, but a JS number is exact only up to 2^53 - 1.
+  const fileSize = wholeNumber(text(values.fileSize, 'file_size'), 'file_size', 0, Number.MAX_SAFE_INTEGER);
   if (fileSize !== undefined) row.fileSize = fileSize;
-  const bitrate = wholeNumber(text(values.audioBitrate), 'audio_bitrate', 0);
+  const bitrate = wholeNumber(text(values.audioBitrate, 'audio_bitrate'), 'audio_bitrate', 0);
   if (bitrate !== undefined) row.audioBitrate = bitrate;
-  const format = text(values.audioFormat);
+  const format = text(values.audioFormat, 'audio_format');
   if (format) row.audioFormat = limit(format.toLowerCase(), 20, 'audio_format');
-  const sampleRate = wholeNumber(text(values.audioSampleRate), 'audio_sample_rate', 0);
+  const sampleRate = wholeNumber(text(values.audioSampleRate, 'audio_sample_rate'), 'audio_sample_rate', 0);
   if (sampleRate !== undefined) row.audioSampleRate = sampleRate;
-  const addedAt = text(values.addedAt);
-  if (addedAt) {
-    const ms = Date.parse(addedAt);
-    if (Number.isNaN(ms)) throw new RowError(`added_at is not a date: "${clip(addedAt)}"`);
-    row.addedAt = new Date(ms).toISOString();
-  }
+  const added = addedAt(values.addedAt);
+  if (added) row.addedAt = added;
   return row;
 }
 

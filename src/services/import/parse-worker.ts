@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../../errors.js';
-import { openRecordSource, type RecordSource, type SourceRecord } from './formats.js';
-import { RowError, normaliseRow } from './normalize.js';
+import { openRecordSource, rowOrReject, type RecordSource, type SourceRecord } from './formats.js';
 import type { ParserData, ParserMessage, WriterMessage } from './parser-thread.js';
 import { ChunkEncoder, transferList } from './row-chunks.js';
 
@@ -34,16 +33,9 @@ async function run(): Promise<void> {
     post({ type: 'ready', format: source.format, name: source.name, totalBytes: source.totalBytes });
 
     const handle = (record: SourceRecord) => {
-      if (!record.values) {
-        encoder.reject({ line: record.line, original: record.original, reason: record.error ?? 'unreadable row' });
-        return;
-      }
-      try {
-        encoder.add(normaliseRow(record.values, record.line, record.original));
-      } catch (error) {
-        if (!(error instanceof RowError)) throw error;
-        encoder.reject({ line: record.line, original: record.original, reason: error.message });
-      }
+      const read = rowOrReject(record);
+      if ('row' in read) encoder.add(read.row);
+      else encoder.reject(read.reject);
     };
     // Valid rows of the current batch (transaction) in the chunks posted so far.
     let inBatch = 0;

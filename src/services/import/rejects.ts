@@ -1,4 +1,4 @@
-import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { access, open, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -11,11 +11,20 @@ export interface Reject {
   original: string;
 }
 
-/** Where rejects go by default: `<input>.rejects.csv` beside the input, or in `cwd` for stdin. */
+/**
+ * Where rejects go by default: `<input>.rejects.csv` beside the input, or in `cwd` for stdin and
+ * for a pipe or device (`<(…)` is /dev/fd/63, where nothing can be created beside it).
+ */
 export function defaultRejectsPath(input: string, cwd = process.cwd()): string {
   if (input === '-') return join(cwd, 'stdin.rejects.csv');
   const full = resolve(cwd, input);
-  return join(dirname(full), `${basename(full)}.rejects.csv`);
+  let regular = true;
+  try {
+    regular = statSync(full).isFile();
+  } catch {
+    // a missing input fails later, with its own message
+  }
+  return join(regular ? dirname(full) : cwd, `${basename(full)}.rejects.csv`);
 }
 
 function csvField(value: string | number): string {
