@@ -172,7 +172,8 @@ async function migrationCheck(config: Config, reachable: boolean): Promise<Healt
     };
     if (status.upToDate) return { ...result, status: 'healthy', detail: `${result.applied} migration(s) applied, none pending` };
     const parts = [
-      result.applied === 0 && result.failed.length === 0 ? 'not migrated' : '',
+      // Only a database without any migration recorded is "not migrated"; an edited one is not.
+      status.rows.every((r) => r.state === 'pending') ? 'not migrated' : '',
       result.pending.length ? `${result.pending.length} pending` : '',
       result.failed.length ? `failed: ${result.failed.join(', ')}` : '',
       result.edited.length ? `edited after applying: ${result.edited.join(', ')}` : '',
