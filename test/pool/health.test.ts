@@ -111,7 +111,7 @@ describe('health on SQLite files that are not databases', () => {
     writeFileSync(path, 'this is not a database, just some text long enough to have a header'.repeat(20));
     const report = await checkHealth(configFor(`file:${path}`));
     expect(report.status).toBe('unhealthy');
-    expect(report.checks.database.detail).toMatch(/not a usable SQLite database/);
+    expect(report.checks.database.detail).toMatch(/junk\.db: the file is not a SQLite database/);
     expect((await runCli(['health', '--json'], { env: { DATABASE_URL: `file:${path}` } })).code).toBe(ExitCode.UNHEALTHY);
   });
 });

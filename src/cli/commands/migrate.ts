@@ -100,7 +100,7 @@ Examples:
     .action(
       action(async (ctx, opts: { steps?: number; to?: string; all?: boolean; dryRun?: boolean }) => {
         const { rollbackMigrations } = await import('../../db/migrator.js');
-        const { rolledBack, dryRun } = await rollbackMigrations(ctx.config, opts);
+        const { rolledBack, dryRun } = await rollbackMigrations(ctx.config, { ...opts, logger: ctx.logger });
         if (ctx.options.json) {
           const { writeJson } = await import('../render.js');
           writeJson(ctx.stdout, { dryRun, rolledBack: rolledBack.map((m) => m.name), ...(dryRun ? { sql: rolledBack.map((m) => m.downSql) } : {}) });
