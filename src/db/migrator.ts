@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { DatabaseError, UsageError, describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -5,6 +6,7 @@ import { readMigrations, type MigrationFile, type MigrationSet } from './migrati
 import { migrationsDir } from '../paths.js';
 import { openRawConnection, type RawConnection } from './raw.js';
 import { maskSecretsInText, sqliteFilePath } from './url.js';
+import { assertSqliteFileExists, sqliteFileError } from './sqlite-file.js';
 
 export type MigrationState = 'applied' | 'pending' | 'failed' | 'edited' | 'unknown';
 
@@ -71,8 +73,8 @@ export function computeStatus(set: MigrationSet, history: HistoryRow[] | undefin
   return { provider: set.provider, rows, upToDate: rows.every((r) => r.state === 'applied') };
 }
 
-async function withRaw<T>(config: Config, fn: (conn: RawConnection) => Promise<T>): Promise<T> {
-  const conn = await openRawConnection(config);
+async function withRaw<T>(config: Config, fn: (conn: RawConnection) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+  const conn = await openRawConnection(config, options);
   try {
     return await fn(conn);
   } finally {
@@ -111,24 +113,62 @@ function firstLine(text: string): string {
 }
 
 /**
+ * A lock file whose holder stopped refreshing it for this long is taken over: a killed migrate
+ * leaves one behind. Its holder refreshes it every LOCK_UPDATE_MS, but cannot while a long SQLite
+ * script blocks its event loop, so this bounds the longest single migration script as well.
+ */
+const LOCK_STALE_MS = 10_000;
+const LOCK_UPDATE_MS = 1_000;
+
+/**
  * Serialises migrators on one database: PostgreSQL with Prisma's own advisory lock (taken by the
  * schema engine while it applies), SQLite with a lock file beside the database.
  */
-async function withSqliteLock<T>(config: Config, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+async function withSqliteLock<T>(config: Config, timeoutMs: number, logger: Logger, fn: () => Promise<T>): Promise<T> {
   if (config.provider !== 'sqlite') return fn();
-  const lockfile = await import('proper-lockfile');
+  const [lockfile, { default: pRetry }] = await Promise.all([import('proper-lockfile'), import('p-retry')]);
   const path = sqliteFilePath(config.databaseUrl);
-  const retries = { retries: Math.max(1, Math.ceil(timeoutMs / 200)), minTimeout: 200, maxTimeout: 200, factor: 1 };
+  const lockfilePath = `${path}.migrate-lock`;
+  const isHeld = (error: unknown) => (error as { code?: string }).code === 'ELOCKED';
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(path, { realpath: false, retries, stale: 30_000, lockfilePath: `${path}.migrate-lock` });
+    release = await pRetry(
+      () =>
+        lockfile.lock(path, {
+          realpath: false,
+          lockfilePath,
+          stale: LOCK_STALE_MS,
+          update: LOCK_UPDATE_MS,
+          // The default throws from a timer, ending the process in the middle of a migration.
+          onCompromised: (error) => logger.warn(`the migrate lock ${lockfilePath} was lost (${describeError(error)}); another migrate may run at the same time`),
+        }),
+      {
+        retries: Number.POSITIVE_INFINITY,
+        maxRetryTime: timeoutMs,
+        minTimeout: 200,
+        maxTimeout: 200,
+        factor: 1,
+        shouldRetry: ({ error }) => isHeld(error),
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          if (attemptNumber === 1 && isHeld(error)) {
+            logger.warn(
+              `waiting for another soulspot migrate: it holds the lock file ${lockfilePath} (waiting up to ${Math.round(timeoutMs / 1000)} s; ` +
+                `the lock of a killed migrate is taken over once it has not been refreshed for ${LOCK_STALE_MS / 1000} s)`,
+            );
+          }
+        },
+      },
+    );
   } catch (error) {
-    throw new DatabaseError(`another soulspot migrate holds ${path}.migrate-lock (${describeError(error)}); wait for it, or remove the lock if no migrate runs`);
+    if (!isHeld(error)) throw sqliteFileError(path, error);
+    throw new DatabaseError(
+      `another soulspot migrate held the lock file ${lockfilePath} for ${Math.round(timeoutMs / 1000)} s; wait for it to finish, or raise --lock-timeout`,
+    );
   }
   try {
     return await fn();
   } finally {
-    await release();
+    await release().catch((error) => logger.warn(`could not release the migrate lock ${lockfilePath}: ${describeError(error)}`));
   }
 }
 
@@ -150,6 +190,33 @@ export interface ApplyReport {
   dryRun: boolean;
 }
 
+function pgLockHeld(timeoutMs: number, cause: unknown): DatabaseError {
+  return new DatabaseError(
+    `another migrator held PostgreSQL's migration lock (advisory lock ${PRISMA_ADVISORY_LOCK}) for ${Math.round(timeoutMs / 1000)} s; wait for it to finish, or raise --lock-timeout`,
+    { cause },
+  );
+}
+
+/** Takes Prisma's migration lock on `conn`, waiting at most `timeoutMs` and saying that it waits. */
+async function lockPgMigrations(conn: RawConnection, timeoutMs: number, logger: Logger, totalMs = timeoutMs): Promise<void> {
+  const [{ locked }] = await conn.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${PRISMA_ADVISORY_LOCK}) AS locked`);
+  if (locked) return;
+  if (timeoutMs <= 0) throw pgLockHeld(totalMs, undefined);
+  logger.warn(
+    `waiting for another migrator: it holds PostgreSQL's migration lock (advisory lock ${PRISMA_ADVISORY_LOCK}); waiting up to ${Math.round(timeoutMs / 1000)} s`,
+  );
+  await conn.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+  try {
+    await conn.query(`SELECT pg_advisory_lock(${PRISMA_ADVISORY_LOCK})`);
+  } catch (error) {
+    // 55P03 lock_not_available: lock_timeout ran out.
+    if ((error as { code?: string }).code === '55P03') throw pgLockHeld(totalMs, error);
+    throw error;
+  } finally {
+    await conn.query('SET lock_timeout = 0');
+  }
+}
+
 function isLockTimeout(error: unknown): boolean {
   return /advisory lock/i.test(describeError(error)) && /time(d)? ?out/i.test(describeError(error));
 }
@@ -166,25 +233,21 @@ export async function applyMigrations(config: Config, options: ApplyOptions = {}
   if (set.migrations.length === 0) throw new DatabaseError(`no migrations found in ${set.dir}; the installation is incomplete, reinstall soulspot`);
   const count = options.to ? findMigrationIndex(set, options.to) + 1 : set.migrations.length;
 
+  // A dry run never creates the database: a missing SQLite file has every migration pending.
+  const missing = config.provider === 'sqlite' && options.dryRun && !existsSync(sqliteFilePath(config.databaseUrl));
   const plan = async () => {
-    const status = await withRaw(config, async (conn) => {
-      if (config.provider === 'sqlite' && !options.dryRun) await conn.query('PRAGMA journal_mode = WAL');
+    const status = missing ? computeStatus(set, undefined) : await withRaw(config, async (conn) => {
       const status = computeStatus(set, await readHistory(conn));
       if (conn.provider !== 'postgresql' || !status.rows.some((r) => r.state === 'failed')) return status;
       // A migration another migrate is applying right now looks the same as a failed one (started,
       // not finished): wait until no migrator holds Prisma's lock, then look again.
-      await conn.query(`SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
-      try {
-        await conn.query(`SELECT pg_advisory_lock(${PRISMA_ADVISORY_LOCK})`);
-      } catch (error) {
-        throw new DatabaseError(`another migrator held the migration lock for ${Math.round(lockTimeoutMs / 1000)} s; wait for it to finish, then run soulspot migrate again`, { cause: error });
-      }
+      await lockPgMigrations(conn, lockTimeoutMs, logger);
       try {
         return computeStatus(set, await readHistory(conn));
       } finally {
         await conn.query(`SELECT pg_advisory_unlock(${PRISMA_ADVISORY_LOCK})`);
       }
-    });
+    }, { create: !options.dryRun });
     refuseFailed(status);
     const pending = new Set(status.rows.filter((r) => r.state === 'pending').map((r) => r.name));
     const edited = status.rows.filter((r) => r.state === 'edited').map((r) => r.name);
@@ -195,7 +258,7 @@ export async function applyMigrations(config: Config, options: ApplyOptions = {}
   const first = await plan();
   if (first.pending.length === 0 || options.dryRun) return { applied: first.pending, edited: first.edited, dryRun: Boolean(options.dryRun) };
 
-  return withSqliteLock(config, lockTimeoutMs, async () => {
+  return withSqliteLock(config, lockTimeoutMs, logger, async () => {
     // Another process may have applied them while we waited for the lock.
     const { pending, edited } = config.provider === 'sqlite' ? await plan() : first;
     if (pending.length === 0) return { applied: [], edited, dryRun: false };
@@ -215,6 +278,14 @@ export async function applyMigrations(config: Config, options: ApplyOptions = {}
     const { withSchemaEngine, toMigrationList, noFilters } = await import('./schema-engine.js');
     const deadline = Date.now() + lockTimeoutMs;
     for (;;) {
+      // The engine waits a fixed 10 s for Prisma's lock, and its waiting query outlives that: wait
+      // here, within --lock-timeout, until no other migrator holds it.
+      if (config.provider === 'postgresql') {
+        await withRaw(config, async (conn) => {
+          await lockPgMigrations(conn, deadline - Date.now(), logger, lockTimeoutMs);
+          await conn.query(`SELECT pg_advisory_unlock(${PRISMA_ADVISORY_LOCK})`);
+        });
+      }
       try {
         const names = await withSchemaEngine(
           config,
@@ -224,9 +295,9 @@ export async function applyMigrations(config: Config, options: ApplyOptions = {}
         const applied = set.migrations.filter((m) => names.includes(m.name));
         return { applied, edited, dryRun: false };
       } catch (error) {
-        if (isLockTimeout(error) && Date.now() < deadline) {
-          logger.info('another migrator holds the lock; waiting');
-          continue;
+        if (isLockTimeout(error)) {
+          if (Date.now() < deadline) continue;
+          throw pgLockHeld(lockTimeoutMs, error);
         }
         if (failure) throw migrationFailed(failure.name, failure.error);
         throw new DatabaseError(`migration failed: ${oneLine(error)}`, { cause: error });
@@ -291,6 +362,7 @@ export interface RollbackOptions {
   all?: boolean;
   dryRun?: boolean;
   lockTimeoutMs?: number;
+  logger?: Logger;
 }
 
 /**
@@ -301,9 +373,11 @@ export interface RollbackOptions {
 export async function rollbackMigrations(config: Config, options: RollbackOptions = {}): Promise<{ rolledBack: MigrationFile[]; dryRun: boolean }> {
   const set = readMigrations(config.provider, config.migrationsDir ?? migrationsDir(config.provider));
   const lockTimeoutMs = options.lockTimeoutMs ?? 300_000;
-  return withSqliteLock(config, lockTimeoutMs, () =>
+  // Checked before the lock, whose file would otherwise be made beside a database that is not there.
+  if (config.provider === 'sqlite') assertSqliteFileExists(sqliteFilePath(config.databaseUrl));
+  const rollback = () =>
     withRaw(config, async (conn) => {
-      if (conn.provider === 'postgresql') await conn.query(`SELECT pg_advisory_lock(${PRISMA_ADVISORY_LOCK})`);
+      if (conn.provider === 'postgresql') await lockPgMigrations(conn, lockTimeoutMs, options.logger ?? silentLogger);
       try {
         const status = computeStatus(set, await readHistory(conn));
         refuseFailed(status);
@@ -340,14 +414,17 @@ export async function rollbackMigrations(config: Config, options: RollbackOption
       } finally {
         if (conn.provider === 'postgresql') await conn.query(`SELECT pg_advisory_unlock(${PRISMA_ADVISORY_LOCK})`);
       }
-    }),
-  );
+    });
+  return options.dryRun ? rollback() : withSqliteLock(config, lockTimeoutMs, options.logger ?? silentLogger, rollback);
 }
 
 /** `migrate resolve`: marks a failed migration applied (finished by hand) or rolled back. */
 export async function resolveMigration(config: Config, name: string, as: 'applied' | 'rolled-back'): Promise<string> {
   const set = readMigrations(config.provider, config.migrationsDir ?? migrationsDir(config.provider));
   const migration = set.migrations[findMigrationIndex(set, name)];
+  // The schema engine would create a missing SQLite file (only migrate may) and names no cause when
+  // it cannot open one: open it here first for the one-line error.
+  if (config.provider === 'sqlite') await withRaw(config, async () => undefined);
   const { withSchemaEngine, toMigrationList } = await import('./schema-engine.js');
   try {
     await withSchemaEngine(config, async ({ engine }) => {

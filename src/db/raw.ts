@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
 import { createPgPool } from './pool.js';
-import { sqliteFilePath } from './url.js';
+import { maskSecretsInText, maskUrl, sqliteFilePath } from './url.js';
 import { DatabaseError } from '../errors.js';
-import { maskUrl } from './url.js';
+import { openSqliteFile, sqliteFileError } from './sqlite-file.js';
 
 /**
  * A plain driver connection (better-sqlite3 or one pg client), for work that must not go through
@@ -16,14 +16,21 @@ export interface RawConnection {
   close(): Promise<void>;
 }
 
-export async function openRawConnection(config: Config): Promise<RawConnection> {
+/**
+ * Opens one connection. A missing SQLite file is an error unless `create` is set: only
+ * `soulspot migrate` creates a database.
+ */
+export async function openRawConnection(config: Config, options: { create?: boolean } = {}): Promise<RawConnection> {
   if (config.provider === 'sqlite') {
-    const { default: Database } = await import('better-sqlite3');
-    let db: import('better-sqlite3').Database;
-    try {
-      db = new Database(sqliteFilePath(config.databaseUrl), { timeout: config.pool.timeoutSeconds * 1000 });
-    } catch (error) {
-      throw new DatabaseError(`cannot open SQLite database ${config.databaseUrl}: ${(error as Error).message}; check the path and its folder`);
+    const path = sqliteFilePath(config.databaseUrl);
+    const db = await openSqliteFile(path, { create: options.create, timeoutMs: config.pool.timeoutSeconds * 1000 });
+    if (options.create) {
+      try {
+        db.pragma('journal_mode = WAL');
+      } catch (error) {
+        db.close();
+        throw sqliteFileError(path, error);
+      }
     }
     const conn: RawConnection = {
       provider: 'sqlite',

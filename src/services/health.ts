@@ -4,6 +4,7 @@ import { ExitCode, describeError, type ExitCodeValue } from '../errors.js';
 import { createPgPool } from '../db/pool.js';
 import { sqliteStats, type PoolStats } from '../db/pool-stats.js';
 import { maskSecretsInText, maskUrl, sqliteFilePath } from '../db/url.js';
+import { openSqliteFile } from '../db/sqlite-file.js';
 import { readServerView, settingsView, type PoolSettingsView, type ServerView } from './pool-probe.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -67,18 +68,15 @@ async function checkSqlite(config: Config): Promise<Reachability> {
     stats: null,
     server: null,
   });
-  const { default: Sqlite } = await import('better-sqlite3');
   const started = performance.now();
   let db: import('better-sqlite3').Database;
   try {
-    // fileMustExist: a health check must never create an empty database as a side effect.
-    db = new Sqlite(path, { fileMustExist: path !== ':memory:', timeout: config.pool.timeoutSeconds * 1000 });
+    // Never creates a missing file: a health check must not leave an empty database behind.
+    db = await openSqliteFile(path, { timeoutMs: config.pool.timeoutSeconds * 1000 });
   } catch (error) {
-    const missing = /unable to open|does not exist|ENOENT/i.test(describeError(error));
-    return unreachable(missing ? `no SQLite database at ${path}; run soulspot migrate to create it` : `cannot open ${path}: ${oneLine(error)}`);
+    return unreachable(describeError(error));
   }
   try {
-    db.prepare('SELECT count(*) FROM sqlite_master').get();
     const connectMs = performance.now() - started;
     const t0 = performance.now();
     db.prepare('SELECT 1').get();
@@ -172,7 +170,8 @@ async function migrationCheck(config: Config, reachable: boolean): Promise<Healt
     };
     if (status.upToDate) return { ...result, status: 'healthy', detail: `${result.applied} migration(s) applied, none pending` };
     const parts = [
-      result.applied === 0 && result.failed.length === 0 ? 'not migrated' : '',
+      // Only a database without any migration recorded is "not migrated"; an edited one is not.
+      status.rows.every((r) => r.state === 'pending') ? 'not migrated' : '',
       result.pending.length ? `${result.pending.length} pending` : '',
       result.failed.length ? `failed: ${result.failed.join(', ')}` : '',
       result.edited.length ? `edited after applying: ${result.edited.join(', ')}` : '',

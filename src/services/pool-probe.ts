@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Config, PoolSettings } from '../config.js';
 import { DatabaseError, describeError } from '../errors.js';
@@ -7,6 +6,7 @@ import { openDatabase, toDatabaseError, type PrismaDb } from '../db/client.js';
 import { createPgPool, pgConnectionString, type PoolTuning, type SoulspotPgPool } from '../db/pool.js';
 import { newHistogram, percentilesMs, sqliteStats, type PoolStats, type WaitPercentiles } from '../db/pool-stats.js';
 import { maskSecretsInText, maskUrl, sqliteFilePath } from '../db/url.js';
+import { openSqliteFile } from '../db/sqlite-file.js';
 
 /** Connections to this database as the server sees them (`pg_stat_activity`). */
 export interface ServerView {
@@ -108,15 +108,6 @@ export function settingsView(settings: PoolSettings, provider: Config['provider'
   };
 }
 
-/** Throws the "run migrate first" error when the SQLite file does not exist (never creates it). */
-export function assertSqliteFileExists(config: Config): string {
-  const path = sqliteFilePath(config.databaseUrl);
-  if (path !== ':memory:' && !existsSync(path)) {
-    throw new DatabaseError(`no SQLite database at ${path}; run soulspot migrate to create it (nothing was created)`);
-  }
-  return path;
-}
-
 /** This database's connections grouped by state and application name, plus the server's limits. */
 export async function readServerView(query: (sql: string) => Promise<Array<Record<string, unknown>>>): Promise<ServerView> {
   const rows = await query(
@@ -142,14 +133,7 @@ export async function getPoolOverview(config: Config): Promise<PoolOverview> {
   const database = maskUrl(config.databaseUrl);
   const settings = settingsView(config.pool, config.provider);
   if (config.provider === 'sqlite') {
-    const path = assertSqliteFileExists(config);
-    const { default: Sqlite } = await import('better-sqlite3');
-    let db: import('better-sqlite3').Database;
-    try {
-      db = new Sqlite(path, { fileMustExist: true, timeout: config.pool.timeoutSeconds * 1000 });
-    } catch (error) {
-      throw new DatabaseError(`cannot open SQLite database ${path}: ${describeError(error)}; check the file and its permissions`);
-    }
+    const db = await openSqliteFile(sqliteFilePath(config.databaseUrl), { timeoutMs: config.pool.timeoutSeconds * 1000 });
     try {
       const started = performance.now();
       db.prepare('SELECT 1').get();
@@ -218,7 +202,8 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
   const random = options.random ?? Math.random;
   const sampleIntervalMs = options.sampleIntervalMs ?? 200;
   const database = maskUrl(config.databaseUrl);
-  if (config.provider === 'sqlite') assertSqliteFileExists(config);
+  // Prisma would create a missing file, and blame a file it cannot use on the schema.
+  if (config.provider === 'sqlite') (await openSqliteFile(sqliteFilePath(config.databaseUrl), { timeoutMs: config.pool.timeoutSeconds * 1000 })).close();
 
   let pool: SoulspotPgPool | undefined;
   if (config.provider === 'postgresql') {

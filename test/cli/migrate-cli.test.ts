@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmptyDatabase, providers, type TestDatabase } from '../helpers/db.js';
@@ -21,6 +21,8 @@ describe.each(providers)('soulspot migrate on %s (end to end)', (provider) => {
   test('status exits 6 while migrations are pending, migrate applies them, a second run says nothing to do', async () => {
     const db = await fresh();
     const env = { DATABASE_URL: db.url };
+    // An empty file is an empty SQLite database; status refuses a missing one (missing-database.test.ts).
+    if (provider === 'sqlite') writeFileSync(db.url.slice('file:'.length), '');
     const pending = await runCli(['migrate', 'status', '--json'], { env });
     expect(pending.code).toBe(6);
     expect(JSON.parse(pending.stdout).migrations.map((m: { state: string }) => m.state)).toEqual(names.map(() => 'pending'));
@@ -55,8 +57,12 @@ describe.each(providers)('soulspot migrate on %s (end to end)', (provider) => {
     const run = await runCli(['migrate', '--dry-run'], { env: { DATABASE_URL: db.url } });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('CREATE TABLE "tracks"');
-    const status = await runCli(['migrate', 'status', '--json'], { env: { DATABASE_URL: db.url } });
-    expect(JSON.parse(status.stdout).upToDate).toBe(false);
+    if (provider === 'sqlite') {
+      expect(existsSync(db.url.slice('file:'.length))).toBe(false); // not even created
+    } else {
+      const status = await runCli(['migrate', 'status', '--json'], { env: { DATABASE_URL: db.url } });
+      expect(JSON.parse(status.stdout).upToDate).toBe(false);
+    }
   });
 
   test('down --all empties the database; an unknown migration name is a usage error', async () => {
@@ -94,8 +100,10 @@ describe('configuration and usage errors', () => {
     writeFileSync(join(dir, '.env'), 'DATABASE_POOL_SIZE=abc\n');
     expect((await runCli(['migrate', 'status'], { cwd: dir })).code).toBe(3);
     const envWins = await runCli(['migrate', 'status', '--json'], { cwd: dir, env: { DATABASE_POOL_SIZE: '3' } });
-    expect(envWins.code).toBe(6); // valid config; the default SQLite file in that folder is not migrated
+    expect(envWins.code).toBe(4); // valid config; the default SQLite file in that folder does not exist
+    expect(envWins.stderr).toMatch(/no SQLite database at .*soulspot\.db; run soulspot migrate/);
     writeFileSync(join(dir, '.env'), 'DATABASE_URL=mysql://nope\n');
+    writeFileSync(join(dir, 'x.db'), '');
     const flagWins = await runCli(['--database-url', `file:${join(dir, 'x.db')}`, 'migrate', 'status', '--json'], { cwd: dir });
     expect(flagWins.code).toBe(6);
   });

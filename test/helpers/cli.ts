@@ -9,12 +9,16 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (`bin/soulspot.js`) as a user would, in `cwd`, with only the given environment on top of PATH/HOME. */
-export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; input?: string; /** run as this user (the tests run as root) */ uid?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(packageRoot, 'bin', 'soulspot.js'), ...args], {
       cwd: options.cwd ?? packageRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
     });
     let stdout = '';
     let stderr = '';

@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFor, createEmptyDatabase, createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
+import { copyMigrations } from '../helpers/migrations-dir.js';
+import { readMigrations } from '../../src/db/migrations.js';
 import { checkHealth, healthExitCode } from '../../src/services/health.js';
 import { ExitCode } from '../../src/errors.js';
 
@@ -59,6 +61,30 @@ describe.each(providers)('health on %s', (provider) => {
   });
 });
 
+describe.each(providers)('health on %s with an edited migration', (provider) => {
+  test('names the edited migration instead of calling the database "not migrated" (exit 6)', async () => {
+    const dir = copyMigrations(provider);
+    const db = await createEmptyDatabase(provider, { SOULSPOT_MIGRATIONS_DIR: dir });
+    try {
+      const { applyMigrations } = await import('../../src/db/migrator.js');
+      await applyMigrations(db.config);
+      const [init] = readMigrations(provider, dir).migrations;
+      appendFileSync(join(dir, init.name, 'migration.sql'), '\n-- edited after it was applied\n');
+
+      const report = await checkHealth(db.config);
+      expect(report.status).toBe('degraded');
+      expect(report.checks.migrations).toMatchObject({ status: 'degraded', applied: 0, pending: [], edited: [init.name] });
+      expect(report.checks.migrations.detail).toBe(`edited after applying: ${init.name}; run soulspot migrate status`);
+
+      const cli = await runCli(['health', '--json'], { env: { DATABASE_URL: db.url, SOULSPOT_MIGRATIONS_DIR: dir } });
+      expect(cli.code).toBe(ExitCode.ATTENTION);
+      expect(JSON.parse(cli.stdout).checks.migrations.detail).not.toMatch(/not migrated/);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('health on SQLite files that are not databases', () => {
   let dir: string;
   beforeAll(() => {
@@ -85,7 +111,7 @@ describe('health on SQLite files that are not databases', () => {
     writeFileSync(path, 'this is not a database, just some text long enough to have a header'.repeat(20));
     const report = await checkHealth(configFor(`file:${path}`));
     expect(report.status).toBe('unhealthy');
-    expect(report.checks.database.detail).toMatch(/not a usable SQLite database/);
+    expect(report.checks.database.detail).toMatch(/junk\.db: the file is not a SQLite database/);
     expect((await runCli(['health', '--json'], { env: { DATABASE_URL: `file:${path}` } })).code).toBe(ExitCode.UNHEALTHY);
   });
 });

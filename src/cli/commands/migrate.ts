@@ -11,20 +11,29 @@ function positiveInt(name: string) {
 }
 
 export function registerMigrate(program: Command): void {
+  // Applying is the default subcommand `up`, not an action of `migrate` itself: options of
+  // `migrate` would be recognised anywhere on the line and swallow the subcommands' --to and
+  // --dry-run (`migrate down --dry-run` rolled back for real).
   const migrate = program
     .command('migrate')
-    .description('create or upgrade the database: apply the pending migrations')
-    .option('--to <migration>', 'apply up to and including this migration only')
-    .option('--dry-run', 'print the SQL that would run; change nothing')
-    .option('--lock-timeout <seconds>', 'how long to wait for another migrator', positiveInt('--lock-timeout'), 300)
+    .description('create or upgrade the database (migrate up, the default); status, down, resolve')
     .addHelpText(
       'after',
       `
 Examples:
   $ soulspot migrate                      apply everything pending to ./soulspot.db
   $ soulspot migrate --dry-run            show the SQL, change nothing
-  $ DATABASE_URL=postgresql://postgres@127.0.0.1/soulspot soulspot migrate --to 20261128000000_init`,
-    )
+  $ DATABASE_URL=postgresql://postgres@127.0.0.1/soulspot soulspot migrate --to 20261128000000_init
+  $ soulspot migrate up --help            the options of migrate (up)`,
+    );
+
+  migrate
+    .command('up', { isDefault: true })
+    .description('apply the pending migrations (the default: soulspot migrate [options] is soulspot migrate up [options])')
+    .option('--to <migration>', 'apply up to and including this migration only')
+    .option('--dry-run', 'print the SQL that would run; change nothing')
+    .option('--lock-timeout <seconds>', 'how long to wait for another migrator', positiveInt('--lock-timeout'), 300)
+    .addHelpText('after', '\nExamples:\n  $ soulspot migrate --dry-run\n  $ soulspot migrate up --to 20261128000000_init --lock-timeout 60')
     .action(
       action(async (ctx, opts: { to?: string; dryRun?: boolean; lockTimeout: number }) => {
         const { applyMigrations } = await import('../../db/migrator.js');
@@ -91,7 +100,7 @@ Examples:
     .action(
       action(async (ctx, opts: { steps?: number; to?: string; all?: boolean; dryRun?: boolean }) => {
         const { rollbackMigrations } = await import('../../db/migrator.js');
-        const { rolledBack, dryRun } = await rollbackMigrations(ctx.config, opts);
+        const { rolledBack, dryRun } = await rollbackMigrations(ctx.config, { ...opts, logger: ctx.logger });
         if (ctx.options.json) {
           const { writeJson } = await import('../render.js');
           writeJson(ctx.stdout, { dryRun, rolledBack: rolledBack.map((m) => m.name), ...(dryRun ? { sql: rolledBack.map((m) => m.downSql) } : {}) });
