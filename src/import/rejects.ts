@@ -1,5 +1,6 @@
-import { constants, createWriteStream, statSync, type WriteStream } from 'node:fs';
-import { access, open, stat, unlink } from 'node:fs/promises';
+import { createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ExitCode, SoulspotError, UsageError, describeError } from '../errors.js';
@@ -56,19 +57,24 @@ export class RejectsWriter {
 
   constructor(readonly path: string) {}
 
-  /** Throws UsageError when the file could not be created or written (without creating it). */
+  /**
+   * Throws UsageError when the file could not be created or written, without creating it. An
+   * existing file is opened for writing (not truncated); otherwise a probe file of this process's
+   * own is created beside it and removed: never the path itself, which another import of the same
+   * file may be probing or writing at the same moment.
+   */
   async check(): Promise<void> {
     try {
-      const found = await stat(this.path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined;
-        throw error;
-      });
-      if (found?.isDirectory()) throw new Error('it is a directory');
-      if (found) await access(this.path, constants.W_OK);
-      else {
-        await (await open(this.path, 'wx')).close();
-        await unlink(this.path);
+      try {
+        await (await open(this.path, 'r+')).close();
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new Error('it is a directory');
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
+      const probe = `${this.path}.${process.pid}-${randomBytes(4).toString('hex')}.probe`;
+      await (await open(probe, 'wx')).close();
+      await unlink(probe);
     } catch (error) {
       throw new UsageError(`cannot create the rejects file ${this.path}: ${describeError(error)}; pass --rejects with a path you can write to`, { cause: error });
     }
@@ -96,14 +102,20 @@ export class RejectsWriter {
   /** Waits until every reject written so far reached the file. */
   async flush(): Promise<void> {
     const s = this.stream;
-    // An empty write's callback runs once the writes before it are done.
-    if (s && !this.failed && !s.destroyed) {
-      await new Promise<void>((resolve) =>
-        s.write('', (error) => {
-          if (error) this.fail(error);
-          resolve();
-        }),
-      );
+    if (s && !this.failed) {
+      // A failed fs stream is destroyed at once but emits 'error' only once its file is closed:
+      // in between, `errored` is the only sign, and a commit must not slip through that window.
+      if (s.errored) this.fail(s.errored);
+      else if (s.destroyed) this.fail(new Error('the file was closed'));
+      else {
+        // An empty write's callback runs once the writes before it are done.
+        await new Promise<void>((resolve) =>
+          s.write('', (error) => {
+            if (error) this.fail(s.errored ?? error);
+            resolve();
+          }),
+        );
+      }
     }
     if (this.failed) throw this.failed;
   }
