@@ -18,8 +18,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { parse } from 'csv-parse/sync';
-import { writeExporterCsv } from '../dist/services/import/sample-data.js';
-import { normaliseRow, mapHeader } from '../dist/services/import/normalize.js';
+import { writeExporterCsv } from '../dist/bench/sample-data.js';
+import { normaliseRow, mapHeader } from '../dist/import/parse/normalize.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);

@@ -16,9 +16,9 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { loadConfig } from '../dist/config.js';
 import { createPgPool, pgConnectionString } from '../dist/db/pool.js';
-import { applyMigrations } from '../dist/db/migrator.js';
+import { applyMigrations } from '../dist/migrate/migrator.js';
 import { withDatabase } from '../dist/db/client.js';
-import { runPoolProbe } from '../dist/services/pool-probe.js';
+import { runPoolProbe } from '../dist/diagnostics/pool-probe.js';
 
 const adminUrl = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const iterations = Number(process.env.BENCH_POOL_ITERATIONS ?? 20_000);

@@ -20,7 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
 const [{ loadConfig }, { applyMigrations }, { openDatabase }, repos] = await Promise.all([
   load('config.js'),
-  load('db/migrator.js'),
+  load('migrate/migrator.js'),
   load('db/client.js'),
   load('repositories/index.js'),
 ]);

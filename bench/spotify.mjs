@@ -12,10 +12,10 @@
 // BENCH_SPOTIFY_CONCURRENCY (10), BENCH_RUNS (3 batched runs; the baseline runs once, in full).
 // Database writes are not part of these figures (they are the repositories' benchmarks).
 import { cpus, loadavg } from 'node:os';
-import { FakeSpotify } from '../dist/services/spotify/fake-server.js';
-import { FakeSpotifyWorker } from '../dist/services/spotify/fake-worker.js';
-import { SpotifyFetcher } from '../dist/services/spotify/fetcher.js';
-import { loadSpotifyConfig } from '../dist/services/spotify/config.js';
+import { FakeSpotify } from '../dist/bench/fake-spotify/server.js';
+import { FakeSpotifyWorker } from '../dist/bench/fake-spotify/worker.js';
+import { SpotifyFetcher } from '../dist/spotify/fetcher.js';
+import { loadSpotifyConfig } from '../dist/spotify/config.js';
 
 const N = Number(process.env.BENCH_SPOTIFY_IDS ?? 10_000);
 const latencyMs = Number(process.env.BENCH_SPOTIFY_LATENCY_MS ?? 100);

@@ -11,8 +11,8 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
   console.error('usage: npm run migration:new -- <name>   (lower case letters, digits and _)');
   process.exit(2);
 }
-const { withSchemaEngine, noFilters } = await import('../dist/db/schema-engine.js');
-const { readMigrations } = await import('../dist/db/migrations.js');
+const { withSchemaEngine, noFilters } = await import('../dist/migrate/schema-engine.js');
+const { readMigrations } = await import('../dist/migrate/migrations.js');
 const { migrationsDir, schemaPath } = await import('../dist/paths.js');
 const { loadConfig } = await import('../dist/config.js');
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { ConfigError } from './errors.js';
-import { getPgUrlProblem, getProvider, maskUrl, type Provider } from './db/url.js';
+import { getPgUrlProblem, getProvider, maskUrl, type Provider } from './database-url.js';
 
 export const DEFAULT_DATABASE_URL = 'file:./soulspot.db';
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Config } from './config.js';
-import { maskSecretsInText } from './db/url.js';
+import { maskSecretsInText } from './database-url.js';
 
 export type LogFields = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { Provider } from './db/url.js';
+import type { Provider } from './database-url.js';
 
 /** The package root (this file is one level below it both in src/ and in dist/). */
 export const packageRoot = fileURLToPath(new URL('..', import.meta.url));

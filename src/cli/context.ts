@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { ExitCode, SoulspotError, describeError, type ExitCodeValue } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { maskSecretsInText } from '../db/url.js';
+import { maskSecretsInText } from '../database-url.js';
 
 /** The global options every command accepts. */
 export interface GlobalOptions {

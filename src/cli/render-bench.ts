@@ -1,4 +1,4 @@
-import type { BenchReport, Timing } from '../services/guide-bench.js';
+import type { BenchReport, Timing } from '../bench/guide-bench.js';
 import { renderTable } from './render.js';
 
 function ms(t: Timing): string {

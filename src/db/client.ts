@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.js';
 import { createPgPool, getPgSchema, usesPgBouncer } from './pool.js';
 import { QueryLog, type QueryEvent } from './query-log.js';
-import { maskSecretsInText, sqliteFilePath, type Provider } from './url.js';
+import { maskSecretsInText, sqliteFilePath, type Provider } from '../database-url.js';
 
 /**
  * The Prisma client type the repositories use. Both generated clients expose the same model API

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { createPgPool } from './pool.js';
-import { maskSecretsInText, maskUrl, sqliteFilePath } from './url.js';
+import { maskSecretsInText, maskUrl, sqliteFilePath } from '../database-url.js';
 import { DatabaseError } from '../errors.js';
 import { openSqliteFile, sqliteFileError } from './sqlite-file.js';
 

@@ -1,7 +1,7 @@
 import type { Database } from '../db/client.js';
 import { directRunner } from '../db/direct.js';
 import { sqliteTimestamp } from '../db/sqlite-values.js';
-import type { Provider } from '../db/url.js';
+import type { Provider } from '../database-url.js';
 import type { Prisma } from '../generated/sqlite/client.js';
 import { ConflictError, ValidationError } from './errors.js';
 

@@ -5,7 +5,7 @@ import { describeSchema } from '../helpers/catalog.js';
 import { runCli } from '../helpers/cli.js';
 import { withDatabase } from '../../src/db/client.js';
 import { openRawConnection } from '../../src/db/raw.js';
-import { SCALES, type BenchReport } from '../../src/services/guide-bench.js';
+import { SCALES, type BenchReport } from '../../src/bench/guide-bench.js';
 
 async function fingerprint(db: TestDatabase): Promise<unknown> {
   const conn = await openRawConnection(db.config);

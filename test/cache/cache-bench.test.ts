@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { buildTrace, runCacheWorkloads, zipfTrace, mulberry32, WORKLOADS, type WorkloadResult } from '../../src/services/cache-bench.js';
+import { buildTrace, runCacheWorkloads, zipfTrace, mulberry32, WORKLOADS, type WorkloadResult } from '../../src/bench/cache-bench.js';
 import { spawn } from 'node:child_process';
 import { createEmptyDatabase, createMigratedDatabase, providers } from '../helpers/db.js';
 import { packageRoot } from '../../src/paths.js';

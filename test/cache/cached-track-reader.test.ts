@@ -1,7 +1,7 @@
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { LRUCache } from '../../src/cache/lru-cache.js';
-import { CachedTrackReader, createCachedTrackReader, type Track, type TrackSource } from '../../src/services/cached-track-reader.js';
+import { CachedTrackReader, createCachedTrackReader, type Track, type TrackSource } from '../../src/cache/cached-track-reader.js';
 
 describe.each(providers)('cached track reads on %s', (provider) => {
   let testDb: TestDatabase;

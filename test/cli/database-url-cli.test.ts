@@ -1,4 +1,4 @@
-import { FakeSpotify } from '../../src/services/spotify/fake-server.js';
+import { FakeSpotify } from '../../src/bench/fake-spotify/server.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { createEmptyDatabase, createMigratedDatabase, type TestDatabase } from '../helpers/db.js';
 import { closedPort } from '../spotify/helpers.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
-import type { Provider } from '../../src/db/url.js';
+import type { Provider } from '../../src/database-url.js';
 
 /** The admin URL of the test PostgreSQL server (TEST_PG_URL overrides). */
 export const PG_ADMIN_URL = process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -52,7 +52,7 @@ export async function createEmptyDatabase(provider: Provider, env: Record<string
 /** A throwaway database with every migration applied. */
 export async function createMigratedDatabase(provider: Provider, env: Record<string, string> = {}): Promise<TestDatabase> {
   const db = await createEmptyDatabase(provider, env);
-  const { applyMigrations } = await import('../../src/db/migrator.js');
+  const { applyMigrations } = await import('../../src/migrate/migrator.js');
   await applyMigrations(db.config);
   return db;
 }

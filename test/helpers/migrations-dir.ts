@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrationsDir } from '../../src/paths.js';
-import type { Provider } from '../../src/db/url.js';
+import type { Provider } from '../../src/database-url.js';
 
 /** A temp copy of the packaged migrations folder that a test may extend or edit. */
 export function copyMigrations(provider: Provider): string {

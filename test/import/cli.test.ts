@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { sqliteFilePath } from '../../src/db/url.js';
-import { EXPORTER_HEADER, exporterRow, spotifyId, writeExporterCsv } from '../../src/services/import/sample-data.js';
+import { sqliteFilePath } from '../../src/database-url.js';
+import { EXPORTER_HEADER, exporterRow, spotifyId, writeExporterCsv } from '../../src/bench/sample-data.js';
 import { createEmptyDatabase, createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 
 // End to end: the built CLI (npx tsc -p tsconfig.json first), as a user runs it.

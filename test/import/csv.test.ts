@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
-import { CsvTokenizer, type CsvRecord } from '../../src/services/import/csv.js';
-import { JsonArraySplitter, NdjsonSplitter } from '../../src/services/import/json.js';
+import { CsvTokenizer, type CsvRecord } from '../../src/import/parse/csv.js';
+import { JsonArraySplitter, NdjsonSplitter } from '../../src/import/parse/json.js';
 
 /** Feeds `input` in chunks of `size` bytes (splitting multi-byte characters and CRLFs on purpose). */
 function tokenize(input: Buffer, size: number, delimiter: ',' | '\t' = ','): CsvRecord[] {

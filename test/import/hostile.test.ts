@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { sqliteFilePath, type Provider } from '../../src/db/url.js';
+import { sqliteFilePath, type Provider } from '../../src/database-url.js';
 import { runCli } from '../helpers/cli.js';
 import { PG_ADMIN_URL, createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 

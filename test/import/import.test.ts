@@ -5,9 +5,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { openDatabase, withDatabase, type Database } from '../../src/db/client.js';
 import { UsageError } from '../../src/errors.js';
-import { openImportStore } from '../../src/db/fast-insert.js';
-import { importTracks, type ImportOptions } from '../../src/services/import/import-service.js';
-import { EXPORTER_HEADER, exporterRow } from '../../src/services/import/sample-data.js';
+import { openImportStore } from '../../src/import/store/index.js';
+import { importTracks, type ImportOptions } from '../../src/import/import-service.js';
+import { EXPORTER_HEADER, exporterRow } from '../../src/bench/sample-data.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 
 const FIXTURES = join(process.cwd(), 'test/fixtures/import');

@@ -1,4 +1,4 @@
-import { RowError, mapHeader, normaliseRow, parseSpotifyUri, splitList } from '../../src/services/import/normalize.js';
+import { RowError, mapHeader, normaliseRow, parseSpotifyUri, splitList } from '../../src/import/parse/normalize.js';
 
 describe('parseSpotifyUri', () => {
   test('URIs and open.spotify.com links (intl, ?si=) give the canonical URI; local files give none', () => {

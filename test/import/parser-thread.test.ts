@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { UsageError } from '../../src/errors.js';
-import { openRecordSource, rowOrReject } from '../../src/services/import/formats.js';
-import type { TrackRow } from '../../src/services/import/normalize.js';
-import { startParserThread, type ParsedChunk, type ParserThread } from '../../src/services/import/parser-thread.js';
-import type { Reject } from '../../src/services/import/rejects.js';
-import { EXPORTER_HEADER, exporterRow } from '../../src/services/import/sample-data.js';
+import { openRecordSource, rowOrReject } from '../../src/import/parse/formats.js';
+import type { TrackRow } from '../../src/import/parse/normalize.js';
+import { startParserThread, type ParsedChunk, type ParserThread } from '../../src/import/parse/parser-thread.js';
+import type { Reject } from '../../src/import/rejects.js';
+import { EXPORTER_HEADER, exporterRow } from '../../src/bench/sample-data.js';
 
 // The parser thread runs the compiled worker (dist/), built by `npm test` before jest starts.
 const FIXTURES = join(process.cwd(), 'test/fixtures/import');

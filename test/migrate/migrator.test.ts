@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { createEmptyDatabase, providers, type TestDatabase } from '../helpers/db.js';
 import { describeSchema, listTables } from '../helpers/catalog.js';
 import { addMigration, copyMigrations } from '../helpers/migrations-dir.js';
-import { applyMigrations, getMigrationStatus, resolveMigration, rollbackMigrations } from '../../src/db/migrator.js';
-import { readMigrations, checksumOf } from '../../src/db/migrations.js';
+import { applyMigrations, getMigrationStatus, resolveMigration, rollbackMigrations } from '../../src/migrate/migrator.js';
+import { readMigrations, checksumOf } from '../../src/migrate/migrations.js';
 import { openRawConnection } from '../../src/db/raw.js';
-import { noFilters, toMigrationList, withSchemaEngine } from '../../src/db/schema-engine.js';
+import { noFilters, toMigrationList, withSchemaEngine } from '../../src/migrate/schema-engine.js';
 import { DatabaseError, UsageError } from '../../src/errors.js';
 
 const MODEL_TABLES = ['albums', 'artists', 'downloads', 'playlist_tracks', 'playlists', 'tracks'];

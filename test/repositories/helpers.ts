@@ -1,5 +1,5 @@
 import { openDatabase, type Database } from '../../src/db/client.js';
-import type { Provider } from '../../src/db/url.js';
+import type { Provider } from '../../src/database-url.js';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/db.js';
 
 /** A migrated throwaway database of `provider`, opened; `done()` closes and drops it. */

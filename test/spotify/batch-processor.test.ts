@@ -1,4 +1,4 @@
-import { BatchProcessor, summarize, type ItemResult, type Timers } from '../../src/services/batch-processor.js';
+import { BatchProcessor, summarize, type ItemResult, type Timers } from '../../src/spotify/batch-processor.js';
 
 /** A manual clock for maxWaitMs: timers fire only when the test advances time. */
 class FakeTimers implements Timers {

@@ -1,7 +1,7 @@
 import { LRUCache } from '../../src/cache/lru-cache.js';
-import { FakeSpotify, generatedTrack } from '../../src/services/spotify/fake-server.js';
-import { SpotifyFetcher, type Answer, type FetchReport } from '../../src/services/spotify/fetcher.js';
-import { acceleratedClock } from '../../src/services/spotify/rate-limit.js';
+import { FakeSpotify, generatedTrack } from '../../src/bench/fake-spotify/server.js';
+import { SpotifyFetcher, type Answer, type FetchReport } from '../../src/spotify/fetcher.js';
+import { acceleratedClock } from '../../src/spotify/rate-limit.js';
 import { capturingLogger, closedPort, configFor, makeIds, useFakeSpotify } from './helpers.js';
 
 let fake: FakeSpotify;

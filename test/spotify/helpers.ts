@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { loadSpotifyConfig, type SpotifyConfig } from '../../src/services/spotify/config.js';
-import { FakeSpotify } from '../../src/services/spotify/fake-server.js';
+import { loadSpotifyConfig, type SpotifyConfig } from '../../src/spotify/config.js';
+import { FakeSpotify } from '../../src/bench/fake-spotify/server.js';
 
 /** `n` distinct valid track ids (22 base62 characters), deterministic. */
 export function makeIds(n: number, prefix = 't'): string[] {

@@ -1,6 +1,6 @@
-import { parseTrackId, parseTrackIds } from '../../src/services/spotify/ids.js';
-import { parseRetryAfter, RateLimitGate } from '../../src/services/spotify/rate-limit.js';
-import { RateLimitBudgetError, RateLimitStreakError } from '../../src/services/spotify/errors.js';
+import { parseTrackId, parseTrackIds } from '../../src/spotify/ids.js';
+import { parseRetryAfter, RateLimitGate } from '../../src/spotify/rate-limit.js';
+import { RateLimitBudgetError, RateLimitStreakError } from '../../src/spotify/errors.js';
 
 const id = '4uLU6hMCjMI75M1A2tKUQC';
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { readEnvironment } from '../../src/config.js';
 import { withDatabase } from '../../src/db/client.js';
 import { ConfigError, ExitCode, UsageError } from '../../src/errors.js';
-import { loadSpotifyConfig } from '../../src/services/spotify/config.js';
-import { FakeSpotify, generatedTrack } from '../../src/services/spotify/fake-server.js';
-import { runSpotifyFetch } from '../../src/services/spotify/fetch-service.js';
+import { loadSpotifyConfig } from '../../src/spotify/config.js';
+import { FakeSpotify, generatedTrack } from '../../src/bench/fake-spotify/server.js';
+import { runSpotifyFetch } from '../../src/spotify/fetch-service.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 import { closedPort, configFor, makeIds, useFakeSpotify } from './helpers.js';
 
@@ -33,7 +33,7 @@ describe.each(providers)('spotify-fetch into the library (%s)', (provider) => {
       return open.prisma.track.create({ data: { title: 'Unknown title', artistId: artist.id, spotifyUri: `spotify:track:${id}` } });
     });
     await withDatabase(db.config, async (open) => {
-      const { createCachedTrackReader } = await import('../../src/services/cached-track-reader.js');
+      const { createCachedTrackReader } = await import('../../src/cache/cached-track-reader.js');
       const { LRUCache } = await import('../../src/cache/lru-cache.js');
       const { reader, hooks } = createCachedTrackReader(open, new LRUCache({ maxSize: 100 }));
       expect((await reader.getById(stale.id))?.title).toBe('Unknown title'); // now cached

@@ -3,7 +3,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
-import type { FakeSpotify } from '../../src/services/spotify/fake-server.js';
+import type { FakeSpotify } from '../../src/bench/fake-spotify/server.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 import { makeIds, useFakeSpotify } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FakeSpotify } from '../../src/services/spotify/fake-server.js';
+import type { FakeSpotify } from '../../src/bench/fake-spotify/server.js';
 import { runCli } from '../helpers/cli.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 import { makeIds, useFakeSpotify } from './helpers.js';

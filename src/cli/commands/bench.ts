@@ -26,7 +26,7 @@ Examples:
     )
     .action(
       action(async (ctx, opts: { scale: 'small' | 'medium' | 'large'; only?: string; repetitions?: number }) => {
-        const { runGuideBench, parseRows } = await import('../../services/guide-bench.js');
+        const { runGuideBench, parseRows } = await import('../../bench/guide-bench.js');
         const only = opts.only ? parseRows(opts.only) : undefined;
         const { startSpinner } = await import('../spinner.js');
         const spinner = await startSpinner(ctx, 'bench');

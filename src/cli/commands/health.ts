@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { maskSecretsInText } from '../../db/url.js';
+import { maskSecretsInText } from '../../database-url.js';
 import { action, type ActionOptions } from '../context.js';
 
 /** `--json` callers parse stdout: they get a status even when the settings are bad (exit 3). */
@@ -26,7 +26,7 @@ Examples:
     )
     .action(
       action(async (ctx) => {
-        const { checkHealth, healthExitCode } = await import('../../services/health.js');
+        const { checkHealth, healthExitCode } = await import('../../diagnostics/health.js');
         const report = await checkHealth(ctx.config);
         const { writeJson, renderTable } = await import('../render.js');
         if (ctx.options.json) {

@@ -46,7 +46,7 @@ Examples:
       action(async (ctx, file: string, opts: ImportFlags) => {
         const [{ withDatabase }, { importTracks }, { renderKeyValue, renderTable, writeJson }] = await Promise.all([
           import('../../db/client.js'),
-          import('../../services/import/import-service.js'),
+          import('../../import/import-service.js'),
           import('../render.js'),
         ]);
         const controller = new AbortController();

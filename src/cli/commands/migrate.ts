@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../../errors.js';
-import { maskUrl } from '../../db/url.js';
+import { maskUrl } from '../../database-url.js';
 import { action } from '../context.js';
 
 function positiveInt(name: string) {
@@ -36,7 +36,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ soulspot migrate --dry-run\n  $ soulspot migrate up --to 20261128000000_init --lock-timeout 60')
     .action(
       action(async (ctx, opts: { to?: string; dryRun?: boolean; lockTimeout: number }) => {
-        const { applyMigrations } = await import('../../db/migrator.js');
+        const { applyMigrations } = await import('../../migrate/migrator.js');
         const report = await applyMigrations(ctx.config, { to: opts.to, dryRun: opts.dryRun, lockTimeoutMs: opts.lockTimeout * 1000, logger: ctx.logger });
         const where = maskUrl(ctx.config.databaseUrl);
         if (ctx.options.json) {
@@ -66,7 +66,7 @@ Examples:
     .addHelpText('after', '\nExample:\n  $ soulspot migrate status --json')
     .action(
       action(async (ctx) => {
-        const { getMigrationStatus } = await import('../../db/migrator.js');
+        const { getMigrationStatus } = await import('../../migrate/migrator.js');
         const status = await getMigrationStatus(ctx.config);
         if (ctx.options.json) {
           const { writeJson } = await import('../render.js');
@@ -99,7 +99,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ soulspot migrate down --steps 1\n  $ soulspot migrate down --all --dry-run')
     .action(
       action(async (ctx, opts: { steps?: number; to?: string; all?: boolean; dryRun?: boolean }) => {
-        const { rollbackMigrations } = await import('../../db/migrator.js');
+        const { rollbackMigrations } = await import('../../migrate/migrator.js');
         const { rolledBack, dryRun } = await rollbackMigrations(ctx.config, { ...opts, logger: ctx.logger });
         if (ctx.options.json) {
           const { writeJson } = await import('../render.js');
@@ -124,7 +124,7 @@ Examples:
       action(async (ctx, opts: { applied?: string; rolledBack?: string }) => {
         const name = opts.applied ?? opts.rolledBack;
         if (!name) throw new UsageError('migrate resolve: expected --applied <migration> or --rolled-back <migration>, got neither');
-        const { resolveMigration } = await import('../../db/migrator.js');
+        const { resolveMigration } = await import('../../migrate/migrator.js');
         const as = opts.applied ? 'applied' : 'rolled-back';
         const resolved = await resolveMigration(ctx.config, name, as);
         if (ctx.options.json) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../../errors.js';
 import { action } from '../context.js';
-import type { PoolOverview, ProbeReport, ProbeSample, ServerView } from '../../services/pool-probe.js';
+import type { PoolOverview, ProbeReport, ProbeSample, ServerView } from '../../diagnostics/pool-probe.js';
 import type { PoolStats } from '../../db/pool-stats.js';
 
 function wholeNumber(name: string, min: number, max: number) {
@@ -149,14 +149,14 @@ Examples:
         }
         const { writeJson, renderKeyValue } = await import('../render.js');
         if (!opts.probe) {
-          const { getPoolOverview } = await import('../../services/pool-probe.js');
+          const { getPoolOverview } = await import('../../diagnostics/pool-probe.js');
           const overview = await getPoolOverview(ctx.config);
           if (ctx.options.json) writeJson(ctx.stdout, overview);
           else ctx.stdout.write(await renderOverview(overview));
           return ExitCode.OK;
         }
 
-        const { runPoolProbe } = await import('../../services/pool-probe.js');
+        const { runPoolProbe } = await import('../../diagnostics/pool-probe.js');
         const concurrency = opts.concurrency ?? (ctx.config.provider === 'sqlite' ? 4 : ctx.config.pool.size + ctx.config.pool.maxOverflow);
         const durationSeconds = opts.duration ?? 10;
         const tty = Boolean((ctx.stdout as NodeJS.WriteStream).isTTY);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../errors.js';
-import { maskSecretsInText } from '../../db/url.js';
+import { maskSecretsInText } from '../../database-url.js';
 import { action } from '../context.js';
 
 interface SpotifyFetchOptions {
@@ -32,7 +32,7 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
     .action(
       action(async (ctx, ids: string[], options: SpotifyFetchOptions) => {
         const [{ runSpotifyFetch }, { renderKeyValue, renderTable, writeJson }] = await Promise.all([
-          import('../../services/spotify/fetch-service.js'),
+          import('../../spotify/fetch-service.js'),
           import('../render.js'),
         ]);
         const { startSpinner } = await import('../spinner.js');

@@ -1,0 +1,104 @@
+import type { Database } from '../db/client.js';
+import { TrackRepository } from '../repositories/track-repository.js';
+import type { Track } from '../generated/sqlite/client.js';
+import type { RepositoryHooks } from '../repositories/hooks.js';
+import type { Cache } from './lru-cache.js';
+
+export type { Track } from '../generated/sqlite/client.js';
+
+/** Where tracks come from on a miss: anything that reads many tracks by id in one call. */
+export interface TrackSource {
+  /** The tracks among `ids` that exist (any order; absent ids are simply not returned). */
+  getManyByIds(ids: string[]): Promise<Track[]>;
+}
+
+/** A TrackSource that reads through Prisma: one `findMany … where id in (…)` per call. */
+export function prismaTrackSource(db: Pick<Database, 'prisma'>): TrackSource {
+  return {
+    getManyByIds: (ids) => (ids.length === 0 ? Promise.resolve([]) : db.prisma.track.findMany({ where: { id: { in: ids } } })),
+  };
+}
+
+/** Ids per source call. */
+const SOURCE_CHUNK = 1000;
+
+/**
+ * Read-through track metadata by id. Hits come from the cache; the misses of one call (and of all
+ * calls started in the same tick) go to the source in ONE `getManyByIds`, and concurrent readers of
+ * the same id share that load. Writes invalidate: wire `hooks` into the TrackRepository, and a track
+ * it writes is dropped from the cache — including a load of it still in flight, whose (possibly
+ * stale) result is then returned to its caller but not cached.
+ *
+ * Cached tracks are frozen (shallowly): callers share them and must not mutate them.
+ */
+export class CachedTrackReader {
+  private pendingIds: string[] = [];
+  private pendingBatch: Promise<Map<string, Track>> | undefined;
+
+  /** Pass these to `new TrackRepository(db, hooks)` so its writes invalidate this cache. */
+  readonly hooks: RepositoryHooks = { onTracksWritten: (ids) => this.invalidate(ids) };
+
+  constructor(
+    private readonly source: TrackSource,
+    readonly cache: Cache<string, Track>,
+  ) {}
+
+  /** One track, or undefined when no track has that id. */
+  async getById(id: string): Promise<Track | undefined> {
+    return this.cache.getOrLoad(id, this.loadOne);
+  }
+
+  /** The tracks among `ids` that exist, keyed by id; one source call for all the misses. */
+  async getManyByIds(ids: string[]): Promise<Map<string, Track>> {
+    const unique = [...new Set(ids)];
+    const values = await Promise.all(unique.map((id) => this.cache.getOrLoad(id, this.loadOne)));
+    const found = new Map<string, Track>();
+    unique.forEach((id, i) => {
+      const track = values[i];
+      if (track !== undefined) found.set(id, track);
+    });
+    return found;
+  }
+
+  /** Drops tracks from the cache (the repository hook calls this after a committed write). */
+  invalidate(ids: Iterable<string>): void {
+    for (const id of ids) this.cache.delete(id);
+  }
+
+  /**
+   * Loader for one id that joins the batch of the current tick: `getOrLoad` calls loaders in
+   * microtasks, so every miss of a `getManyByIds` call lands in one batch before the batch runs.
+   */
+  private readonly loadOne = (id: string): Promise<Track | undefined> => {
+    this.pendingIds.push(id);
+    if (this.pendingBatch === undefined) {
+      this.pendingBatch = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        const ids = this.pendingIds;
+        this.pendingIds = [];
+        this.pendingBatch = undefined;
+        const found = new Map<string, Track>();
+        // Chunks keep each query well under the databases' bound-parameter limits.
+        for (let i = 0; i < ids.length; i += SOURCE_CHUNK) {
+          for (const row of await this.source.getManyByIds(ids.slice(i, i + SOURCE_CHUNK))) found.set(row.id, Object.freeze(row) as Track);
+        }
+        return found;
+      });
+    }
+    return this.pendingBatch.then((rows) => rows.get(id));
+  };
+}
+
+/**
+ * A cached reader over `db`, the TrackRepository it reads through, and the hooks that keep it fresh.
+ * Writes made through the returned `repository` invalidate the cache; another TrackRepository
+ * sharing the cache must be built with the same `hooks`:
+ * `const { reader, hooks, repository } = createCachedTrackReader(db, cache);`
+ */
+export function createCachedTrackReader(
+  db: Database,
+  cache: Cache<string, Track>,
+): { reader: CachedTrackReader; hooks: RepositoryHooks; repository: TrackRepository } {
+  const reader: CachedTrackReader = new CachedTrackReader({ getManyByIds: (ids) => repository.getManyByIds(ids) }, cache);
+  const repository = new TrackRepository(db, reader.hooks);
+  return { reader, hooks: reader.hooks, repository };
+}

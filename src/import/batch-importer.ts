@@ -1,0 +1,365 @@
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { ImportStore, PlaylistContent } from './store/index.js';
+import type { AlbumRef, ArtistRef, TrackRow } from './parse/normalize.js';
+import { albumKey, artistKey, planAlbums, planArtists, planTracks, type ResolvedRow, type TrackValues } from './plan.js';
+import type { Reject } from './rejects.js';
+import { detach } from './row-chunks.js';
+import { UnseenWrites } from './store/unseen-writes.js';
+
+export interface BatchOutcome {
+  /** Valid rows written (each inserted, updated, unchanged or a duplicate, or rejected below). */
+  rows: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  duplicates: number;
+  /** Rows the database side refused (a Spotify URI, ISRC or MusicBrainz id another track holds). */
+  rejects: Reject[];
+  artistsCreated: number;
+  albumsCreated: number;
+}
+
+/** What one attempt at a batch's transaction learnt and counted. */
+interface Attempt {
+  now: Date;
+  outcome: BatchOutcome;
+  /** Ids created or found in this transaction, for its later chunks; the caches learn them at commit. */
+  artists: Map<string, string>;
+  albums: Map<string, string>;
+  /** With a separate reader: what this transaction wrote, which the finds cannot see. */
+  unseen?: UnseenWrites;
+}
+
+/** A chunk ready to plan: its rows resolved, the tracks they could match, those already matched. */
+interface Prepared {
+  rows: ResolvedRow[];
+  candidates: TrackValues[];
+  seen: Set<string>;
+  /** The rows whose (title, artist) was looked up. */
+  titled: Set<ResolvedRow>;
+  /** With a separate reader: the tracks this transaction matched that the rows could match (UnseenWrites.own). */
+  own?: Set<TrackValues>;
+  artists: ReturnType<typeof planArtists>;
+  albums: ReturnType<typeof planAlbums>;
+}
+
+/** A chunk's writes: its new artists and albums, and its tracks' plan. */
+type ChunkPlan = ReturnType<typeof planTracks> & {
+  artists: ReturnType<typeof planArtists>;
+  albums: ReturnType<typeof planAlbums>;
+};
+
+const NO_ARTISTS: ReturnType<typeof planArtists> = { ids: new Map(), creates: [], attaches: [] };
+const NO_ALBUMS: ReturnType<typeof planAlbums> = { ids: new Map(), creates: [], attaches: [] };
+
+/**
+ * Writes batches of valid rows through an ImportStore: artists and albums get-or-created once
+ * (with a bounded LRU of ids, so memory stays flat however long the file), tracks matched and
+ * inserted or updated, and collected in file order for the playlist. One transaction per batch; a
+ * batch arrives in chunks, written as they come.
+ */
+export class BatchImporter {
+  // 20,000 ids each: enough for any file in artist or album order; at 50,000 a 1M-row import's
+  // peak memory was ~6 MB higher (the target is a flat peak, see bench/import.mjs).
+  private readonly artistIds = new LRUCache<string, string>({ max: 20_000 });
+  private readonly albumIds = new LRUCache<string, string>({ max: 20_000 });
+  /**
+   * The playlist and its new content so far (the committed batches', then the current attempt's).
+   * Its entries are replaced only at the end, whole: writing them batch by batch let two imports
+   * into one playlist interleave into a mix of both files. Kept here, not in the database, so that
+   * it needs no table of its own nor session state (PgBouncer); an interrupted run leaves the
+   * playlist as it was, and the next run rebuilds all of it.
+   */
+  private playlist: { id: string; name: string; content: PlaylistContent } | undefined;
+  /** With a separate reader: the last committed batch's markSeen, running while the next batch starts. */
+  private seenWrite: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: ImportStore,
+    private readonly clock: () => Date = () => new Date(),
+    private readonly newId: () => string = randomUUID,
+  ) {}
+
+  /** Creates the playlist if missing (before the first batch). */
+  async preparePlaylist(name: string): Promise<string> {
+    const id = await this.store.transaction(() => this.store.getOrCreatePlaylist(name, this.clock()));
+    this.playlist = { id, name, content: { trackIds: [], addedAt: [] } };
+    return id;
+  }
+
+  /**
+   * Writes one batch in one transaction: `first`, then the chunks `next` gives until it gives
+   * undefined. A store whose transactions may run again (PostgreSQL, after a deadlock or a
+   * conflict with another writer) gets the chunks already taken replayed, so they are kept until
+   * the commit; otherwise each chunk can go once written.
+   *
+   * With a separate reader (see ImportStore.separateReader) chunks overlap: while one chunk's
+   * writes run, the next is looked up on the reader and planned, its finds completed with what
+   * the transaction wrote (UnseenWrites). Otherwise each chunk is looked up, planned and written
+   * in turn.
+   */
+  async writeBatch(first: TrackRow[], next: () => Promise<TrackRow[] | undefined>): Promise<BatchOutcome> {
+    const content = this.playlist?.content;
+    const startLength = content?.trackIds.length ?? 0;
+    const kept: TrackRow[][] = [];
+    let pending: TrackRow[] | undefined = first;
+    let exhausted = false;
+    const take = async (replay: { index: number }): Promise<TrackRow[] | undefined> => {
+      if (replay.index < kept.length) return kept[replay.index++];
+      let rows: TrackRow[] | undefined;
+      if (pending) {
+        rows = pending;
+        pending = undefined;
+      } else if (!exhausted) {
+        rows = await next();
+        if (!rows) exhausted = true;
+      }
+      if (rows && this.store.replays) {
+        kept.push(rows);
+        replay.index += 1;
+      }
+      return rows;
+    };
+    const overlap = this.store.separateReader;
+    const attempt = await this.store.transaction(async () => {
+      // A retried transaction starts over: nothing it learnt may leak into the caches before commit.
+      if (content) content.trackIds.length = content.addedAt.length = startLength;
+      const a: Attempt = {
+        now: this.clock(),
+        outcome: { rows: 0, inserted: 0, updated: 0, unchanged: 0, duplicates: 0, rejects: [], artistsCreated: 0, albumsCreated: 0 },
+        artists: new Map(),
+        albums: new Map(),
+        unseen: overlap ? new UnseenWrites() : undefined,
+      };
+      const replay = { index: 0 };
+      // The writes in flight (their failure is reported where they are awaited, not as an
+      // unhandled rejection).
+      let flushing: Promise<void> | undefined;
+      try {
+        for (;;) {
+          const rows = await take(replay);
+          if (!rows) break;
+          if (!rows.length) continue;
+          const plan = await this.plan(await this.prepare(rows, a), a);
+          if (flushing) await flushing;
+          flushing = this.flush(plan, a.now);
+          flushing.catch(() => {});
+          if (!overlap) {
+            await flushing;
+            flushing = undefined;
+          }
+        }
+        if (flushing) await flushing;
+        // The previous batch's seen ids are written by now (the reader runs in order); a failure
+        // there is this transaction's too.
+        await this.seenWrite;
+      } catch (error) {
+        // Writes still in flight fail first: theirs is the error to report (and to retry on).
+        if (flushing) await flushing;
+        throw error;
+      }
+      return a;
+    });
+    // Committed: only now may the caches learn the ids. (Keys copied: they may be slices of a
+    // chunk's text, which the caches would otherwise keep alive.)
+    for (const [k, v] of attempt.artists) this.artistIds.set(detach(k), v);
+    for (const [k, v] of attempt.albums) this.albumIds.set(detach(k), v);
+    if (attempt.unseen) {
+      this.seenWrite = this.store.markSeen(attempt.unseen.matched());
+      this.seenWrite.catch(() => {});
+    }
+    return attempt.outcome;
+  }
+
+  /** Waits for the writes that follow the last commit (a separate reader's seen ids). */
+  async finish(): Promise<void> {
+    await this.seenWrite;
+  }
+
+  /**
+   * A chunk's finds: its artists and albums planned (get-or-create: the creates are written with
+   * the chunk), its rows resolved to their ids, and every candidate track any row could match
+   * with those this run has already matched.
+   */
+  private async prepare(rows: TrackRow[], a: Attempt): Promise<Prepared> {
+    const { outcome, unseen } = a;
+    const n = rows.length;
+    outcome.rows += n;
+
+    // Artists: the track's (first listed) artist and, when different, the album artist. Each
+    // row's keys are computed once; ids are looked up once a chunk per distinct key.
+    const artistKeys: string[] = new Array(n);
+    const albumArtistKeys: string[] = new Array(n);
+    const artistIds = new Map<string, string>();
+    const missingArtists = new Map<string, ArtistRef>();
+    const wantArtist = (ref: ArtistRef): string => {
+      const key = artistKey(ref);
+      if (!artistIds.has(key) && !missingArtists.has(key)) {
+        const id = a.artists.get(key) ?? this.artistIds.get(key);
+        if (id === undefined) missingArtists.set(key, ref);
+        else artistIds.set(key, id);
+      }
+      return key;
+    };
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      const key = wantArtist(r.artist);
+      artistKeys[i] = key;
+      if (r.album) albumArtistKeys[i] = r.album.artist === r.artist ? key : wantArtist(r.album.artist);
+    }
+    let artists = NO_ARTISTS;
+    if (missingArtists.size) {
+      const refs = [...missingArtists.values()];
+      let existing = await this.store.findArtists(
+        refs.filter((r) => r.spotifyUri).map((r) => r.spotifyUri!),
+        [...new Set(refs.map((r) => r.name))],
+      );
+      if (unseen) existing = unseen.artists.found(existing);
+      artists = planArtists(refs, existing, this.newId);
+      unseen?.artists.planned(artists.creates, artists.attaches, existing);
+      outcome.artistsCreated += artists.creates.length;
+      for (const [k, id] of artists.ids) {
+        a.artists.set(k, id);
+        artistIds.set(k, id);
+      }
+    }
+
+    // Albums: by Spotify URI, else (title, album artist).
+    const albumKeys: string[] = new Array(n);
+    const albumIds = new Map<string, string>();
+    const missingAlbums = new Map<string, { ref: AlbumRef; artistId: string }>();
+    for (let i = 0; i < n; i++) {
+      const album = rows[i].album;
+      if (!album) continue;
+      const aId = artistIds.get(albumArtistKeys[i])!;
+      const key = albumKey(album, aId);
+      albumKeys[i] = key;
+      if (!albumIds.has(key) && !missingAlbums.has(key)) {
+        const id = a.albums.get(key) ?? this.albumIds.get(key);
+        if (id === undefined) missingAlbums.set(key, { ref: album, artistId: aId });
+        else albumIds.set(key, id);
+      }
+    }
+    let albums = NO_ALBUMS;
+    if (missingAlbums.size) {
+      const refs = [...missingAlbums.values()];
+      let existing = await this.store.findAlbums(
+        refs.filter((r) => r.ref.spotifyUri).map((r) => r.ref.spotifyUri!),
+        refs.map((r) => [r.ref.title, r.artistId] as [string, string]),
+      );
+      if (unseen) existing = unseen.albums.found(existing);
+      albums = planAlbums(refs, existing, this.newId);
+      unseen?.albums.planned(albums.creates, albums.attaches, existing);
+      outcome.albumsCreated += albums.creates.length;
+      for (const [k, id] of albums.ids) {
+        a.albums.set(k, id);
+        albumIds.set(k, id);
+      }
+    }
+
+    // Resolved in place (a copy of every row would cost more than the lookups); and every
+    // candidate track any row could match, fetched in one round trip.
+    const resolved = rows as ResolvedRow[];
+    const uris: string[] = [];
+    const isrcs: string[] = [];
+    const mbids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = resolved[i];
+      r.artistId = artistIds.get(artistKeys[i])!;
+      r.albumId = r.album ? albumIds.get(albumKeys[i])! : null;
+      if (r.spotifyUri) uris.push(r.spotifyUri);
+      if (r.isrc) isrcs.push(r.isrc);
+      if (r.musicbrainzId) mbids.push(r.musicbrainzId);
+    }
+    // The tracks holding a row's keys; then, for the rows none of those matches by Spotify URI or
+    // ISRC (only they can match by title), the tracks of the same title and artist. A re-import
+    // thus fetches each track once, and skips the title lookups.
+    const held = await this.store.findTracks(uris, isrcs, mbids);
+    const own = unseen?.own(resolved);
+    const view = own ? [...own, ...unseen!.committed(held)] : held;
+    const heldUris = new Set<string>();
+    const heldIsrcs = new Set<string>();
+    for (const t of view) {
+      if (t.spotifyUri) heldUris.add(t.spotifyUri);
+      if (t.isrc) heldIsrcs.add(t.isrc);
+    }
+    const titled = new Set<ResolvedRow>();
+    for (const r of resolved) if (!(r.spotifyUri && heldUris.has(r.spotifyUri)) && !(r.isrc && heldIsrcs.has(r.isrc))) titled.add(r);
+    const found = titled.size ? [...held, ...(await this.findByTitle(titled))] : held;
+    const { candidates, seen } = await this.completed(found, own, a);
+    return { rows: resolved, candidates, seen, titled, own, artists, albums };
+  }
+
+  private findByTitle(rows: Iterable<ResolvedRow>): Promise<TrackValues[]> {
+    return this.store.findTracksByTitle([...rows].map((r) => [r.title, r.artistId] as [string, string]));
+  }
+
+  /**
+   * Found tracks as the transaction sees them (with a separate reader: `own`, then the committed
+   * rest), and which of them this run has matched.
+   */
+  private async completed(found: TrackValues[], own: Set<TrackValues> | undefined, a: Attempt): Promise<{ candidates: TrackValues[]; seen: Set<string> }> {
+    const committed = own ? a.unseen!.committed(found) : found;
+    const seen = await this.store.findSeen(committed);
+    if (!own) return { candidates: found, seen };
+    for (const t of own) seen.add(t.id);
+    return { candidates: [...own, ...committed], seen };
+  }
+
+  /**
+   * Matches a prepared chunk's rows; the playlist's content grows here, in file order. Should an
+   * earlier row take a Spotify URI or ISRC from the track that held it when looked up, a later row
+   * with that key falls back to its title, which was not looked up: then it is, and the chunk is
+   * planned again.
+   */
+  private async plan(prepared: Prepared, a: Attempt): Promise<ChunkPlan> {
+    let { candidates, seen } = prepared;
+    const titled = new Set(prepared.titled);
+    let tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
+    while (tracks.untitled.length) {
+      for (const row of tracks.untitled) titled.add(row);
+      const more = await this.completed(await this.findByTitle(tracks.untitled), prepared.own, a);
+      candidates = [...candidates, ...more.candidates];
+      seen = new Set([...seen, ...more.seen]);
+      tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
+    }
+    const plan: ChunkPlan = { ...tracks, artists: prepared.artists, albums: prepared.albums };
+    a.unseen?.tracksMatched(plan.accepted.map((x) => x.track));
+    const { outcome } = a;
+    outcome.inserted += plan.inserts.length;
+    outcome.updated += plan.updates.length;
+    outcome.unchanged += plan.unchanged;
+    outcome.duplicates += plan.duplicates;
+    outcome.rejects.push(...plan.rejects);
+    const content = this.playlist?.content;
+    if (content) {
+      for (const { track, row } of plan.accepted) {
+        content.trackIds.push(track.id);
+        content.addedAt.push(row.addedAt ? Date.parse(row.addedAt) : NaN);
+      }
+    }
+    return plan;
+  }
+
+  /** A planned chunk's writes, in its batch's transaction. */
+  private async flush(plan: ChunkPlan, now: Date): Promise<void> {
+    await this.store.insertArtists(plan.artists.creates, now);
+    await this.store.attachArtistUris(plan.artists.attaches, now);
+    await this.store.insertAlbums(plan.albums.creates, now);
+    await this.store.attachAlbumUris(plan.albums.attaches, now);
+    await this.store.insertTracks(plan.inserts, now);
+    await this.store.updateTracks(plan.updates, now);
+    // A separate reader cannot see this transaction: its seen ids are written after the commit.
+    if (!this.store.separateReader) await this.store.markSeen(plan.accepted.map((x) => x.track));
+  }
+
+  /** After the last batch of a complete run: the playlist becomes exactly this run's tracks, in file order; returns how many. */
+  async finishPlaylist(): Promise<number | undefined> {
+    await this.finish();
+    if (!this.playlist) return undefined;
+    const { id, name, content } = this.playlist;
+    await this.store.transaction(() => this.store.replacePlaylist(id, name, content, this.clock()));
+    return content.trackIds.length;
+  }
+}

@@ -1,0 +1,295 @@
+import type { Readable } from 'node:stream';
+import { resolve } from 'node:path';
+import { getGc } from '../gc.js';
+import type { Database } from '../db/client.js';
+import { openImportStore, type ImportStore } from './store/index.js';
+import { maskSecretsInText } from '../database-url.js';
+import { DatabaseError, SoulspotError, UsageError, describeError } from '../errors.js';
+import { BatchImporter } from './batch-importer.js';
+import type { ImportFormat } from './parse/formats.js';
+import type { TrackRow } from './parse/normalize.js';
+import { startParserThread, type ParserThread } from './parse/parser-thread.js';
+import { detach } from './row-chunks.js';
+import { RejectsWriteError, RejectsWriter, defaultRejectsPath, type Reject } from './rejects.js';
+
+/**
+ * Rows per batch, that is per transaction, by provider.
+ * - SQLite: memory does not depend on it (rows travel and are written in chunks of CHUNK_ROWS),
+ *   but every commit writes each index page the batch touched, and with random ids that is most
+ *   of them: measured here (100k rows), 5,000-row batches took 3.26 s, 20,000-row batches 2.92 s,
+ *   50,000 no faster.
+ * - PostgreSQL: a batch's rows are kept until its commit (to redo the transaction after a
+ *   conflict), and so are the tracks it wrote (for the lookups on the reader connection, which
+ *   cannot see them): memory follows the batch. Commits cost little there. Measured here, peak RSS
+ *   10k → 300k rows: 20,000-row batches 162 → 267 MB, 10,000: 179 → 240 MB, 5,000: 167 → 222 MB,
+ *   at the same speed (14.4k rows/s at 100k rows with 5,000).
+ */
+export const DEFAULT_BATCH_SIZE = { sqlite: 20_000, postgresql: 5_000 } as const;
+
+/**
+ * Rows between two full garbage collections (see fullGc), by provider. On SQLite every 5,000 rows
+ * made peak memory no flatter and the import slower. The PostgreSQL path makes more garbage a row
+ * (COPY text, array parameters, two connections' buffers): there every 5,000 rows, measured here,
+ * kept a 1M-row import's peak at 224 MB against 228-236 MB every 10,000, at the same speed.
+ */
+const GC_EVERY_ROWS = { sqlite: 10_000, postgresql: 5_000 } as const;
+
+/**
+ * A full garbage collection, to keep peak memory flat over long imports: V8 lets its old
+ * generation grow for a long while before collecting (measured here, single-threaded: peak RSS rose
+ * from 148 MB at 10k rows to 259 MB at 300k without this; now, 1M rows without it: 395 MB against
+ * 251 MB). (The parser thread needs none: see parser-thread.ts.)
+ */
+function fullGc(): void {
+  getGc()?.();
+}
+
+export interface ImportOptions {
+  /** A file path, or "-" for stdin. */
+  input: string;
+  /** Overrides detection from the extension and header. */
+  format?: ImportFormat;
+  batchSize?: number;
+  /** Rows per chunk handed from the parser thread (default CHUNK_ROWS; tests use small chunks to cover batches of many). */
+  chunkRows?: number;
+  /** Also place the imported tracks in this playlist, in file order (created if missing; order replaced). */
+  playlist?: string;
+  /** Where rejected rows go (default `<input>.rejects.csv` beside the input, `./stdin.rejects.csv` for stdin). */
+  rejectsPath?: string;
+  /** Validate and count without changing the database (one transaction, rolled back). */
+  dryRun?: boolean;
+  /** Aborting stops after the current batch is committed (Ctrl-C). */
+  signal?: AbortSignal;
+  onProgress?: (progress: ImportProgress) => void;
+  stdin?: Readable;
+  cwd?: string;
+  clock?: () => Date;
+  busyTimeoutMs?: number;
+}
+
+export interface ImportProgress {
+  rows: number;
+  bytesRead: number;
+  totalBytes?: number;
+  elapsedMs: number;
+}
+
+export interface ImportSummary {
+  input: string;
+  format: ImportFormat;
+  dryRun: boolean;
+  /** True when stopped by the signal (Ctrl-C): the counts cover what was committed. */
+  interrupted: boolean;
+  /**
+   * Why the import stopped before the end although the database did not fail (the rejects file
+   * could not be written): the counts cover what was committed, the playlist was left as it was.
+   */
+  stopped?: string;
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  duplicates: number;
+  rejected: number;
+  artistsCreated: number;
+  albumsCreated: number;
+  batches: number;
+  playlist?: { name: string; id: string; tracks?: number };
+  /** The rejects file, when rows were rejected and it was written. */
+  rejectsFile?: string;
+  /** The first rejects (up to 10), for the summary. */
+  firstRejects: Reject[];
+  elapsedMs: number;
+  rowsPerSecond: number;
+}
+
+/**
+ * Imports tracks from a file or stdin, streaming, in batches of one transaction each; a parser
+ * thread reads and normalises the rows while this thread writes them. Input
+ * problems found before the first write (missing/unreadable/empty file, unknown format, header
+ * without title/artist) throw UsageError and change nothing; database failures throw
+ * DatabaseError (batches already committed stay). Bad rows never stop the import: they go to the
+ * rejects file. The summary adds up: read = inserted + updated + unchanged + duplicates + rejected.
+ */
+export async function importTracks(db: Database, options: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE[db.provider];
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size: expected a whole number of at least 1, got ${batchSize}`);
+  const clock = options.clock ?? (() => new Date());
+  const cwd = options.cwd ?? process.cwd();
+  const input = options.input === '-' ? '-' : resolve(cwd, options.input);
+  // Parsing runs on its own thread; input problems throw UsageError here, before any write.
+  const parser = await startParserThread(input, { format: options.format, batchSize, chunkRows: options.chunkRows, stdin: options.stdin });
+  const summary: ImportSummary = {
+    input: options.input === '-' ? 'stdin' : options.input,
+    format: parser.format,
+    dryRun: Boolean(options.dryRun),
+    interrupted: false,
+    read: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    duplicates: 0,
+    rejected: 0,
+    artistsCreated: 0,
+    albumsCreated: 0,
+    batches: 0,
+    firstRejects: [],
+    elapsedMs: 0,
+    rowsPerSecond: 0,
+  };
+  // Dry runs write no rejects file unless one is asked for.
+  const rejectsPath = options.rejectsPath ? resolve(cwd, options.rejectsPath) : options.dryRun ? undefined : defaultRejectsPath(options.input, cwd);
+  const rejects = rejectsPath ? new RejectsWriter(rejectsPath) : undefined;
+  let store: ImportStore | undefined;
+  try {
+    // Before the first write: rejected rows must have somewhere to go.
+    await rejects?.check();
+    try {
+      store = await openImportStore(db, { busyTimeoutMs: options.busyTimeoutMs ?? 30_000, dryRun: options.dryRun });
+    } catch (error) {
+      throw asDatabaseError(error, 'cannot open the database for import');
+    }
+    const importer = new BatchImporter(store, clock);
+    const reject = async (r: Reject) => {
+      summary.rejected += 1;
+      // Copies: the texts may be slices of a chunk's text, which must not stay in memory.
+      if (summary.firstRejects.length < 10) summary.firstRejects.push({ line: r.line, reason: detach(r.reason), original: detach(r.original) });
+      await rejects?.write(r);
+    };
+    // The counts as of the last commit, for a summary of what was committed if the import stops.
+    const committed = { read: 0, rejected: 0, firstRejects: 0, lastLine: undefined as number | undefined };
+    try {
+      if (options.dryRun) await store.beginDryRun();
+      if (options.playlist) {
+        const id = await importer.preparePlaylist(options.playlist);
+        summary.playlist = { name: options.playlist, id };
+      }
+    } catch (error) {
+      throw asDatabaseError(error, 'cannot start the import');
+    }
+
+    // The chunks of the current batch, as the importer asks for them. A chunk counts as soon as it
+    // is taken: it is then written and committed with its batch (Ctrl-C commits the batch so far),
+    // or the import fails.
+    let ended = false;
+    let batchEnded = false;
+    let firstLine: number | undefined;
+    let lastLine: number | undefined;
+    let gcRound = 0;
+    const gcEveryRows = GC_EVERY_ROWS[db.provider];
+    // The next batch's first chunk, asked for as soon as the current batch has all of its chunks:
+    // it is decoded while the database finishes the current batch (on PostgreSQL the server runs
+    // the COPY and the commit meanwhile).
+    let prefetched: ReturnType<ParserThread['next']> | undefined;
+    const takeChunk = async (): Promise<TrackRow[] | undefined> => {
+      if (ended || batchEnded) return undefined;
+      // The wait also ends on abort (stdin may sit idle).
+      const pending = prefetched ?? parser.next(options.signal);
+      prefetched = undefined;
+      const chunk = await pending;
+      if (chunk === 'aborted') summary.interrupted = true;
+      if (chunk === 'aborted' || chunk === undefined) {
+        ended = true;
+        return undefined;
+      }
+      summary.read += chunk.read;
+      for (const r of chunk.rejects) await reject(r);
+      if (chunk.last) {
+        batchEnded = true;
+        prefetched = parser.next(options.signal);
+        // Its failure surfaces when the next batch awaits it (or not at all, if this one fails).
+        prefetched.catch(() => {});
+      }
+      const { rows } = chunk;
+      if (rows.length) {
+        firstLine ??= rows[0].line;
+        lastLine = rows[rows.length - 1].line;
+      }
+      if (Math.floor(summary.read / gcEveryRows) > gcRound) {
+        gcRound = Math.floor(summary.read / gcEveryRows);
+        fullGc();
+      }
+      options.onProgress?.({ rows: summary.read, bytesRead: chunk.bytesRead, totalBytes: parser.totalBytes, elapsedMs: performance.now() - started });
+      return rows;
+    };
+    const nextChunk = async (): Promise<TrackRow[] | undefined> => {
+      const rows = await takeChunk();
+      // The batch is complete: its rejects reach the file before it commits.
+      if (!rows) await rejects?.flush();
+      return rows;
+    };
+
+    let stopped: RejectsWriteError | undefined;
+    try {
+      while (!ended) {
+        batchEnded = false;
+        firstLine = lastLine = undefined;
+        const first = await nextChunk();
+        if (!first) continue;
+        let outcome;
+        try {
+          outcome = await importer.writeBatch(first, nextChunk);
+        } catch (error) {
+          if (error instanceof RejectsWriteError) throw error;
+          const where = firstLine === undefined ? '' : ` from line ${firstLine} to ${lastLine}`;
+          throw asDatabaseError(error, `import failed in the batch${where} (${summary.batches} earlier batch(es) committed; rerun to resume)`);
+        }
+        if (outcome.rows > 0) summary.batches += 1;
+        summary.inserted += outcome.inserted;
+        summary.updated += outcome.updated;
+        summary.unchanged += outcome.unchanged;
+        summary.duplicates += outcome.duplicates;
+        summary.artistsCreated += outcome.artistsCreated;
+        summary.albumsCreated += outcome.albumsCreated;
+        Object.assign(committed, { read: summary.read, rejected: summary.rejected + outcome.rejects.length, lastLine: lastLine ?? committed.lastLine });
+        committed.firstRejects = Math.min(10, summary.firstRejects.length + outcome.rejects.length);
+        for (const r of outcome.rejects) await reject(r);
+      }
+      await rejects?.close();
+    } catch (error) {
+      if (!(error instanceof RejectsWriteError)) throw error;
+      stopped = error;
+    }
+    if (stopped) {
+      summary.read = committed.read;
+      summary.rejected = committed.rejected;
+      summary.firstRejects.length = Math.min(summary.firstRejects.length, committed.firstRejects);
+      const upTo = committed.lastLine === undefined ? '' : ` (up to line ${committed.lastLine})`;
+      summary.stopped =
+        `${stopped.message}; the import stopped after ${summary.batches} committed batch(es)${upTo}` +
+        `${summary.playlist ? ', the playlist left as it was' : ''}; make room or pass --rejects another path, and run again (committed rows are kept, their rejects found again)`;
+    } else if (!summary.interrupted && summary.playlist) {
+      try {
+        summary.playlist.tracks = await importer.finishPlaylist();
+      } catch (error) {
+        throw asDatabaseError(error, 'cannot finish the playlist');
+      }
+    }
+    try {
+      await importer.finish();
+    } catch (error) {
+      throw asDatabaseError(error, `cannot finish the import (${summary.batches} batch(es) committed)`);
+    }
+  } finally {
+    try {
+      await parser.close();
+    } finally {
+      try {
+        await store?.close();
+      } finally {
+        // Closed already unless the import failed; then that failure is the one to report.
+        await rejects?.close().catch(() => {});
+      }
+    }
+  }
+  if (rejects?.created) summary.rejectsFile = rejects.path;
+  summary.elapsedMs = Math.round(performance.now() - started);
+  summary.rowsPerSecond = summary.elapsedMs > 0 ? Math.round((summary.read * 1000) / summary.elapsedMs) : summary.read;
+  return summary;
+}
+
+function asDatabaseError(error: unknown, what: string): SoulspotError {
+  if (error instanceof SoulspotError) return error;
+  return new DatabaseError(`${what}: ${maskSecretsInText(describeError(error))}`, { cause: error });
+}

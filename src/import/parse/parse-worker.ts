@@ -1,0 +1,75 @@
+/**
+ * The import's parser thread: opens the input, normalises its rows and posts them in chunks to
+ * the writing thread (see parser-thread.ts for the protocol). It posts a chunk only while it has
+ * credit, so at most a few chunks wait in memory however fast it parses.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { UsageError } from '../../errors.js';
+import { openRecordSource, rowOrReject, type RecordSource, type SourceRecord } from './formats.js';
+import type { ParserData, ParserMessage, WriterMessage } from './parser-thread.js';
+import { ChunkEncoder, transferList } from '../row-chunks.js';
+
+const port = parentPort!;
+const data = workerData as ParserData;
+const post = (message: ParserMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+const encoder = new ChunkEncoder();
+let credit = data.credit;
+let wake: (() => void) | undefined;
+const onMessage = (message: WriterMessage) => {
+  credit += 1;
+  encoder.recycle(message.buffers);
+  wake?.();
+};
+port.on('message', onMessage);
+
+async function run(): Promise<void> {
+  let source: RecordSource | undefined;
+  try {
+    source = await openRecordSource(data.input, { format: data.format });
+    // The first row shows an empty input (or a JSON file that is not an array) before any write.
+    const first = await source.records.next();
+    if (first.done) throw new UsageError(`nothing to import: ${source.name} has no track rows; expected at least one row after the header`);
+    post({ type: 'ready', format: source.format, name: source.name, totalBytes: source.totalBytes });
+
+    const handle = (record: SourceRecord) => {
+      const read = rowOrReject(record);
+      if ('row' in read) encoder.add(read.row);
+      else encoder.reject(read.reject);
+    };
+    // Valid rows of the current batch (transaction) in the chunks posted so far.
+    let inBatch = 0;
+    const send = async (last: boolean) => {
+      while (credit <= 0) await new Promise<void>((resolve) => (wake = resolve));
+      credit -= 1;
+      inBatch = last ? 0 : inBatch + encoder.count;
+      const chunk = encoder.take(source!.bytesRead());
+      post({ type: 'chunk', chunk, last }, transferList(chunk.buffers));
+    };
+
+    const full = async () => {
+      if (inBatch + encoder.count >= data.batchSize) await send(true);
+      else if (encoder.count >= data.chunkRows) await send(false);
+    };
+    handle(first.value);
+    await full();
+    for await (const record of source.records) {
+      handle(record);
+      await full();
+    }
+    if (encoder.records > 0) await send(true);
+    post({ type: 'end' });
+  } catch (error) {
+    post({
+      type: 'error',
+      usage: error instanceof UsageError,
+      message: error instanceof Error ? error.message : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+  } finally {
+    source?.close();
+    port.off('message', onMessage);
+  }
+}
+
+void run();

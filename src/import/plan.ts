@@ -1,0 +1,290 @@
+/**
+ * The matching rules of an import batch, as pure functions over what the database returned: the
+ * SQLite and PostgreSQL writers fetch candidates, call these, and write the plan. Keeping the
+ * rules here keeps the two providers identical.
+ */
+import type { AlbumRef, ArtistRef, TrackRow } from './parse/normalize.js';
+import type { Reject } from './rejects.js';
+
+import type { ExistingAlbum, ExistingArtist, TrackValues } from './store/index.js';
+
+export type { ExistingAlbum, ExistingArtist, TrackValues };
+
+/** A row with its artist and album resolved to ids. */
+export interface ResolvedRow extends TrackRow {
+  artistId: string;
+  albumId: string | null;
+}
+
+// Cache keys: the Spotify URI itself when there is one (no new string to build and hash for
+// every row), else a prefixed text that cannot be a URI (URIs start with "spotify:").
+export const artistKey = (ref: ArtistRef): string => ref.spotifyUri ?? `n:${ref.name}`;
+export const albumKey = (ref: AlbumRef, artistId: string): string => ref.spotifyUri ?? `t:${artistId}\u0000${ref.title}`;
+
+/**
+ * Artists for a batch: by Spotify URI; else a same-named artist without a URI (which gets the URI);
+ * else a new artist. A reference without a URI matches the first artist of that exact name.
+ */
+export function planArtists(refs: ArtistRef[], existing: ExistingArtist[], newId: () => string) {
+  const byUri = new Map<string, ExistingArtist>();
+  const byName = new Map<string, ExistingArtist[]>();
+  const add = (a: ExistingArtist) => {
+    if (a.spotifyUri) byUri.set(a.spotifyUri, a);
+    const list = byName.get(a.name);
+    if (list) list.push(a);
+    else byName.set(a.name, [a]);
+  };
+  for (const a of existing) add(a);
+  const ids = new Map<string, string>();
+  const creates: ExistingArtist[] = [];
+  const attaches: Array<{ id: string; spotifyUri: string }> = [];
+  for (const ref of refs) {
+    const key = artistKey(ref);
+    if (ids.has(key)) continue;
+    if (ref.spotifyUri) {
+      const hit = byUri.get(ref.spotifyUri) ?? byName.get(ref.name)?.find((a) => !a.spotifyUri);
+      if (hit) {
+        if (!hit.spotifyUri) {
+          hit.spotifyUri = ref.spotifyUri;
+          byUri.set(ref.spotifyUri, hit);
+          attaches.push({ id: hit.id, spotifyUri: ref.spotifyUri });
+        }
+        ids.set(key, hit.id);
+        continue;
+      }
+    } else {
+      const hit = byName.get(ref.name)?.[0];
+      if (hit) {
+        ids.set(key, hit.id);
+        continue;
+      }
+    }
+    const created: ExistingArtist = { id: newId(), name: ref.name, spotifyUri: ref.spotifyUri ?? null };
+    add(created);
+    creates.push(created);
+    ids.set(key, created.id);
+  }
+  return { ids, creates, attaches };
+}
+
+/** Albums for a batch: by Spotify URI; else (title, artist) without a URI; else a new album. */
+export function planAlbums(refs: Array<{ ref: AlbumRef; artistId: string }>, existing: ExistingAlbum[], newId: () => string) {
+  const byUri = new Map<string, ExistingAlbum>();
+  const byTitle = new Map<string, ExistingAlbum[]>();
+  const titleKey = (title: string, artistId: string) => `${artistId}\u0000${title}`;
+  const add = (a: ExistingAlbum) => {
+    if (a.spotifyUri) byUri.set(a.spotifyUri, a);
+    const k = titleKey(a.title, a.artistId);
+    const list = byTitle.get(k);
+    if (list) list.push(a);
+    else byTitle.set(k, [a]);
+  };
+  for (const a of existing) add(a);
+  const ids = new Map<string, string>();
+  const creates: ExistingAlbum[] = [];
+  const attaches: Array<{ id: string; spotifyUri: string }> = [];
+  for (const { ref, artistId } of refs) {
+    const key = albumKey(ref, artistId);
+    if (ids.has(key)) continue;
+    const sameTitle = byTitle.get(titleKey(ref.title, artistId));
+    if (ref.spotifyUri) {
+      const hit = byUri.get(ref.spotifyUri) ?? sameTitle?.find((a) => !a.spotifyUri);
+      if (hit) {
+        if (!hit.spotifyUri) {
+          hit.spotifyUri = ref.spotifyUri;
+          byUri.set(ref.spotifyUri, hit);
+          attaches.push({ id: hit.id, spotifyUri: ref.spotifyUri });
+        }
+        ids.set(key, hit.id);
+        continue;
+      }
+    } else if (sameTitle?.length) {
+      ids.set(key, sameTitle[0].id);
+      continue;
+    }
+    const created: ExistingAlbum = { id: newId(), title: ref.title, artistId, spotifyUri: ref.spotifyUri ?? null, releaseYear: ref.releaseYear ?? null };
+    add(created);
+    creates.push(created);
+    ids.set(key, created.id);
+  }
+  return { ids, creates, attaches };
+}
+
+export interface TrackPlan {
+  inserts: TrackValues[];
+  updates: TrackValues[];
+  unchanged: number;
+  duplicates: number;
+  rejects: Reject[];
+  /** Every track a row resolved to (inserted, updated or unchanged), in file order. */
+  accepted: Array<{ track: TrackValues; row: ResolvedRow }>;
+  /**
+   * Rows that came to matching by title although their title was not looked up (`titlesFetched`
+   * said no: a track held their Spotify URI or ISRC when looked up, and an earlier row took it
+   * away). The plan is then incomplete: look their titles up and plan again.
+   */
+  untitled: ResolvedRow[];
+}
+
+const COMPARED: Array<keyof TrackValues> = [
+  'title',
+  'artistId',
+  'albumId',
+  'durationMs',
+  'trackNumber',
+  'discNumber',
+  'spotifyUri',
+  'isrc',
+  'musicbrainzId',
+  'filePath',
+  'fileSize',
+  'audioBitrate',
+  'audioFormat',
+  'audioSampleRate',
+];
+
+function valuesOf(row: ResolvedRow, id: string): TrackValues {
+  return {
+    id,
+    title: row.title,
+    artistId: row.artistId,
+    albumId: row.albumId,
+    durationMs: row.durationMs ?? 0,
+    trackNumber: row.trackNumber ?? null,
+    discNumber: row.discNumber ?? 1,
+    spotifyUri: row.spotifyUri ?? null,
+    isrc: row.isrc ?? null,
+    musicbrainzId: row.musicbrainzId ?? null,
+    filePath: row.filePath ?? null,
+    fileSize: row.fileSize ?? null,
+    audioBitrate: row.audioBitrate ?? null,
+    audioFormat: row.audioFormat ?? null,
+    audioSampleRate: row.audioSampleRate ?? null,
+  };
+}
+
+/** The existing track with what the row gives laid over it (a value the row leaves empty is kept). */
+function merged(existing: TrackValues, row: ResolvedRow): TrackValues {
+  return {
+    ...existing,
+    title: row.title,
+    artistId: row.artistId,
+    albumId: row.album ? row.albumId : existing.albumId,
+    durationMs: row.durationMs ?? existing.durationMs,
+    trackNumber: row.trackNumber ?? existing.trackNumber,
+    discNumber: row.discNumber ?? existing.discNumber,
+    spotifyUri: row.spotifyUri ?? existing.spotifyUri,
+    isrc: row.isrc ?? existing.isrc,
+    musicbrainzId: row.musicbrainzId ?? existing.musicbrainzId,
+    filePath: row.filePath ?? existing.filePath,
+    fileSize: row.fileSize ?? existing.fileSize,
+    audioBitrate: row.audioBitrate ?? existing.audioBitrate,
+    audioFormat: row.audioFormat ?? existing.audioFormat,
+    audioSampleRate: row.audioSampleRate ?? existing.audioSampleRate,
+  };
+}
+
+/**
+ * Matches each row to a track: by spotify_uri, then isrc, then (title, artist, album) among
+ * tracks whose Spotify URI and ISRC do not contradict the row. A track already matched earlier in
+ * this run (`seen`, or earlier in the batch) makes the row a duplicate. A change that would give a
+ * track a Spotify URI, ISRC or MusicBrainz id another track holds is rejected, not half-applied.
+ */
+export function planTracks(
+  rows: ResolvedRow[],
+  candidates: TrackValues[],
+  seen: Set<string>,
+  newId: () => string,
+  titlesFetched: (row: ResolvedRow) => boolean = () => true,
+): TrackPlan {
+  const byUri = new Map<string, TrackValues>();
+  const byIsrc = new Map<string, TrackValues>();
+  const byMbid = new Map<string, TrackValues>();
+  const byTitle = new Map<string, TrackValues[]>();
+  const titleKey = (title: string, artistId: string, albumId: string | null) => `${artistId}\u0000${albumId ?? ''}\u0000${title}`;
+  const index = (t: TrackValues, key = titleKey(t.title, t.artistId, t.albumId)) => {
+    if (t.spotifyUri) byUri.set(t.spotifyUri, t);
+    if (t.isrc) byIsrc.set(t.isrc, t);
+    if (t.musicbrainzId) byMbid.set(t.musicbrainzId, t);
+    const list = byTitle.get(key);
+    if (list) {
+      if (!list.includes(t)) list.push(t);
+    } else byTitle.set(key, [t]);
+  };
+  const unindex = (t: TrackValues) => {
+    if (t.spotifyUri && byUri.get(t.spotifyUri) === t) byUri.delete(t.spotifyUri);
+    if (t.isrc && byIsrc.get(t.isrc) === t) byIsrc.delete(t.isrc);
+    if (t.musicbrainzId && byMbid.get(t.musicbrainzId) === t) byMbid.delete(t.musicbrainzId);
+    const list = byTitle.get(titleKey(t.title, t.artistId, t.albumId));
+    if (list) {
+      const i = list.indexOf(t);
+      if (i >= 0) list.splice(i, 1);
+    }
+  };
+  // Copies: the plan mutates them as rows update tracks.
+  const live = new Set<string>();
+  for (const c of candidates) {
+    if (live.has(c.id)) continue;
+    live.add(c.id);
+    index({ ...c });
+  }
+
+  const plan: TrackPlan = { inserts: [], updates: [], unchanged: 0, duplicates: 0, rejects: [], accepted: [], untitled: [] };
+  // Tracks matched earlier in this batch: a second row matching one is a duplicate. (So a track is
+  // inserted or updated at most once a batch.)
+  const touched = new Set<string>();
+  const owner = (map: Map<string, TrackValues>, value: string | null, self: string | undefined) => {
+    if (!value) return undefined;
+    const t = map.get(value);
+    return t && t.id !== self ? t : undefined;
+  };
+
+  for (const row of rows) {
+    const key = titleKey(row.title, row.artistId, row.albumId);
+    let match = row.spotifyUri ? byUri.get(row.spotifyUri) : undefined;
+    if (!match && row.isrc) match = byIsrc.get(row.isrc);
+    if (!match) {
+      if (!titlesFetched(row)) plan.untitled.push(row);
+      match = byTitle
+        .get(key)
+        ?.find((t) => !(row.spotifyUri && t.spotifyUri && t.spotifyUri !== row.spotifyUri) && !(row.isrc && t.isrc && t.isrc !== row.isrc));
+    }
+    if (match && (touched.has(match.id) || seen.has(match.id))) {
+      plan.duplicates += 1;
+      continue;
+    }
+    if (!match) {
+      // New: its Spotify URI and ISRC were looked up above and belong to no track.
+      const next = valuesOf(row, newId());
+      if (owner(byMbid, next.musicbrainzId, undefined)) {
+        plan.rejects.push({ line: row.line, original: row.original, reason: `musicbrainz_id ${next.musicbrainzId} already belongs to another track; fix the row or that track` });
+        continue;
+      }
+      touched.add(next.id);
+      plan.accepted.push({ track: next, row });
+      index(next, key);
+      plan.inserts.push(next);
+      continue;
+    }
+    const next = merged(match, row);
+    const taken =
+      (owner(byUri, next.spotifyUri, match.id) && `spotify_uri ${next.spotifyUri}`) ||
+      (owner(byIsrc, next.isrc, match.id) && `isrc ${next.isrc}`) ||
+      (owner(byMbid, next.musicbrainzId, match.id) && `musicbrainz_id ${next.musicbrainzId}`);
+    if (taken) {
+      plan.rejects.push({ line: row.line, original: row.original, reason: `${taken} already belongs to another track; fix the row or that track` });
+      continue;
+    }
+    touched.add(next.id);
+    plan.accepted.push({ track: next, row });
+    if (COMPARED.every((k) => match[k] === next[k])) {
+      plan.unchanged += 1;
+      continue;
+    }
+    unindex(match);
+    Object.assign(match, next);
+    index(match);
+    plan.updates.push(match);
+  }
+  return plan;
+}

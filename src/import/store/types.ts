@@ -1,0 +1,145 @@
+/**
+ * The import's hot path: provider-specific raw-driver statements (better-sqlite3 prepared
+ * statements; PostgreSQL COPY straight into tracks plus set-based statements, lookups on a second
+ * connection), always parameterized. Prisma's createMany reaches about 1.5k rows/s here, far below
+ * what a bulk import needs; these reach a large share of the raw driver's own speed (see
+ * bench/import.mjs).
+ * The matching rules live in src/import/plan.ts; a store only finds and writes rows.
+ */
+
+export interface ExistingArtist {
+  id: string;
+  name: string;
+  spotifyUri: string | null;
+}
+
+export interface ExistingAlbum {
+  id: string;
+  title: string;
+  artistId: string;
+  spotifyUri: string | null;
+  releaseYear: number | null;
+}
+
+/** The columns of a track the import manages. */
+export interface TrackValues {
+  id: string;
+  title: string;
+  artistId: string;
+  albumId: string | null;
+  durationMs: number;
+  trackNumber: number | null;
+  discNumber: number;
+  spotifyUri: string | null;
+  isrc: string | null;
+  musicbrainzId: string | null;
+  filePath: string | null;
+  fileSize: number | null;
+  audioBitrate: number | null;
+  audioFormat: string | null;
+  audioSampleRate: number | null;
+  /**
+   * SQLite only: the row's rowid, set by the finds and insertTracks. The run's set of tracks
+   * already matched is keyed by it there (an integer key costs less than the 36-character id).
+   */
+  rowid?: number;
+}
+
+/**
+ * A playlist's new content, in order (position = index): its tracks, and when each was added
+ * (milliseconds since the epoch; NaN when the row gives none: an entry already there keeps its
+ * time, a new one gets the import's). Two flat arrays, not an object per entry: an import holds
+ * it until its end.
+ */
+export interface PlaylistContent {
+  trackIds: string[];
+  addedAt: number[];
+}
+
+/** Finds and writes the rows of one import; one instance per run, on its own connection. */
+export interface ImportStore {
+  readonly provider: 'sqlite' | 'postgresql';
+  /**
+   * Runs `fn` in one write transaction, serialised with other imports (SQLite: BEGIN IMMEDIATE;
+   * PostgreSQL: a transaction advisory lock), retried from the start on a deadlock, serialization
+   * failure or unique violation raced in by another writer. Inside a dry run, `fn` just runs.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** True when `transaction` may run `fn` again (PostgreSQL): its caller must be able to redo the work. */
+  readonly replays: boolean;
+  /**
+   * True when the finds (findArtists, findAlbums, findTracks, findSeen) run on a connection of
+   * their own, at the same time as the writes: they see what is committed, not what the current
+   * transaction wrote, and markSeen belongs after the commit. Otherwise they see everything written
+   * so far, and markSeen belongs in the transaction that matched the tracks.
+   */
+  readonly separateReader: boolean;
+  findArtists(uris: string[], names: string[]): Promise<ExistingArtist[]>;
+  insertArtists(rows: ExistingArtist[], now: Date): Promise<void>;
+  attachArtistUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
+  findAlbums(uris: string[], titles: Array<[title: string, artistId: string]>): Promise<ExistingAlbum[]>;
+  insertAlbums(rows: ExistingAlbum[], now: Date): Promise<void>;
+  attachAlbumUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
+  /** Every track holding one of these Spotify URIs, ISRCs or MusicBrainz ids. */
+  findTracks(uris: string[], isrcs: string[], mbids: string[]): Promise<TrackValues[]>;
+  /** Every track with one of these (title, artist). */
+  findTracksByTitle(titles: Array<[title: string, artistId: string]>): Promise<TrackValues[]>;
+  /** The ids of those of `tracks` (as the finds returned them) this run has already matched: duplicates inside one file. */
+  findSeen(tracks: TrackValues[]): Promise<Set<string>>;
+  /** Records that this run matched `tracks` (found by findTracks, or written by insertTracks); see separateReader for when. */
+  markSeen(tracks: TrackValues[]): Promise<void>;
+  /** Inserts new tracks (on SQLite, also sets each one's rowid). */
+  insertTracks(rows: TrackValues[], now: Date): Promise<void>;
+  updateTracks(rows: TrackValues[], now: Date): Promise<void>;
+  getOrCreatePlaylist(name: string, now: Date): Promise<string>;
+  /**
+   * In a transaction: makes `content` the playlist's entries, whole (re-created as `name` if it
+   * was deleted meanwhile). Holds the playlist's row lock until the commit, so writers of the same
+   * playlist take turns: the last to commit wins, never a mix.
+   */
+  replacePlaylist(playlistId: string, name: string, content: PlaylistContent, now: Date): Promise<void>;
+  /** Dry run: everything from here on happens in one transaction that `close` rolls back. */
+  beginDryRun(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const TRACK_COLUMNS = [
+  'id',
+  'title',
+  'artist_id',
+  'album_id',
+  'duration_ms',
+  'track_number',
+  'disc_number',
+  'spotify_uri',
+  'isrc',
+  'musicbrainz_id',
+  'file_path',
+  'file_size',
+  'audio_bitrate',
+  'audio_format',
+  'audio_sample_rate',
+] as const;
+
+/** TrackValues from a row of TRACK_COLUMNS, and rowid on SQLite (file_size arrives as text from pg's BIGINT). */
+export function trackFromRow(r: Record<string, unknown>): TrackValues {
+  const t: TrackValues = {
+    id: r.id as string,
+    title: r.title as string,
+    artistId: r.artist_id as string,
+    albumId: (r.album_id as string | null) ?? null,
+    durationMs: Number(r.duration_ms),
+    trackNumber: r.track_number === null ? null : Number(r.track_number),
+    discNumber: Number(r.disc_number),
+    spotifyUri: (r.spotify_uri as string | null) ?? null,
+    isrc: (r.isrc as string | null) ?? null,
+    musicbrainzId: (r.musicbrainz_id as string | null) ?? null,
+    filePath: (r.file_path as string | null) ?? null,
+    fileSize: r.file_size === null || r.file_size === undefined ? null : Number(r.file_size),
+    audioBitrate: r.audio_bitrate === null ? null : Number(r.audio_bitrate),
+    audioFormat: (r.audio_format as string | null) ?? null,
+    audioSampleRate: r.audio_sample_rate === null ? null : Number(r.audio_sample_rate),
+  };
+  if (r.rowid !== undefined) t.rowid = r.rowid as number;
+  return t;
+}
