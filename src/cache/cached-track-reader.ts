@@ -12,13 +12,6 @@ export interface TrackSource {
   getManyByIds(ids: string[]): Promise<Track[]>;
 }
 
-/** A TrackSource that reads through Prisma: one `findMany … where id in (…)` per call. */
-export function prismaTrackSource(db: Pick<Database, 'prisma'>): TrackSource {
-  return {
-    getManyByIds: (ids) => (ids.length === 0 ? Promise.resolve([]) : db.prisma.track.findMany({ where: { id: { in: ids } } })),
-  };
-}
-
 /** Ids per source call. */
 const SOURCE_CHUNK = 1000;
 

@@ -2,7 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { PoolSettings } from '../config.js';
 
 /** Utilization from which a pool counts as `degraded` (the original's threshold: 70%). */
-export const DEGRADED_UTILIZATION = 0.7;
+const DEGRADED_UTILIZATION = 0.7;
 
 /** Acquire-wait percentiles in milliseconds (microsecond resolution). */
 export interface WaitPercentiles {

@@ -48,8 +48,8 @@ export interface PoolTuning {
   applicationName?: string;
 }
 
-export const DEFAULT_OVERFLOW_IDLE_MS = 10_000;
-export const DEFAULT_PRE_PING_BYPASS_MS = 500;
+const DEFAULT_OVERFLOW_IDLE_MS = 10_000;
+const DEFAULT_PRE_PING_BYPASS_MS = 500;
 
 /** An idle connection in pg-pool 3.14's idle list. */
 interface IdleItem {
@@ -391,9 +391,4 @@ export function createPgPool(url: string, settings: PoolSettings, tuning: PoolTu
     settings,
     tuning,
   );
-}
-
-/** The instrumented pool behind `pool`, if it is one of ours. */
-export function getSoulspotPool(pool: pg.Pool | undefined): SoulspotPgPool | undefined {
-  return pool instanceof SoulspotPgPool ? pool : undefined;
 }

@@ -43,7 +43,7 @@ export function healthExitCode(status: HealthStatus): ExitCodeValue {
 }
 
 /** Share of the server's max_connections in use from which the pool check reports degraded. */
-export const SERVER_SATURATION = 0.9;
+const SERVER_SATURATION = 0.9;
 
 const rank: Record<CheckStatus, number> = { skipped: 0, healthy: 0, degraded: 1, unhealthy: 2 };
 

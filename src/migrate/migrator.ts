@@ -57,7 +57,7 @@ function toDate(value: string | Date | null): Date | null {
 }
 
 /** Combines the migrations folder with the database's `_prisma_migrations` records. */
-export function computeStatus(set: MigrationSet, history: HistoryRow[] | undefined): MigrationStatus {
+function computeStatus(set: MigrationSet, history: HistoryRow[] | undefined): MigrationStatus {
   const live = new Map<string, HistoryRow>();
   for (const row of history ?? []) if (row.rolled_back_at === null) live.set(row.migration_name, row);
   const rows: MigrationStatusRow[] = set.migrations.map((m) => {

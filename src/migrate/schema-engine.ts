@@ -16,7 +16,7 @@ let engineModule: Promise<EngineModule> | undefined;
  * Prisma's schema engine, compiled to WebAssembly (no binary download). The package is
  * bundler-style ESM, so the .wasm is instantiated here with its JS glue as the import object.
  */
-export function loadSchemaEngineModule(): Promise<EngineModule> {
+function loadSchemaEngineModule(): Promise<EngineModule> {
   engineModule ??= (async () => {
     const require = createRequire(import.meta.url);
     const pkgDir = dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg'));

@@ -49,7 +49,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** Rows that fit in one statement of `paramsPerRow` parameters each, leaving room for `extra` others. */
-export function rowsPerStatement(provider: Provider, paramsPerRow: number, extra = 0, limit = PARAMETER_LIMIT[provider]): number {
+function rowsPerStatement(provider: Provider, paramsPerRow: number, extra = 0, limit = PARAMETER_LIMIT[provider]): number {
   return Math.max(1, Math.floor((limit - extra) / paramsPerRow));
 }
 
@@ -58,10 +58,10 @@ export function rowsPerStatement(provider: Provider, paramsPerRow: number, extra
  * but refuses a query whose ORed lists exceed it): 999 for SQLite unless the adapter reports more,
  * 32766 for PostgreSQL. Lookups through the model API stay below it.
  */
-export const PRISMA_PARAMETER_LIMIT: Readonly<Record<Provider, number>> = { sqlite: 999, postgresql: 32766 };
+const PRISMA_PARAMETER_LIMIT: Readonly<Record<Provider, number>> = { sqlite: 999, postgresql: 32766 };
 
 /** Keys per model-API lookup statement (one parameter each, a few kept for LIMIT/OFFSET). */
-export function keysPerStatement(provider: Provider, limit = PRISMA_PARAMETER_LIMIT[provider]): number {
+function keysPerStatement(provider: Provider, limit = PRISMA_PARAMETER_LIMIT[provider]): number {
   return limit - 10;
 }
 
@@ -105,7 +105,7 @@ function sqliteJsonRows(columns: readonly Column[], rows: readonly unknown[][]):
  * under the parameter limit, so statements stay bounded; more rows are split. Returns the count.
  * Callers wrap several statements in a transaction.
  */
-export async function insertRows(
+async function insertRows(
   runner: Runner,
   provider: Provider,
   table: string,

@@ -80,7 +80,7 @@ function readIdFile(path: string, readStdin?: () => string): string[] {
 }
 
 /** Checks the request and returns the ids it names (usage errors before any network or database). */
-export function resolveRequestIds(request: SpotifyFetchRequest, readStdin?: () => string): { ids: string[]; market?: string } {
+function resolveRequestIds(request: SpotifyFetchRequest, readStdin?: () => string): { ids: string[]; market?: string } {
   if (request.market !== undefined && !MARKET.test(request.market)) {
     throw new UsageError(`--market: expected a two-letter country code such as DE or US, got "${request.market}"`);
   }

@@ -90,7 +90,7 @@ function artistOf(a: { name: string; uri?: string | null } | undefined): Fetched
 }
 
 /** Maps Spotify's track object to the library's fields. */
-export function normalizeTrack(id: string, t: SpotifyTrack): FetchedTrack {
+function normalizeTrack(id: string, t: SpotifyTrack): FetchedTrack {
   const artist = artistOf(t.artists[0]);
   const isrc = t.external_ids?.isrc?.replace(/-/g, '').trim().toUpperCase();
   const year = Number(/^(\d{4})/.exec(t.album?.release_date ?? '')?.[1]);

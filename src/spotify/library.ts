@@ -146,12 +146,6 @@ export class SpotifyLibraryWriter {
   }
 }
 
-/** A library track's spotify_uri that is not a track URI (reported, not fetched). */
-export interface InvalidLibraryUri {
-  uri: string;
-  reason: string;
-}
-
 /**
  * The track ids of library tracks that have a spotify_uri but incomplete metadata: no duration
  * (0), no ISRC, or no album.

@@ -43,9 +43,9 @@ export function parseRetryAfter(header: string | null, nowMs = Date.now()): numb
 }
 
 /** The shortest pause after a 429, whatever Retry-After says (0, negative, missing, unreadable). */
-export const RATE_LIMIT_FLOOR_SECONDS = 1;
+const RATE_LIMIT_FLOOR_SECONDS = 1;
 /** The longest pause the backoff alone imposes (a longer Retry-After is still honoured). */
-export const RATE_LIMIT_BACKOFF_CAP_SECONDS = 30;
+const RATE_LIMIT_BACKOFF_CAP_SECONDS = 30;
 
 export interface RateLimitPolicy {
   /** Total seconds the run may spend paused (SPOTIFY_MAX_RATE_LIMIT_WAIT). */

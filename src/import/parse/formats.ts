@@ -59,15 +59,8 @@ const EXTENSIONS: Record<string, ImportFormat> = {
   '.ldjson': 'ndjson',
 };
 
-/** Checks a --format value. */
-export function parseFormat(value: string): ImportFormat {
-  const v = value.trim().toLowerCase();
-  if ((FORMATS as readonly string[]).includes(v)) return v as ImportFormat;
-  throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got "${value}"`);
-}
-
 /** The format of an input from its extension, else from its first bytes. */
-export function detectFormat(name: string, head: Buffer): ImportFormat {
+function detectFormat(name: string, head: Buffer): ImportFormat {
   const byExtension = EXTENSIONS[extname(name).toLowerCase()];
   if (byExtension) return byExtension;
   let text = head.subarray(0, 4096);
@@ -106,7 +99,7 @@ function utf16Of(head: Buffer): 'UTF-16LE' | 'UTF-16BE' | undefined {
 }
 
 /** True when a CSV header is a Spotify playlist exporter's (Exportify and alike). */
-export function isExporterHeader(header: string[]): boolean {
+function isExporterHeader(header: string[]): boolean {
   const names = new Set(header.map((h) => h.trim().toLowerCase()));
   return names.has('track uri') && names.has('track name') && (names.has('artist name(s)') || names.has('artist names'));
 }

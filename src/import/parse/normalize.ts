@@ -103,7 +103,7 @@ const FIELD_BY_KEY = new Map<string, Field>();
 for (const [field, keys] of Object.entries(ALIASES) as Array<[Field, string[]]>) for (const key of keys) FIELD_BY_KEY.set(key, field);
 
 /** The field a column or JSON key names, if any. */
-export function fieldOf(name: string): Field | undefined {
+function fieldOf(name: string): Field | undefined {
   return FIELD_BY_KEY.get(name.toLowerCase().replace(/[^a-z0-9]/g, ''));
 }
 

@@ -57,7 +57,7 @@ export interface ParsedChunk {
 }
 
 /** The compiled worker: a Worker cannot load TypeScript, so tests running src/ use the build too. */
-export const PARSER_WORKER_PATH = join(packageRoot, 'dist', 'import', 'parse', 'parse-worker.js');
+const PARSER_WORKER_PATH = join(packageRoot, 'dist', 'import', 'parse', 'parse-worker.js');
 
 /**
  * Rows per chunk. Small enough that the first rows reach the database soon after the start and
