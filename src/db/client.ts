@@ -76,7 +76,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
   ]);
   const pgSchema = getPgSchema(config.databaseUrl);
   const ownPool = !options.pgPool;
-  const pgPool = options.pgPool ?? createPgPool(config.databaseUrl, config.pool);
+  const pgPool = options.pgPool ?? createPgPool(config.databaseUrl, config.pool, { logger: options.logger });
   // A pooled connection the server drops is removed from the pool; say so, never crash.
   pgPool.on('error', (error) => (options.logger ?? silentLogger).warn(`pooled connection lost: ${describeError(error)}`));
   const adapter = new PrismaPg(pgPool, { schema: pgSchema });

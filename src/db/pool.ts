@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { PoolSettings } from '../config.js';
 import { DatabaseError, describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { PoolStatsRecorder, type PoolStats } from './pool-stats.js';
 
 /** The schema named by a `?schema=` URL parameter (Prisma's convention), default `public`. */
@@ -46,10 +50,41 @@ export interface PoolTuning {
   prePingBypassMs?: number;
   /** application_name reported to the server (default `soulspot`). */
   applicationName?: string;
+  /**
+   * The version of the pg-pool behind pg.Pool (default: read from its package.json). The fast
+   * paths run only on FAST_PATH_PG_POOL_VERSION; tests pass another to get plain pg-pool.
+   */
+  pgPoolVersion?: string;
+  /** Where the pool says, once a process, that it runs without its fast paths (debug level). */
+  logger?: Logger;
 }
 
 const DEFAULT_OVERFLOW_IDLE_MS = 10_000;
 const DEFAULT_PRE_PING_BYPASS_MS = 500;
+
+/** The pg-pool release whose private fields the fast paths read and write (pinned in package.json). */
+export const FAST_PATH_PG_POOL_VERSION = '3.14.0';
+
+let installedVersion: string | null | undefined;
+
+/**
+ * The version of the pg-pool that pg.Pool is, resolved as pg resolves it; undefined if unreadable.
+ * Read from the package.json beside its main file: the package's `exports` do not include it.
+ */
+export function installedPgPoolVersion(): string | undefined {
+  if (installedVersion === undefined) {
+    try {
+      const fromPg = createRequire(createRequire(import.meta.url).resolve('pg'));
+      const manifest = JSON.parse(readFileSync(join(dirname(fromPg.resolve('pg-pool')), 'package.json'), 'utf8')) as { version?: unknown };
+      installedVersion = typeof manifest.version === 'string' ? manifest.version : null;
+    } catch {
+      installedVersion = null;
+    }
+  }
+  return installedVersion ?? undefined;
+}
+
+let plainPathLogged = false;
 
 /** An idle connection in pg-pool 3.14's idle list. */
 interface IdleItem {
@@ -88,6 +123,11 @@ export class SoulspotPgPool extends pg.Pool {
   readonly settings: PoolSettings;
   readonly stats: PoolStatsRecorder;
   readonly prePingBypassMs: number;
+  /**
+   * The installed pg-pool is the one whose internals the fast paths were written against; else
+   * every connection goes through pg-pool's own checkout and release.
+   */
+  readonly fastPath: boolean;
   private checkedOut = 0;
   /** Connections not yet handed out since they were opened: no need to ping them. */
   private readonly fresh = new WeakSet<pg.PoolClient>();
@@ -104,6 +144,14 @@ export class SoulspotPgPool extends pg.Pool {
     this.settings = settings;
     this.stats = new PoolStatsRecorder(settings);
     this.prePingBypassMs = tuning.prePingBypassMs ?? DEFAULT_PRE_PING_BYPASS_MS;
+    const version = tuning.pgPoolVersion ?? installedPgPoolVersion();
+    this.fastPath = version === FAST_PATH_PG_POOL_VERSION;
+    if (!this.fastPath && tuning.logger && !plainPathLogged) {
+      plainPathLogged = true;
+      tuning.logger.debug(
+        `pg-pool ${version ?? '(version unreadable)'} is not ${FAST_PATH_PG_POOL_VERSION}, whose internals the pool's fast path was written for: using plain pg-pool checkout and release`,
+      );
+    }
     const options = this.options as pg.PoolConfig;
     this.releaseAlwaysDoesMore = Boolean(options.allowExitOnIdle) || (options.maxUses ?? Infinity) < Infinity;
     this.on('connect', (client) => {
@@ -119,8 +167,9 @@ export class SoulspotPgPool extends pg.Pool {
     this.on('release', (_err: unknown, client: pg.PoolClient) => {
       this.checkedOut -= 1;
       this.releasedAt.set(client, performance.now());
-      // pg-pool marks a connection past maxLifetimeSeconds in `_expired` and closes it on release.
-      if ((this as unknown as { _expired?: WeakSet<object> })._expired?.has(client)) this.stats.recycled += 1;
+      // pg-pool marks a connection past maxLifetimeSeconds in `_expired` and closes it on release
+      // (a private field: on another pg-pool version recycled connections are not counted).
+      if (this.fastPath && (this as unknown as { _expired?: WeakSet<object> })._expired?.has(client)) this.stats.recycled += 1;
     });
     this.on('remove', () => (this.stats.connectionsClosed += 1));
     // pg-pool emits 'error' when a connection breaks outside a checkout (it has already removed
@@ -195,9 +244,10 @@ export class SoulspotPgPool extends pg.Pool {
    * connection pg-pool would hand out next, if it needs no pre-ping (used within the bypass
    * window, or never handed out), is not past its age nor known dead, and nobody is queued.
    * Undefined otherwise, or if pg-pool's internals are not the ones this was written against
-   * (pg-pool 3.14): then the normal path (`acquire`) runs.
+   * (`fastPath`): then the normal path (`acquire`) runs.
    */
   private readyIdle(): IdleItem | undefined {
+    if (!this.fastPath) return undefined;
     const internals = this as unknown as PgPoolInternals;
     const idle = internals._idle;
     if (this.ending || !Array.isArray(idle) || idle.length === 0 || !Array.isArray(internals._pendingQueue) || internals._pendingQueue.length > 0) return undefined;
@@ -294,9 +344,10 @@ export class SoulspotPgPool extends pg.Pool {
   /**
    * Fast path: with an idle connection and nobody queued, hand it out now instead of on pg-pool's
    * next tick (the same steps as pg-pool's `_pulseQueue`, minus the deferral). Falls back to
-   * pg-pool's own path if its internals are not the ones this was written against (pg-pool 3.14).
+   * pg-pool's own path if its internals are not the ones this was written against (`fastPath`).
    */
   private takeIdle(got: (error: Error | undefined, client: pg.PoolClient | undefined) => void): boolean {
+    if (!this.fastPath) return false;
     const internals = this as unknown as PgPoolInternals;
     if (this.ending || !Array.isArray(internals._idle) || !Array.isArray(internals._pendingQueue) || typeof internals._acquireClient !== 'function') return false;
     if (internals._idle.length === 0 || internals._pendingQueue.length > 0) return false;

@@ -207,7 +207,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
 
   let pool: SoulspotPgPool | undefined;
   if (config.provider === 'postgresql') {
-    pool = createPgPool(config.databaseUrl, config.pool, options.tuning);
+    pool = createPgPool(config.databaseUrl, config.pool, { logger, ...options.tuning });
   }
   // The probe's own statements are not the user's queries: no slow-query warnings for them.
   const db = await openDatabase({ ...config, echo: false }, { logger: silentLogger, pgPool: pool });

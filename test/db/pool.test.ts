@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { configFor, createMigratedDatabase, type TestDatabase } from '../helpers/db.js';
-import { createPgPool, SoulspotPgPool } from '../../src/db/pool.js';
+import { createPgPool, FAST_PATH_PG_POOL_VERSION, installedPgPoolVersion, SoulspotPgPool } from '../../src/db/pool.js';
 import { openDatabase } from '../../src/db/client.js';
 import { DatabaseError } from '../../src/errors.js';
 import type { PoolSettings } from '../../src/config.js';
@@ -344,5 +345,82 @@ test('a connection the server kills during a statement on the fast path: the sta
     expect(pool.snapshot()).toMatchObject({ checked_out: 0, connections: 1, connections_created: 2, connections_closed: 1, acquired: 3 });
   } finally {
     await pool.end();
+  }
+});
+
+test('the fast path is written for the pg-pool version package.json pins, and that is the one installed', () => {
+  const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies['pg-pool'];
+  expect(FAST_PATH_PG_POOL_VERSION).toBe(pinned);
+  expect(installedPgPoolVersion()).toBe(pinned);
+  const pool = createPgPool(db.url, settings({ size: 1, maxOverflow: 0 }));
+  try {
+    expect(pool.fastPath).toBe(true);
+  } finally {
+    void pool.end();
+  }
+});
+
+test('on another pg-pool version the pool runs plain pg-pool (said once at debug level): it works and the statistics add up', async () => {
+  const logged: string[] = [];
+  const logger = { debug: (m: string) => logged.push(m), info() {}, warn() {}, error() {} };
+  const other = '3.15.0';
+  const pool = createPgPool(db.url, settings({ size: 1, maxOverflow: 1 }), { pgPoolVersion: other, logger });
+  // The fast paths: a statement run on an idle connection directly, a connection taken from the idle list.
+  const internals = pool as unknown as { runOnIdle: (...args: unknown[]) => unknown; takeIdle: (...args: unknown[]) => boolean };
+  let fastUses = 0;
+  const runOnIdle = internals.runOnIdle.bind(pool);
+  internals.runOnIdle = (...args) => {
+    fastUses += 1;
+    return runOnIdle(...args);
+  };
+  const takeIdle = internals.takeIdle.bind(pool);
+  internals.takeIdle = (...args) => {
+    const taken = takeIdle(...args);
+    if (taken) fastUses += 1;
+    return taken;
+  };
+  const second = createPgPool(db.url, settings({ size: 1, maxOverflow: 0 }), { pgPoolVersion: other, logger });
+  try {
+    expect(pool.fastPath).toBe(false);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(`pg-pool ${other} is not ${FAST_PATH_PG_POOL_VERSION}`);
+
+    const pid = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    for (let i = 0; i < 20; i += 1) expect((await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pid);
+    await expect(pool.query('SELECT 1 / 0')).rejects.toThrow(/division by zero/);
+    expect(pool.snapshot()).toMatchObject({ acquired: 22, checked_out: 0, connections: 1, connections_created: 1, timeouts: 0 });
+
+    // A request queued behind a statement gets the connection when it ends.
+    const slow = pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.3)');
+    const held = await pool.connect(); // the overflow connection
+    const queued = pool.connect(); // waits: both connections are in use
+    await sleep(50);
+    expect(pool.snapshot()).toMatchObject({ checked_out: 2, waiting: 1 });
+    expect((await slow).rows[0].pid).toBe(pid);
+    const next = await queued;
+    expect((await next.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(pid);
+    next.release();
+    held.release();
+    expect(pool.snapshot()).toMatchObject({ checked_out: 0, waiting: 0, acquired: 25 });
+
+    const results = await Promise.all(Array.from({ length: 8 }, () => pool.query('SELECT 1 AS one')));
+    expect(results.every((r) => r.rows[0].one === 1)).toBe(true);
+    expect(pool.snapshot()).toMatchObject({ checked_out: 0, acquired: 33, timeouts: 0 });
+
+    // Prisma through the plain pool.
+    const database = await openDatabase(db.config, { pgPool: pool });
+    try {
+      await expect(database.prisma.track.count()).resolves.toBe(0);
+      const artists = (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM artists')).rows[0].n;
+      await expect(database.prisma.$transaction(async (tx) => tx.artist.count())).resolves.toBe(artists);
+    } finally {
+      await database.close();
+    }
+    expect(pool.snapshot()).toMatchObject({ checked_out: 0, timeouts: 0 });
+    expect(pool.snapshot().acquired).toBeGreaterThanOrEqual(35);
+    expect(fastUses).toBe(0);
+  } finally {
+    await pool.end();
+    await second.end();
   }
 });
