@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { ImportStore, PlaylistContent } from './store/index.js';
+import type { ExistingAlbum, ExistingArtist, ImportStore, PlaylistContent } from './store/index.js';
 import type { AlbumRef, ArtistRef, TrackRow } from './parse/normalize.js';
-import { albumKey, artistKey, planAlbums, planArtists, planTracks, type ResolvedRow, type TrackValues } from './plan.js';
+import { ALBUMS, albumKey, ARTISTS, artistKey, planRefs, planTracks, type RefKind, type RefPlan, type ResolvedRow, type TrackValues } from './plan.js';
 import type { Reject } from './rejects.js';
 import { detach } from './row-chunks.js';
-import { UnseenWrites } from './store/unseen-writes.js';
+import { UnseenWrites, type WrittenRefs } from './store/unseen-writes.js';
 
 export interface BatchOutcome {
   /** Valid rows written (each inserted, updated, unchanged or a duplicate, or rejected below). */
@@ -40,18 +40,18 @@ interface Prepared {
   titled: Set<ResolvedRow>;
   /** With a separate reader: the tracks this transaction matched that the rows could match (UnseenWrites.own). */
   own?: Set<TrackValues>;
-  artists: ReturnType<typeof planArtists>;
-  albums: ReturnType<typeof planAlbums>;
+  artists: RefPlan<ExistingArtist>;
+  albums: RefPlan<ExistingAlbum>;
 }
 
 /** A chunk's writes: its new artists and albums, and its tracks' plan. */
 type ChunkPlan = ReturnType<typeof planTracks> & {
-  artists: ReturnType<typeof planArtists>;
-  albums: ReturnType<typeof planAlbums>;
+  artists: RefPlan<ExistingArtist>;
+  albums: RefPlan<ExistingAlbum>;
 };
 
-const NO_ARTISTS: ReturnType<typeof planArtists> = { ids: new Map(), creates: [], attaches: [] };
-const NO_ALBUMS: ReturnType<typeof planAlbums> = { ids: new Map(), creates: [], attaches: [] };
+const NO_ARTISTS: RefPlan<ExistingArtist> = { ids: new Map(), creates: [], attaches: [] };
+const NO_ALBUMS: RefPlan<ExistingAlbum> = { ids: new Map(), creates: [], attaches: [] };
 
 /**
  * Writes batches of valid rows through an ImportStore: artists and albums get-or-created once
@@ -211,18 +211,12 @@ export class BatchImporter {
     let artists = NO_ARTISTS;
     if (missingArtists.size) {
       const refs = [...missingArtists.values()];
-      let existing = await this.store.findArtists(
+      const found = await this.store.findArtists(
         refs.filter((r) => r.spotifyUri).map((r) => r.spotifyUri!),
         [...new Set(refs.map((r) => r.name))],
       );
-      if (unseen) existing = unseen.artists.found(existing);
-      artists = planArtists(refs, existing, this.newId);
-      unseen?.artists.planned(artists.creates, artists.attaches, existing);
+      artists = this.planRefs(ARTISTS, refs, found, unseen?.artists, artistIds, a.artists);
       outcome.artistsCreated += artists.creates.length;
-      for (const [k, id] of artists.ids) {
-        a.artists.set(k, id);
-        artistIds.set(k, id);
-      }
     }
 
     // Albums: by Spotify URI, else (title, album artist).
@@ -244,18 +238,12 @@ export class BatchImporter {
     let albums = NO_ALBUMS;
     if (missingAlbums.size) {
       const refs = [...missingAlbums.values()];
-      let existing = await this.store.findAlbums(
+      const found = await this.store.findAlbums(
         refs.filter((r) => r.ref.spotifyUri).map((r) => r.ref.spotifyUri!),
         refs.map((r) => [r.ref.title, r.artistId] as [string, string]),
       );
-      if (unseen) existing = unseen.albums.found(existing);
-      albums = planAlbums(refs, existing, this.newId);
-      unseen?.albums.planned(albums.creates, albums.attaches, existing);
+      albums = this.planRefs(ALBUMS, refs, found, unseen?.albums, albumIds, a.albums);
       outcome.albumsCreated += albums.creates.length;
-      for (const [k, id] of albums.ids) {
-        a.albums.set(k, id);
-        albumIds.set(k, id);
-      }
     }
 
     // Resolved in place (a copy of every row would cost more than the lookups); and every
@@ -289,6 +277,29 @@ export class BatchImporter {
     const found = titled.size ? [...held, ...(await this.findByTitle(titled))] : held;
     const { candidates, seen } = await this.completed(found, own, a);
     return { rows: resolved, candidates, seen, titled, own, artists, albums };
+  }
+
+  /**
+   * Plans the artists or albums no cache knew against those `found` (with a separate reader,
+   * completed with what this transaction wrote), and learns their ids for the chunk (`ids`) and
+   * for the transaction (`learnt`).
+   */
+  private planRefs<R, T extends { id: string; spotifyUri: string | null }>(
+    kind: RefKind<R, T>,
+    refs: R[],
+    found: T[],
+    written: WrittenRefs<T> | undefined,
+    ids: Map<string, string>,
+    learnt: Map<string, string>,
+  ): RefPlan<T> {
+    const existing = written ? written.found(found) : found;
+    const plan = planRefs(kind, refs, existing, this.newId);
+    written?.planned(plan.creates, plan.attaches, existing);
+    for (const [k, id] of plan.ids) {
+      learnt.set(k, id);
+      ids.set(k, id);
+    }
+    return plan;
   }
 
   private findByTitle(rows: Iterable<ResolvedRow>): Promise<TrackValues[]> {

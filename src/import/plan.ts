@@ -21,93 +21,85 @@ export interface ResolvedRow extends TrackRow {
 export const artistKey = (ref: ArtistRef): string => ref.spotifyUri ?? `n:${ref.name}`;
 export const albumKey = (ref: AlbumRef, artistId: string): string => ref.spotifyUri ?? `t:${artistId}\u0000${ref.title}`;
 
-/**
- * Artists for a batch: by Spotify URI; else a same-named artist without a URI (which gets the URI);
- * else a new artist. A reference without a URI matches the first artist of that exact name.
- */
-export function planArtists(refs: ArtistRef[], existing: ExistingArtist[], newId: () => string) {
-  const byUri = new Map<string, ExistingArtist>();
-  const byName = new Map<string, ExistingArtist[]>();
-  const add = (a: ExistingArtist) => {
-    if (a.spotifyUri) byUri.set(a.spotifyUri, a);
-    const list = byName.get(a.name);
-    if (list) list.push(a);
-    else byName.set(a.name, [a]);
-  };
-  for (const a of existing) add(a);
-  const ids = new Map<string, string>();
-  const creates: ExistingArtist[] = [];
-  const attaches: Array<{ id: string; spotifyUri: string }> = [];
-  for (const ref of refs) {
-    const key = artistKey(ref);
-    if (ids.has(key)) continue;
-    if (ref.spotifyUri) {
-      const hit = byUri.get(ref.spotifyUri) ?? byName.get(ref.name)?.find((a) => !a.spotifyUri);
-      if (hit) {
-        if (!hit.spotifyUri) {
-          hit.spotifyUri = ref.spotifyUri;
-          byUri.set(ref.spotifyUri, hit);
-          attaches.push({ id: hit.id, spotifyUri: ref.spotifyUri });
-        }
-        ids.set(key, hit.id);
-        continue;
-      }
-    } else {
-      const hit = byName.get(ref.name)?.[0];
-      if (hit) {
-        ids.set(key, hit.id);
-        continue;
-      }
-    }
-    const created: ExistingArtist = { id: newId(), name: ref.name, spotifyUri: ref.spotifyUri ?? null };
-    add(created);
-    creates.push(created);
-    ids.set(key, created.id);
-  }
-  return { ids, creates, attaches };
+/** New rows, URIs given to rows that had none, and the id of every reference by its key. */
+export interface RefPlan<T> {
+  ids: Map<string, string>;
+  creates: T[];
+  attaches: Array<{ id: string; spotifyUri: string }>;
 }
 
-/** Albums for a batch: by Spotify URI; else (title, artist) without a URI; else a new album. */
-export function planAlbums(refs: Array<{ ref: AlbumRef; artistId: string }>, existing: ExistingAlbum[], newId: () => string) {
-  const byUri = new Map<string, ExistingAlbum>();
-  const byTitle = new Map<string, ExistingAlbum[]>();
-  const titleKey = (title: string, artistId: string) => `${artistId}\u0000${title}`;
-  const add = (a: ExistingAlbum) => {
-    if (a.spotifyUri) byUri.set(a.spotifyUri, a);
-    const k = titleKey(a.title, a.artistId);
-    const list = byTitle.get(k);
-    if (list) list.push(a);
-    else byTitle.set(k, [a]);
+/** How references to artists or albums are keyed, named and turned into new rows. */
+export interface RefKind<R, T extends { id: string; spotifyUri: string | null }> {
+  /** The reference's key in the id caches (artistKey, albumKey). */
+  key(ref: R): string;
+  uri(ref: R): string | undefined;
+  /** What a reference without a URI matches on: the artist's name; the album's (artist, title). */
+  refName(ref: R): string;
+  rowName(row: T): string;
+  create(ref: R, id: string): T;
+}
+
+const nameKey = (artistId: string, title: string) => `${artistId}\u0000${title}`;
+
+export const ARTISTS: RefKind<ArtistRef, ExistingArtist> = {
+  key: artistKey,
+  uri: (ref) => ref.spotifyUri,
+  refName: (ref) => ref.name,
+  rowName: (row) => row.name,
+  create: (ref, id) => ({ id, name: ref.name, spotifyUri: ref.spotifyUri ?? null }),
+};
+
+export const ALBUMS: RefKind<{ ref: AlbumRef; artistId: string }, ExistingAlbum> = {
+  key: ({ ref, artistId }) => albumKey(ref, artistId),
+  uri: ({ ref }) => ref.spotifyUri,
+  refName: ({ ref, artistId }) => nameKey(artistId, ref.title),
+  rowName: (row) => nameKey(row.artistId, row.title),
+  create: ({ ref, artistId }, id) => ({ id, title: ref.title, artistId, spotifyUri: ref.spotifyUri ?? null, releaseYear: ref.releaseYear ?? null }),
+};
+
+/**
+ * Artists or albums for a batch: by Spotify URI; else one of the same name without a URI (which
+ * gets the URI); else a new one. A reference without a URI matches the first of that exact name
+ * (an album's name: its title and artist).
+ */
+export function planRefs<R, T extends { id: string; spotifyUri: string | null }>(kind: RefKind<R, T>, refs: R[], existing: T[], newId: () => string): RefPlan<T> {
+  const byUri = new Map<string, T>();
+  const byName = new Map<string, T[]>();
+  const add = (row: T) => {
+    if (row.spotifyUri) byUri.set(row.spotifyUri, row);
+    const name = kind.rowName(row);
+    const list = byName.get(name);
+    if (list) list.push(row);
+    else byName.set(name, [row]);
   };
-  for (const a of existing) add(a);
-  const ids = new Map<string, string>();
-  const creates: ExistingAlbum[] = [];
-  const attaches: Array<{ id: string; spotifyUri: string }> = [];
-  for (const { ref, artistId } of refs) {
-    const key = albumKey(ref, artistId);
-    if (ids.has(key)) continue;
-    const sameTitle = byTitle.get(titleKey(ref.title, artistId));
-    if (ref.spotifyUri) {
-      const hit = byUri.get(ref.spotifyUri) ?? sameTitle?.find((a) => !a.spotifyUri);
+  for (const row of existing) add(row);
+  const plan: RefPlan<T> = { ids: new Map(), creates: [], attaches: [] };
+  for (const ref of refs) {
+    const key = kind.key(ref);
+    if (plan.ids.has(key)) continue;
+    const uri = kind.uri(ref);
+    const sameName = byName.get(kind.refName(ref));
+    if (uri) {
+      const hit = byUri.get(uri) ?? sameName?.find((row) => !row.spotifyUri);
       if (hit) {
         if (!hit.spotifyUri) {
-          hit.spotifyUri = ref.spotifyUri;
-          byUri.set(ref.spotifyUri, hit);
-          attaches.push({ id: hit.id, spotifyUri: ref.spotifyUri });
+          hit.spotifyUri = uri;
+          byUri.set(uri, hit);
+          plan.attaches.push({ id: hit.id, spotifyUri: uri });
         }
-        ids.set(key, hit.id);
+        plan.ids.set(key, hit.id);
         continue;
       }
-    } else if (sameTitle?.length) {
-      ids.set(key, sameTitle[0].id);
+    } else if (sameName?.length) {
+      plan.ids.set(key, sameName[0].id);
       continue;
     }
-    const created: ExistingAlbum = { id: newId(), title: ref.title, artistId, spotifyUri: ref.spotifyUri ?? null, releaseYear: ref.releaseYear ?? null };
+    const created = kind.create(ref, newId());
     add(created);
-    creates.push(created);
-    ids.set(key, created.id);
+    plan.creates.push(created);
+    plan.ids.set(key, created.id);
   }
-  return { ids, creates, attaches };
+  return plan;
 }
 
 export interface TrackPlan {

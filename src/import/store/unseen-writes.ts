@@ -52,7 +52,7 @@ class TrackIndex {
 }
 
 /** Artists or albums as the transaction left them: created, or given a Spotify URI. */
-class WrittenRefs<T extends { id: string }> {
+export class WrittenRefs<T extends { id: string }> {
   private readonly rows = new Map<string, T>();
 
   /**
