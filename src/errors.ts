@@ -34,33 +34,26 @@ export class SoulspotError extends Error {
   }
 }
 
-/** The user called a command wrongly or handed it bad input. */
-export class UsageError extends SoulspotError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.USAGE, options);
-  }
+/** A base for the errors of one kind: each always exits with `exitCode`. */
+function withExitCode(exitCode: ExitCodeValue) {
+  return class extends SoulspotError {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(message, exitCode, options);
+    }
+  };
 }
+
+/** The user called a command wrongly or handed it bad input. */
+export class UsageError extends withExitCode(ExitCode.USAGE) {}
 
 /** A configuration value (environment, .env, flag) is invalid. */
-export class ConfigError extends SoulspotError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.CONFIG, options);
-  }
-}
+export class ConfigError extends withExitCode(ExitCode.CONFIG) {}
 
 /** The database refused or could not be reached. */
-export class DatabaseError extends SoulspotError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.DATABASE, options);
-  }
-}
+export class DatabaseError extends withExitCode(ExitCode.DATABASE) {}
 
 /** An external service (Spotify) failed. */
-export class ExternalServiceError extends SoulspotError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.EXTERNAL, options);
-  }
-}
+export class ExternalServiceError extends withExitCode(ExitCode.EXTERNAL) {}
 
 /**
  * SQLSTATEs and socket errors of a connection that broke under a statement (the server terminated

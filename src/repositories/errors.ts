@@ -1,14 +1,10 @@
-import { ExitCode, SoulspotError } from '../errors.js';
+import { ExitCode, SoulspotError, UsageError } from '../errors.js';
 
 /**
  * A value the schema cannot check (a year out of range, a negative duration, an unknown status…).
  * Thrown before anything is written, so a batch is refused whole, never half-written.
  */
-export class ValidationError extends SoulspotError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.USAGE, options);
-  }
-}
+export class ValidationError extends UsageError {}
 
 /** A row named by id does not exist (update, transition, playlist edit). */
 export class NotFoundError extends SoulspotError {
@@ -21,11 +17,7 @@ export class NotFoundError extends SoulspotError {
 }
 
 /** A write would duplicate a unique value (spotify_uri, isrc, musicbrainz_id, a playlist entry). */
-export class ConflictError extends SoulspotError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.USAGE, options);
-  }
-}
+export class ConflictError extends UsageError {}
 
 /** A download status transition that DESIGN.md's state machine refuses. */
 export class InvalidTransitionError extends SoulspotError {
