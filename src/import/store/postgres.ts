@@ -110,6 +110,16 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
   const r = <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
     onReader(async () => (await reader.query<R>(sql, params)).rows);
 
+  /** Gives artists or albums that have none the Spotify URI a batch matched them by. */
+  const attachUris = async (table: 'artists' | 'albums', rows: Array<{ id: string; spotifyUri: string }>, now: Date) => {
+    if (!rows.length) return;
+    await q(
+      `UPDATE ${table} a SET spotify_uri = u.uri, updated_at = $3::timestamp FROM unnest($1::text[], $2::text[]) AS u(id, uri)
+       WHERE a.id = u.id AND a.spotify_uri IS NULL`,
+      [rows.map((r) => r.id), rows.map((r) => r.spotifyUri), now.toISOString()],
+    );
+  };
+
   const store: ImportStore = {
     provider: 'postgresql',
     replays: true,
@@ -145,14 +155,7 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
         [rows.map((r) => r.id), rows.map((r) => r.name), rows.map((r) => r.spotifyUri), now.toISOString()],
       );
     },
-    async attachArtistUris(rows, now) {
-      if (!rows.length) return;
-      await q(
-        `UPDATE artists a SET spotify_uri = u.uri, updated_at = $3::timestamp FROM unnest($1::text[], $2::text[]) AS u(id, uri)
-         WHERE a.id = u.id AND a.spotify_uri IS NULL`,
-        [rows.map((r) => r.id), rows.map((r) => r.spotifyUri), now.toISOString()],
-      );
-    },
+    attachArtistUris: (rows, now) => attachUris('artists', rows, now),
     async findAlbums(uris, titles) {
       const rows = await r<{ id: string; title: string; artist_id: string; spotify_uri: string | null; release_year: number | null }>(
         `SELECT id, title, artist_id, spotify_uri, release_year, created_at FROM albums WHERE spotify_uri = ANY($1::text[])
@@ -172,14 +175,7 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
         [rows.map((r) => r.id), rows.map((r) => r.title), rows.map((r) => r.artistId), rows.map((r) => r.releaseYear), rows.map((r) => r.spotifyUri), now.toISOString()],
       );
     },
-    async attachAlbumUris(rows, now) {
-      if (!rows.length) return;
-      await q(
-        `UPDATE albums a SET spotify_uri = u.uri, updated_at = $3::timestamp FROM unnest($1::text[], $2::text[]) AS u(id, uri)
-         WHERE a.id = u.id AND a.spotify_uri IS NULL`,
-        [rows.map((r) => r.id), rows.map((r) => r.spotifyUri), now.toISOString()],
-      );
-    },
+    attachAlbumUris: (rows, now) => attachUris('albums', rows, now),
     async findTracks(uris, isrcs, mbids) {
       return (await r(FIND_HELD_TRACKS_SQL, [uris, isrcs, mbids])).map(trackFromRow);
     },
