@@ -1,18 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import type { Album } from '../generated/sqlite/client.js';
 import { ValidationError } from './errors.js';
-import {
-  assertArray,
-  findByConditions,
-  groupByChangedColumns,
-  inConditions,
-  isForeignKeyViolation,
-  retryOnUniqueViolation,
-  writeRows,
-  type Column,
-  type KeyCondition,
-} from './sql.js';
+import { getOrCreateRows, type GetOrCreateTable } from './get-or-create.js';
+import { assertArray, findByConditions, inConditions, isForeignKeyViolation, retryOnUniqueViolation, snakeCaseColumns } from './sql.js';
 import { Checker, rowLabel, YEAR_MAX, YEAR_MIN } from './validation.js';
 
 export interface AlbumInput {
@@ -26,26 +16,17 @@ export interface AlbumInput {
 
 type CleanAlbum = { [K in keyof AlbumInput]-?: Exclude<AlbumInput[K], undefined> };
 
-const columns: Column[] = [
-  { field: 'id', column: 'id', type: 'text' },
-  { field: 'title', column: 'title', type: 'text' },
-  { field: 'artistId', column: 'artist_id', type: 'text' },
-  { field: 'releaseYear', column: 'release_year', type: 'int' },
-  { field: 'spotifyUri', column: 'spotify_uri', type: 'text' },
-  { field: 'musicbrainzId', column: 'musicbrainz_id', type: 'text' },
-  { field: 'artworkPath', column: 'artwork_path', type: 'text' },
-  { field: 'createdAt', column: 'created_at', type: 'timestamp' },
-  { field: 'updatedAt', column: 'updated_at', type: 'timestamp' },
-];
-const columnOf = (field: string) => columns.find((c) => c.field === field)!;
-/** Fields a matched album learns from the input when it has none yet. */
-const fillable = ['spotifyUri', 'musicbrainzId', 'releaseYear', 'artworkPath'] as const;
-
-interface Entry {
-  row: Album;
-  isNew: boolean;
-  filled: Record<string, unknown>;
-}
+const columns = snakeCaseColumns({
+  id: 'text',
+  title: 'text',
+  artistId: 'text',
+  releaseYear: 'int',
+  spotifyUri: 'text',
+  musicbrainzId: 'text',
+  artworkPath: 'text',
+  createdAt: 'timestamp',
+  updatedAt: 'timestamp',
+});
 
 function validate(input: AlbumInput, index: number): CleanAlbum {
   const shape: Checker = new Checker(rowLabel('album', index));
@@ -110,65 +91,17 @@ export class AlbumRepository {
     );
   }
 
-  private async resolve(inputs: CleanAlbum[]): Promise<Album[]> {
-    const { provider } = this.db;
-    const conditions: KeyCondition[] = [
-      ...inConditions(provider, 'spotifyUri', inputs.flatMap((i) => (i.spotifyUri ? [i.spotifyUri] : []))),
-      ...inConditions(provider, 'musicbrainzId', inputs.flatMap((i) => (i.musicbrainzId ? [i.musicbrainzId] : []))),
-      ...[...new Map(inputs.map((i) => [pairKey(i.title, i.artistId), i])).values()].map((i) => ({
-        where: { title: i.title, artistId: i.artistId },
-        params: 2,
-      })),
-    ];
-    const existing = await findByConditions(provider, conditions, (where) => this.db.prisma.album.findMany({ where }));
-    existing.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
-
-    const byUri = new Map<string, Entry>();
-    const byMbid = new Map<string, Entry>();
-    const byPair = new Map<string, Entry[]>();
-    const register = (entry: Entry) => {
-      if (entry.row.spotifyUri) byUri.set(entry.row.spotifyUri, entry);
-      if (entry.row.musicbrainzId) byMbid.set(entry.row.musicbrainzId, entry);
-      const key = pairKey(entry.row.title, entry.row.artistId);
-      const list = byPair.get(key);
-      if (!list) byPair.set(key, [entry]);
-      else if (!list.includes(entry)) list.push(entry);
+  private resolve(inputs: CleanAlbum[]): Promise<Album[]> {
+    const { prisma } = this.db;
+    const albums: GetOrCreateTable<CleanAlbum, Album> = {
+      table: 'albums',
+      columns,
+      fillable: ['spotifyUri', 'musicbrainzId', 'releaseYear', 'artworkPath'],
+      nameOf: (album) => pairKey(album.title, album.artistId),
+      nameConditions: (batch) =>
+        [...new Map(batch.map((i) => [pairKey(i.title, i.artistId), i])).values()].map((i) => ({ where: { title: i.title, artistId: i.artistId }, params: 2 })),
+      findMany: (where) => prisma.album.findMany({ where }),
     };
-    for (const row of existing) register({ row, isNew: false, filled: {} });
-
-    const now = new Date();
-    const created: Entry[] = [];
-    const result = inputs.map((input) => {
-      let entry = (input.spotifyUri && byUri.get(input.spotifyUri)) || (input.musicbrainzId && byMbid.get(input.musicbrainzId)) || undefined;
-      entry ??= (byPair.get(pairKey(input.title, input.artistId)) ?? []).find(
-        (c) =>
-          (!input.spotifyUri || c.row.spotifyUri === null) && (!input.musicbrainzId || c.row.musicbrainzId === null || c.row.musicbrainzId === input.musicbrainzId),
-      );
-      if (!entry) {
-        entry = { row: { id: randomUUID(), ...input, createdAt: now, updatedAt: now }, isNew: true, filled: {} };
-        created.push(entry);
-        register(entry);
-        return entry;
-      }
-      for (const field of fillable) {
-        const value = input[field];
-        if (value === null || entry.row[field] !== null) continue;
-        if (field === 'spotifyUri' && byUri.has(value as string)) continue;
-        if (field === 'musicbrainzId' && byMbid.has(value as string)) continue;
-        entry.row = { ...entry.row, [field]: value };
-        if (!entry.isNew) entry.filled[field] = value;
-        register(entry);
-      }
-      return entry;
-    });
-
-    const toUpdate = [...new Set(result)].filter((e) => !e.isNew && Object.keys(e.filled).length > 0);
-    const groups = groupByChangedColumns(
-      toUpdate.map((e) => ({ id: e.row.id, values: e.filled })),
-      columnOf,
-    );
-    await writeRows(this.db, 'albums', { columns, rows: created.map((e) => columns.map((c) => e.row[c.field as keyof Album])) }, groups, now);
-    for (const e of toUpdate) e.row = { ...e.row, updatedAt: now };
-    return result.map((e) => e.row);
+    return getOrCreateRows(this.db, albums, inputs);
   }
 }

@@ -1,14 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import type { Artist } from '../generated/sqlite/client.js';
-import {
-  assertArray,
-  findByConditions,
-  inConditions,
-  retryOnUniqueViolation,
-  writeRows,
-  type Column,
-} from './sql.js';
+import { getOrCreateRows, type GetOrCreateTable } from './get-or-create.js';
+import { assertArray, inConditions, retryOnUniqueViolation, snakeCaseColumns } from './sql.js';
 import { Checker, rowLabel } from './validation.js';
 
 export interface ArtistInput {
@@ -17,27 +10,7 @@ export interface ArtistInput {
   musicbrainzId?: string | null;
 }
 
-const insertColumns: Column[] = [
-  { field: 'id', column: 'id', type: 'text' },
-  { field: 'name', column: 'name', type: 'text' },
-  { field: 'spotifyUri', column: 'spotify_uri', type: 'text' },
-  { field: 'musicbrainzId', column: 'musicbrainz_id', type: 'text' },
-  { field: 'createdAt', column: 'created_at', type: 'timestamp' },
-  { field: 'updatedAt', column: 'updated_at', type: 'timestamp' },
-];
-const fillColumns: Record<'spotifyUri' | 'musicbrainzId', Column> = {
-  spotifyUri: { field: 'spotifyUri', column: 'spotify_uri', type: 'text' },
-  musicbrainzId: { field: 'musicbrainzId', column: 'musicbrainz_id', type: 'text' },
-};
-
-const fillGroups = [['spotifyUri'], ['musicbrainzId'], ['spotifyUri', 'musicbrainzId']] as const;
-
-interface Entry {
-  row: Artist;
-  isNew: boolean;
-  /** Identifiers learnt for an existing row that had none (written back). */
-  filled: Set<'spotifyUri' | 'musicbrainzId'>;
-}
+const columns = snakeCaseColumns({ id: 'text', name: 'text', spotifyUri: 'text', musicbrainzId: 'text', createdAt: 'timestamp', updatedAt: 'timestamp' });
 
 function validate(input: ArtistInput, index: number): Required<ArtistInput> {
   const shape: Checker = new Checker(rowLabel('artist', index));
@@ -77,72 +50,16 @@ export class ArtistRepository {
     return retryOnUniqueViolation(() => this.resolve(clean), 'artists get-or-create');
   }
 
-  private async resolve(inputs: Required<ArtistInput>[]): Promise<Artist[]> {
-    const { provider } = this.db;
-    const existing = await findByConditions(
-      provider,
-      [
-        ...inConditions(provider, 'spotifyUri', inputs.flatMap((i) => (i.spotifyUri ? [i.spotifyUri] : []))),
-        ...inConditions(provider, 'musicbrainzId', inputs.flatMap((i) => (i.musicbrainzId ? [i.musicbrainzId] : []))),
-        ...inConditions(provider, 'name', inputs.map((i) => i.name)),
-      ],
-      (where) => this.db.prisma.artist.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
-    );
-    existing.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
-
-    const byUri = new Map<string, Entry>();
-    const byMbid = new Map<string, Entry>();
-    const byName = new Map<string, Entry[]>();
-    const register = (entry: Entry) => {
-      if (entry.row.spotifyUri) byUri.set(entry.row.spotifyUri, entry);
-      if (entry.row.musicbrainzId) byMbid.set(entry.row.musicbrainzId, entry);
-      const list = byName.get(entry.row.name);
-      if (list) {
-        if (!list.includes(entry)) list.push(entry);
-      } else byName.set(entry.row.name, [entry]);
+  private resolve(inputs: Required<ArtistInput>[]): Promise<Artist[]> {
+    const { prisma, provider } = this.db;
+    const artists: GetOrCreateTable<Required<ArtistInput>, Artist> = {
+      table: 'artists',
+      columns,
+      fillable: ['spotifyUri', 'musicbrainzId'],
+      nameOf: (artist) => artist.name,
+      nameConditions: (batch) => inConditions(provider, 'name', batch.map((i) => i.name)),
+      findMany: (where) => prisma.artist.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
     };
-    for (const row of existing) register({ row, isNew: false, filled: new Set() });
-
-    const now = new Date();
-    const created: Entry[] = [];
-    const result = inputs.map((input) => {
-      let entry = (input.spotifyUri && byUri.get(input.spotifyUri)) || (input.musicbrainzId && byMbid.get(input.musicbrainzId)) || undefined;
-      if (!entry) {
-        const candidates = byName.get(input.name) ?? [];
-        entry = candidates.find(
-          (c) =>
-            (!input.spotifyUri || c.row.spotifyUri === null) && (!input.musicbrainzId || c.row.musicbrainzId === null || c.row.musicbrainzId === input.musicbrainzId),
-        );
-      }
-      if (!entry) {
-        entry = {
-          row: { id: randomUUID(), name: input.name, spotifyUri: input.spotifyUri, musicbrainzId: input.musicbrainzId, createdAt: now, updatedAt: now },
-          isNew: true,
-          filled: new Set(),
-        };
-        created.push(entry);
-        register(entry);
-        return entry;
-      }
-      for (const field of ['spotifyUri', 'musicbrainzId'] as const) {
-        const value = input[field];
-        const index = field === 'spotifyUri' ? byUri : byMbid;
-        if (value && entry.row[field] === null && !index.has(value)) {
-          entry.row = { ...entry.row, [field]: value };
-          if (!entry.isNew) entry.filled.add(field);
-          register(entry);
-        }
-      }
-      return entry;
-    });
-
-    const toUpdate = [...new Set(result)].filter((e) => !e.isNew && e.filled.size > 0);
-    const groups = fillGroups.map((fields) => ({
-      columns: fields.map((f) => fillColumns[f]),
-      rows: toUpdate.filter((e) => e.filled.size === fields.length && fields.every((f) => e.filled.has(f))).map((e) => [e.row.id, ...fields.map((f) => e.row[f])]),
-    }));
-    await writeRows(this.db, 'artists', { columns: insertColumns, rows: created.map((e) => insertColumns.map((c) => e.row[c.field as keyof Artist])) }, groups, now);
-    for (const e of toUpdate) e.row = { ...e.row, updatedAt: now };
-    return result.map((e) => e.row);
+    return getOrCreateRows(this.db, artists, inputs);
   }
 }

@@ -28,6 +28,11 @@ export interface Column {
   type: ColumnType;
 }
 
+/** Columns named after their fields in snake_case, as the schema maps them (`spotifyUri` → `spotify_uri`). */
+export function snakeCaseColumns(fields: Record<string, ColumnType>): Column[] {
+  return Object.entries(fields).map(([field, type]) => ({ field, column: field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), type }));
+}
+
 const pgArrayType: Record<ColumnType, string> = {
   text: 'text[]',
   int: 'integer[]',
