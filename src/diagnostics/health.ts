@@ -5,7 +5,7 @@ import { createPgPool } from '../db/pool.js';
 import { sqliteStats, type PoolStats } from '../db/pool-stats.js';
 import { maskSecretsInText, maskUrl, sqliteFilePath } from '../database-url.js';
 import { openSqliteFile } from '../db/sqlite-file.js';
-import { readServerView, settingsView, type PoolSettingsView, type ServerView } from './pool-probe.js';
+import { pingPostgres, settingsView, type PoolSettingsView, type ServerView } from './pool-probe.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 export type CheckStatus = HealthStatus | 'skipped';
@@ -61,13 +61,12 @@ interface Reachability {
   server: ServerView | null;
 }
 
+function unreachable(detail: string): Reachability {
+  return { check: { status: 'unhealthy', reachable: false, round_trip_ms: null, connect_ms: null, detail }, stats: null, server: null };
+}
+
 async function checkSqlite(config: Config): Promise<Reachability> {
   const path = sqliteFilePath(config.databaseUrl);
-  const unreachable = (detail: string): Reachability => ({
-    check: { status: 'unhealthy', reachable: false, round_trip_ms: null, connect_ms: null, detail },
-    stats: null,
-    server: null,
-  });
   const started = performance.now();
   let db: import('better-sqlite3').Database;
   try {
@@ -96,34 +95,16 @@ async function checkSqlite(config: Config): Promise<Reachability> {
 async function checkPostgres(config: Config): Promise<Reachability> {
   const pool = createPgPool(config.databaseUrl, config.pool);
   try {
-    const started = performance.now();
-    try {
-      await pool.query('SELECT 1');
-    } catch (error) {
-      return {
-        check: { status: 'unhealthy', reachable: false, round_trip_ms: null, connect_ms: null, detail: `cannot reach PostgreSQL: ${oneLine(error)}` },
-        stats: null,
-        server: null,
-      };
-    }
-    const connectMs = performance.now() - started;
-    const t0 = performance.now();
-    await pool.query('SELECT 1');
-    const roundTrip = performance.now() - t0;
-    // The server view is extra information: a role that may not read it still gets a health check.
-    const server = await readServerView(async (sql) => (await pool.query(sql)).rows).catch(() => null);
+    const ping = await pingPostgres(pool);
+    if (!ping.reachable) return unreachable(`cannot reach PostgreSQL: ${oneLine(ping.error)}`);
     const version = (await pool.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
     return {
-      check: { status: 'healthy', reachable: true, round_trip_ms: round(roundTrip), connect_ms: round(connectMs), detail: `PostgreSQL ${version}` },
+      check: { status: 'healthy', reachable: true, round_trip_ms: round(ping.roundTripMs), connect_ms: round(ping.connectMs), detail: `PostgreSQL ${version}` },
       stats: pool.snapshot(),
-      server,
+      server: ping.server,
     };
   } catch (error) {
-    return {
-      check: { status: 'unhealthy', reachable: false, round_trip_ms: null, connect_ms: null, detail: `PostgreSQL is not usable: ${oneLine(error)}` },
-      stats: null,
-      server: null,
-    };
+    return unreachable(`PostgreSQL is not usable: ${oneLine(error)}`);
   } finally {
     await pool.end().catch(() => {});
   }

@@ -153,21 +153,34 @@ export async function getPoolOverview(config: Config): Promise<PoolOverview> {
   }
   const pool = createPgPool(config.databaseUrl, config.pool);
   try {
-    const started = performance.now();
-    try {
-      await pool.query('SELECT 1');
-    } catch (error) {
-      throw toDatabaseError(error, `cannot reach PostgreSQL at ${database}`);
-    }
-    const roundTrip = performance.now() - started;
-    const started2 = performance.now();
-    await pool.query('SELECT 1');
-    const warm = performance.now() - started2;
-    const server = await readServerView(async (sql) => (await pool.query(sql)).rows).catch(() => null);
-    return { provider: 'postgresql', database, settings, stats: pool.snapshot(), round_trip_ms: round(Math.min(roundTrip, warm)), server };
+    const ping = await pingPostgres(pool);
+    if (!ping.reachable) throw toDatabaseError(ping.error, `cannot reach PostgreSQL at ${database}`);
+    return { provider: 'postgresql', database, settings, stats: pool.snapshot(), round_trip_ms: round(Math.min(ping.connectMs, ping.roundTripMs)), server: ping.server };
   } finally {
     await pool.end();
   }
+}
+
+export type PostgresPing = { reachable: false; error: unknown } | { reachable: true; connectMs: number; roundTripMs: number; server: ServerView | null };
+
+/**
+ * `SELECT 1` twice through a new pool (the first opens a connection, the second is a round trip
+ * on it), then the server's view of the connections. Unreachable when the first fails.
+ */
+export async function pingPostgres(pool: SoulspotPgPool): Promise<PostgresPing> {
+  const started = performance.now();
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    return { reachable: false, error };
+  }
+  const connectMs = performance.now() - started;
+  const t0 = performance.now();
+  await pool.query('SELECT 1');
+  const roundTripMs = performance.now() - t0;
+  // The server view is extra information: a role that may not read it still gets an answer.
+  const server = await readServerView(async (sql) => (await pool.query(sql)).rows).catch(() => null);
+  return { reachable: true, connectMs, roundTripMs, server };
 }
 
 class ProbeRollback extends Error {}
