@@ -111,7 +111,7 @@ async function checkPostgres(config: Config): Promise<Reachability> {
     await pool.query('SELECT 1');
     const roundTrip = performance.now() - t0;
     // The server view is extra information: a role that may not read it still gets a health check.
-    const server = await readServerView(async (sql) => (await pool.query(sql)).rows).catch(() => null);
+    const server = await readServerView(async (sql) => (await pool.query<Record<string, unknown>>(sql)).rows).catch(() => null);
     const version = (await pool.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
     return {
       check: { status: 'healthy', reachable: true, round_trip_ms: round(roundTrip), connect_ms: round(connectMs), detail: `PostgreSQL ${version}` },

@@ -163,7 +163,7 @@ export async function getPoolOverview(config: Config): Promise<PoolOverview> {
     const started2 = performance.now();
     await pool.query('SELECT 1');
     const warm = performance.now() - started2;
-    const server = await readServerView(async (sql) => (await pool.query(sql)).rows).catch(() => null);
+    const server = await readServerView(async (sql) => (await pool.query<Record<string, unknown>>(sql)).rows).catch(() => null);
     return { provider: 'postgresql', database, settings, stats: pool.snapshot(), round_trip_ms: round(Math.min(roundTrip, warm)), server };
   } finally {
     await pool.end();
@@ -312,7 +312,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
     let server: ServerView | null = null;
     const serverTimer = monitor
       ? setTimeout(() => {
-          readServerView(async (sql) => (await monitor!.query(sql)).rows)
+          readServerView(async (sql) => (await monitor!.query<Record<string, unknown>>(sql)).rows)
             .then((view) => (server = view))
             .catch((error) => logger.warn(`could not read pg_stat_activity: ${describeError(error)}`));
         }, (options.durationSeconds * 1000) / 2)
@@ -348,7 +348,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
     }
     const elapsed = (performance.now() - started) / 1000;
     sample();
-    if (!server && monitor) server = await readServerView(async (sql) => (await monitor!.query(sql)).rows).catch(() => null);
+    if (!server && monitor) server = await readServerView(async (sql) => (await monitor!.query<Record<string, unknown>>(sql)).rows).catch(() => null);
     const tracksAfter = await prisma.track.count();
     const stats = snapshot();
     const settings = settingsView(config.pool, config.provider);
