@@ -21,7 +21,7 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 function formatFields(fields?: LogFields): string {
   if (!fields) return '';
   return Object.entries(fields)
-    .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`)
+    .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x))}`)
     .join('');
 }
 
@@ -44,7 +44,7 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, str
       error: (m, f) => p.error(maskFields(f), maskSecretsInText(m)),
     };
   }
-  const threshold = levels.indexOf(config.logLevel as Level);
+  const threshold = levels.indexOf(config.logLevel);
   const write = (level: Level) => (message: string, fields?: LogFields) => {
     if (levels.indexOf(level) < threshold) return;
     stream.write(`${level}: ${maskSecretsInText(message + formatFields(fields))}\n`);

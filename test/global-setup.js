@@ -10,7 +10,7 @@ export default async function globalSetup() {
   } catch (error) {
     // Named by the driver's own reading of the URL, which never shows its password.
     const where = `${client.user}@${client.host}:${client.port}/${client.database}`;
-    throw new Error(`PostgreSQL tests need a server at ${where} (TEST_PG_URL): ${error.message}. Start it (see README) and run again.`);
+    throw new Error(`PostgreSQL tests need a server at ${where} (TEST_PG_URL): ${error.message}. Start it (see README) and run again.`, { cause: error });
   } finally {
     await client.end().catch(() => {});
   }

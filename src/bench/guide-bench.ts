@@ -206,7 +206,7 @@ async function seedLibrary(db: Database, count: number, perAlbum: number): Promi
   const chunk = 5_000;
   if (db.provider === 'sqlite') {
     const { default: Sqlite } = await import('better-sqlite3');
-    const raw = new Sqlite(db.sqlitePath!, { timeout: 10_000 });
+    const raw = new Sqlite(db.sqlitePath, { timeout: 10_000 });
     try {
       const ts = sqliteTimestamp(now);
       const insAlbum = raw.prepare('INSERT INTO albums (id, title, artist_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');

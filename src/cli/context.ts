@@ -54,7 +54,7 @@ export function action<A extends unknown[]>(
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
-    const options = command.optsWithGlobals() as GlobalOptions;
+    const options = command.optsWithGlobals<GlobalOptions>();
     try {
       // Loaded here, not at the top: zod, dotenv and pino are not needed for --help.
       const [{ loadConfig }, { createLogger }] = await Promise.all([import('../config.js'), import('../logger.js')]);

@@ -4,7 +4,7 @@ import Table from 'cli-table3';
 export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
-    (_key, v) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : v),
+    (_key, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : v),
     2,
   );
 }

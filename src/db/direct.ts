@@ -24,9 +24,9 @@ const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === TIMESTAMP_OID) return parseUtcTimestamp;
     if (oid === INT8_OID) return (text: string) => BigInt(text);
-    return pg.types.getTypeParser(oid, format as 'text');
+    return pg.types.getTypeParser(oid, format) as (text: string) => unknown;
   },
-} as pg.CustomTypesConfig;
+};
 
 /** Runs one statement on `db`'s pool (PostgreSQL only) and records it in the query log. */
 export async function pgQuery<R extends Record<string, unknown>>(db: Database, text: string, values: unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
@@ -79,7 +79,7 @@ const sqliteStatements = new WeakMap<object, Map<string, import('better-sqlite3'
 async function sqliteRun(db: Database, text: string, values: unknown[]): Promise<number> {
   const connection = await db.sqliteConnection!();
   let statements = sqliteStatements.get(connection);
-  if (!statements) sqliteStatements.set(connection, (statements = new Map()));
+  if (!statements) sqliteStatements.set(connection, (statements = new Map<string, import('better-sqlite3').Statement>()));
   let statement = statements.get(text);
   if (!statement) statements.set(text, (statement = connection.prepare(text)));
   const started = performance.now();

@@ -156,7 +156,7 @@ export class SoulspotPgPool extends pg.Pool {
     this.releaseAlwaysDoesMore = Boolean(options.allowExitOnIdle) || (options.maxUses ?? Infinity) < Infinity;
     this.on('connect', (client) => {
       this.stats.connectionsCreated += 1;
-      this.fresh.add(client as pg.PoolClient);
+      this.fresh.add(client);
       // node-postgres emits 'error' on a client whose connection breaks (the server terminated it,
       // the network dropped), checked out or not, and pg-pool listens only while it is idle: without
       // a listener of its own that ends the process. The statement in flight, or the next one, fails
@@ -207,6 +207,7 @@ export class SoulspotPgPool extends pg.Pool {
       if (idle) return this.runOnIdle(idle, text, values, started, resolve, reject);
       this.acquire(
         (error, client) => {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- acquire calls back with an error or a client, never neither
           if (error || !client) return reject(error);
           let settled = false;
           const onError = (broken: Error) => {
@@ -360,6 +361,7 @@ export class SoulspotPgPool extends pg.Pool {
 
   private handOut(client: pg.PoolClient, callback: ConnectCallback, started: number): void {
     this.stats.recordAcquire(performance.now() - started);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- pg-pool gives each client its own release closure and hands it out the same way
     callback(undefined, client, client.release);
   }
 

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { createPgPool } from './pool.js';
-import { maskSecretsInText, maskUrl, sqliteFilePath } from '../database-url.js';
+import { maskUrl, sqliteFilePath } from '../database-url.js';
 import { DatabaseError } from '../errors.js';
 import { openSqliteFile, sqliteFileError } from './sqlite-file.js';
 
@@ -78,7 +78,7 @@ export async function openRawConnection(config: Config, options: { create?: bool
   const conn: RawConnection = {
     provider: 'postgresql',
     async query(sql, params = []) {
-      return (await client.query(sql, params)).rows;
+      return (await client.query(sql, params)).rows as never[];
     },
     async runInTransaction(script, after) {
       await client.query('BEGIN');

@@ -325,7 +325,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
     let server: ServerView | null = null;
     const serverTimer = monitor
       ? setTimeout(() => {
-          readServerView(async (sql) => (await monitor!.query(sql)).rows)
+          readServerView(async (sql) => (await monitor!.query<Record<string, unknown>>(sql)).rows)
             .then((view) => (server = view))
             .catch((error) => logger.warn(`could not read pg_stat_activity: ${describeError(error)}`));
         }, (options.durationSeconds * 1000) / 2)
@@ -361,7 +361,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
     }
     const elapsed = (performance.now() - started) / 1000;
     sample();
-    if (!server && monitor) server = await readServerView(async (sql) => (await monitor!.query(sql)).rows).catch(() => null);
+    if (!server && monitor) server = await readServerView(async (sql) => (await monitor!.query<Record<string, unknown>>(sql)).rows).catch(() => null);
     const tracksAfter = await prisma.track.count();
     const stats = snapshot();
     const settings = settingsView(config.pool, config.provider);

@@ -189,8 +189,8 @@ export class BatchImporter {
 
     // Artists: the track's (first listed) artist and, when different, the album artist. Each
     // row's keys are computed once; ids are looked up once a chunk per distinct key.
-    const artistKeys: string[] = new Array(n);
-    const albumArtistKeys: string[] = new Array(n);
+    const artistKeys: string[] = new Array<string>(n);
+    const albumArtistKeys: string[] = new Array<string>(n);
     const artistIds = new Map<string, string>();
     const missingArtists = new Map<string, ArtistRef>();
     const wantArtist = (ref: ArtistRef): string => {
@@ -220,7 +220,7 @@ export class BatchImporter {
     }
 
     // Albums: by Spotify URI, else (title, album artist).
-    const albumKeys: string[] = new Array(n);
+    const albumKeys: string[] = new Array<string>(n);
     const albumIds = new Map<string, string>();
     const missingAlbums = new Map<string, { ref: AlbumRef; artistId: string }>();
     for (let i = 0; i < n; i++) {

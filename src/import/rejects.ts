@@ -69,7 +69,7 @@ export class RejectsWriter {
         await (await open(this.path, 'r+')).close();
         return;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new Error('it is a directory');
+        if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new Error('it is a directory', { cause: error });
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
       const probe = `${this.path}.${process.pid}-${randomBytes(4).toString('hex')}.probe`;
@@ -96,6 +96,7 @@ export class RejectsWriter {
     if (!s.write(`${reject.line},${csvField(reject.reason)},${csvField(reject.original)}\n`) && !s.destroyed) {
       await once(s, 'drain').catch((error) => this.fail(error));
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- set by an 'error' event during the await (TypeScript assumes it still undefined)
     if (this.failed) throw this.failed;
   }
 

@@ -75,6 +75,7 @@ export const transferList = (buffers: ChunkBuffers): ArrayBuffer[] => [buffers.t
 
 type TextEncoding = 'latin1' | 'utf16le';
 /** The two encodings V8 decodes by copying (UTF-8 decodes 3-7 times slower). */
+// eslint-disable-next-line no-control-regex -- Latin-1 starts at U+0000
 const encodingOf = (text: string): TextEncoding => (/[^\u0000-\u00ff]/.test(text) ? 'utf16le' : 'latin1');
 const bytesPer = (encoding: TextEncoding) => (encoding === 'latin1' ? 1 : 2);
 
@@ -267,10 +268,10 @@ export function decodeRows(chunk: EncodedChunk): TrackRow[] {
   );
   const n = new Float64Array(buffers.numbers, 0, count * NUMBERS);
   const lines = new Float64Array(buffers.lines, 0, count);
-  const rows: TrackRow[] = new Array(count);
+  const rows: TrackRow[] = new Array<TrackRow>(count);
   let end = 0;
   // The slots of the current row; undefined for an empty one.
-  const s: Array<string | undefined> = new Array(STRINGS);
+  const s: Array<string | undefined> = new Array<string | undefined>(STRINGS);
   for (let i = 0; i < count; i++) {
     for (let k = 0; k < STRINGS; k++) {
       const start = end;

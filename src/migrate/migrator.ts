@@ -424,7 +424,7 @@ export async function resolveMigration(config: Config, name: string, as: 'applie
   const migration = set.migrations[findMigrationIndex(set, name)];
   // The schema engine would create a missing SQLite file (only migrate may) and names no cause when
   // it cannot open one: open it here first for the one-line error.
-  if (config.provider === 'sqlite') await withRaw(config, async () => undefined);
+  if (config.provider === 'sqlite') await withRaw(config, () => Promise.resolve());
   const { withSchemaEngine, toMigrationList } = await import('./schema-engine.js');
   try {
     await withSchemaEngine(config, async ({ engine }) => {

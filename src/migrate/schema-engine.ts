@@ -116,7 +116,7 @@ function trackAdapters(
   executeScript?: EngineOptions['executeScript'],
   pool?: pg.Pool,
 ): import('@prisma/driver-adapter-utils').SqlMigrationAwareDriverAdapterFactory {
-  const wrap = async <A extends { executeScript(script: string): Promise<void>; dispose(): Promise<void> }>(adapter: A): Promise<A> => {
+  const wrap = <A extends { executeScript(script: string): Promise<void>; dispose(): Promise<void> }>(adapter: A): A => {
     adapters.push(adapter);
     if (executeScript) {
       const original = adapter.executeScript.bind(adapter);

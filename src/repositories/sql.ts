@@ -74,7 +74,7 @@ function keysPerStatement(provider: Provider, limit = PRISMA_PARAMETER_LIMIT[pro
 function pgElement(type: ColumnType, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (type === 'timestamp') return (value as Date).toISOString();
-  if (type === 'bigint') return String(value);
+  if (type === 'bigint') return (value as bigint | number).toString();
   return value;
 }
 
@@ -86,7 +86,7 @@ function pgElement(type: ColumnType, value: unknown): unknown {
 function sqliteElement(type: ColumnType, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (type === 'timestamp') return sqliteTimestamp(value as Date);
-  if (type === 'bigint') return String(value);
+  if (type === 'bigint') return (value as bigint | number).toString();
   if (type === 'bool') return value ? 1 : 0;
   return value;
 }

@@ -18,7 +18,6 @@ import {
   updateRows,
   writeRows,
   type Column,
-  type ColumnType,
 } from './sql.js';
 import { Checker, INT32_MAX, rowLabel } from './validation.js';
 
@@ -79,8 +78,8 @@ const fieldColumns: ReadonlyArray<Column & { field: Field }> = [
 const insertColumns: Column[] = [
   { field: 'id', column: 'id', type: 'text' },
   ...fieldColumns,
-  { field: 'createdAt', column: 'created_at', type: 'timestamp' as ColumnType },
-  { field: 'updatedAt', column: 'updated_at', type: 'timestamp' as ColumnType },
+  { field: 'createdAt', column: 'created_at', type: 'timestamp' },
+  { field: 'updatedAt', column: 'updated_at', type: 'timestamp' },
 ];
 /** Every column of a track, named as the Track model's fields. */
 const SELECT_TRACK_COLUMNS = insertColumns.map((c) => `${quoteIdent(c.column)} AS ${quoteIdent(c.field)}`).join(', ');
@@ -156,7 +155,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 function newRow(id: string, given: Partial<TrackInput>, now: Date): Track {
-  return { id, ...defaults, ...given, createdAt: now, updatedAt: now } as Track;
+  return { id, ...defaults, ...given, createdAt: now, updatedAt: now };
 }
 
 /** What the database itself fills in when a column is left out of the INSERT (schema defaults). */
@@ -253,7 +252,7 @@ export class TrackRepository {
       );
       updatedIds = ids.filter((id) => found.has(id));
       const groups = groupByChangedColumns(
-        updatedIds.map((id) => ({ id, values: merged.get(id)!.values as Record<string, unknown> })),
+        updatedIds.map((id) => ({ id, values: merged.get(id)!.values })),
         columnOf,
         true,
       );
@@ -291,7 +290,7 @@ export class TrackRepository {
     const { provider } = this.db;
     const existing = await findByConditions(
       provider,
-      uniqueKeys.flatMap((key) => inConditions(provider, key, inputs.flatMap((i) => (i[key] ? [i[key] as string] : [])))),
+      uniqueKeys.flatMap((key) => inConditions(provider, key, inputs.flatMap((i) => (i[key] ? [i[key]] : [])))),
       (where) => this.db.prisma.track.findMany({ where }),
     );
     interface Entry {
@@ -316,13 +315,13 @@ export class TrackRepository {
       let entry: Entry | undefined;
       for (const key of uniqueKeys) {
         const value = input[key];
-        if (value && maps[key].has(value as string)) {
-          entry = maps[key].get(value as string);
+        if (value && maps[key].has(value)) {
+          entry = maps[key].get(value);
           break;
         }
       }
       for (const key of uniqueKeys) {
-        const value = input[key] as string | null | undefined;
+        const value = input[key];
         const other = value ? maps[key].get(value) : undefined;
         if (entry && other && other !== entry) {
           throw new ConflictError(
@@ -349,7 +348,7 @@ export class TrackRepository {
           const old = entry.row[key];
           if (key in changes && old && maps[key].get(old) === entry) maps[key].delete(old);
         }
-        entry.row = { ...entry.row, ...changes } as Track;
+        entry.row = { ...entry.row, ...changes };
         if (!entry.isNew) {
           Object.assign(entry.changes, changes);
           touched.add(entry);
@@ -446,7 +445,7 @@ export class TrackRepository {
     const { provider } = this.db;
     if (isUniqueViolation(error)) {
       for (const key of uniqueKeys) {
-        const values = rows.flatMap((r) => (r[key] ? [r[key] as string] : []));
+        const values = rows.flatMap((r) => (r[key] ? [r[key]] : []));
         if (values.length === 0) continue;
         const taken = await findByConditions(provider, inConditions(provider, key, values), (where) => this.db.prisma.track.findMany({ where, select: { id: true, spotifyUri: true, isrc: true, musicbrainzId: true } }));
         if (taken.length > 0) {
@@ -465,13 +464,13 @@ export class TrackRepository {
         ['artistId', 'artist'],
         ['albumId', 'album'],
       ] as const) {
-        const ids = rows.flatMap((r) => (r[field] ? [r[field] as string] : []));
+        const ids = rows.flatMap((r) => (r[field] ? [r[field]] : []));
         if (ids.length === 0) continue;
         const delegate = model === 'artist' ? this.db.prisma.artist : this.db.prisma.album;
         const found = new Set(
           (await findByConditions(provider, inConditions(provider, 'id', ids), (where) => (delegate as typeof this.db.prisma.artist).findMany({ where, select: { id: true } }))).map((r) => r.id),
         );
-        const index = rows.findIndex((r) => r[field] && !found.has(r[field] as string));
+        const index = rows.findIndex((r) => r[field] && !found.has(r[field]));
         if (index >= 0) {
           return new ValidationError(`${rowLabel('track', index, rows[index].title)}: ${field} ${rows[index][field]} does not exist; create the ${model} first (nothing was written)`, {
             cause: error,
@@ -496,11 +495,11 @@ function assertNoDuplicateKeys(rows: Array<{ index: number; values: Partial<Trac
     for (const { index, values } of rows) {
       const value = values[key];
       if (!value) continue;
-      const first = seen.get(value as string);
+      const first = seen.get(value);
       if (first !== undefined) {
-        throw new ValidationError(`${rowLabel('track', index, value as string)}: ${keyColumn[key]} ${value} also appears in track #${first + 1} of the same batch; remove the duplicate (nothing was written)`);
+        throw new ValidationError(`${rowLabel('track', index, value)}: ${keyColumn[key]} ${value} also appears in track #${first + 1} of the same batch; remove the duplicate (nothing was written)`);
       }
-      seen.set(value as string, index);
+      seen.set(value, index);
     }
   }
 }

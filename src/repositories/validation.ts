@@ -107,6 +107,7 @@ function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : value.toISOString();
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- numbers, booleans and null as themselves; an object as [object Object], which still says what arrived
   return String(value);
 }
 

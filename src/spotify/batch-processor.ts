@@ -177,7 +177,7 @@ export class BatchProcessor<T, R> {
     while (this.pending.length > 0) waiting.push(this.dispatch(this.pending.splice(0, this.batchSize)));
     const outcomes = (await Promise.all(waiting)).flat();
     if (this.callbackError !== undefined) {
-      const error = this.callbackError;
+      const error: unknown = this.callbackError;
       this.callbackError = undefined;
       throw error;
     }
@@ -202,14 +202,14 @@ export class BatchProcessor<T, R> {
     if (!this.autoFlush) return;
     let sent = false;
     while (this.pending.length >= this.batchSize) {
-      this.dispatch(this.pending.splice(0, this.batchSize));
+      void this.dispatch(this.pending.splice(0, this.batchSize));
       sent = true;
     }
     if (sent) this.clearTimer();
     if (this.pending.length > 0 && this.timer === undefined && this.maxWaitMs !== undefined) {
       this.timer = this.timers.setTimeout(() => {
         this.timer = undefined;
-        if (this.pending.length > 0) this.dispatch(this.pending.splice(0, this.batchSize));
+        if (this.pending.length > 0) void this.dispatch(this.pending.splice(0, this.batchSize));
       }, this.maxWaitMs);
     }
   }
@@ -241,7 +241,7 @@ export class BatchProcessor<T, R> {
 
   /** Runs one batch with retries; always resolves with one outcome per item. */
   private async run(items: T[]): Promise<Array<ItemOutcome<T, R>>> {
-    const outcomes: Array<ItemOutcome<T, R> | undefined> = new Array(items.length);
+    const outcomes: Array<ItemOutcome<T, R> | undefined> = new Array<ItemOutcome<T, R> | undefined>(items.length);
     let remaining = items.map((_, i) => i);
     const retry = this.retry;
     try {
@@ -253,7 +253,7 @@ export class BatchProcessor<T, R> {
             throw new Error(`the batch function returned ${Array.isArray(results) ? results.length : typeof results} results for ${subset.length} items`);
           }
           const again: number[] = [];
-          results.forEach((r, k) => {
+          results.forEach((r: ItemResult<R>, k) => {
             const i = remaining[k];
             if (r.ok) outcomes[i] = { item: items[i], ok: true, value: r.value };
             else {

@@ -246,7 +246,7 @@ export class SpotifyFetcher {
       else if (l.status === 'not_found') notFound.push(id);
       else failed.push({ id, kind: 'invalid_response', reason: l.reason });
     }
-    const fatalError = fatal as SpotifyError | undefined;
+    const fatalError = fatal;
     return {
       requested: unique.length,
       fromCache,

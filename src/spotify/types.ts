@@ -44,7 +44,7 @@ function checkArtists(value: unknown, path: string, required: boolean): string |
   if (!Array.isArray(value)) return `${path}: expected an array`;
   if (required && value.length === 0) return `${path}: expected at least one artist`;
   for (let i = 0; i < value.length; i++) {
-    const a = value[i];
+    const a: unknown = value[i];
     if (!isObject(a) || typeof a.name !== 'string') return `${path}.${i}.name: expected a string`;
     if (!isOptionalString(a.uri)) return `${path}.${i}.uri: expected a string`;
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 import { describeSchema } from '../helpers/catalog.js';
 import { runCli } from '../helpers/cli.js';
@@ -78,7 +79,6 @@ describe.each(providers)('soulspot bench on %s', (provider) => {
 
 test('Ctrl-C stops the bench with exit 130 and removes its throwaway PostgreSQL schema', async () => {
   const { spawn } = await import('node:child_process');
-  const { join } = await import('node:path');
   const { packageRoot } = await import('../../src/paths.js');
   const db = await createMigratedDatabase('postgresql');
   try {

@@ -26,7 +26,7 @@ describe('CacheWarmer', () => {
     ]);
     expect(report.missing).toEqual(['k3', 'k13', 'k23']);
     expect(report.loaded).toHaveLength(24); // 30 keys (k0 once) - 3 failed - 3 missing
-    expect(report.loaded + '').not.toContain('k7');
+    expect(report.loaded.join(',')).not.toContain('k7');
     for (const key of report.loaded) expect(cache.get(key)).toBe(Number(key.slice(1)));
     expect(cache.has('k7')).toBe(false);
     expect(cache.has('k3')).toBe(false);

@@ -162,6 +162,7 @@ describe('metrics arithmetic', () => {
     }
     const stats = cache.stats();
     expect(hits).toBe(4);
+    expect(misses).toBe(6);
     expect(stats).toMatchObject({ hits: 4, misses: 6, hit_rate: 40, entries: 4, max_size: 8, utilization: 50, writes: 4 });
     cache.has(1);
     expect(cache.stats().hits + cache.stats().misses).toBe(10); // has() counts nothing

@@ -29,7 +29,7 @@ describe('a missing SQLite file', () => {
   ])('%j says in one line that it does not exist and to run soulspot migrate; creates nothing', async (args, code) => {
     const dir = mkdtempSync(join(root, 'missing-'));
     const path = join(dir, 'library.db');
-    const run = await runCli(args as string[], { env: { DATABASE_URL: `file:${path}` } });
+    const run = await runCli(args, { env: { DATABASE_URL: `file:${path}` } });
     expect(run.code).toBe(code);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(`soulspot: no SQLite database at ${path}; run soulspot migrate to create it (nothing was created)\n`);

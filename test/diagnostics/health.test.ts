@@ -177,7 +177,7 @@ describe('bad settings and options are rejected with one line', () => {
     [['pool-stats', '--probe', '--concurrency', 'many'], /--concurrency: expected a whole number from 1 to 1000, got "many"/],
     [['pool-stats', '--probe', '--duration', '0'], /--duration: expected a whole number from 1 to 3600, got "0"/],
   ])('pool-stats %j gives exit 2', async (args, message) => {
-    const cli = await runCli(args as string[], { env: { DATABASE_URL: 'file:./never-created.db' } });
+    const cli = await runCli(args, { env: { DATABASE_URL: 'file:./never-created.db' } });
     expect(cli.code).toBe(ExitCode.USAGE);
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
     expect(cli.stderr).toMatch(message);

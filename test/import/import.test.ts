@@ -103,7 +103,7 @@ describe.each(providers)('import-tracks on %s', (provider) => {
     const s = await run({ input });
     expect(s).toMatchObject({ read: 11, inserted: 2, rejected: 9 });
     expect(s.rejectsFile).toBe(`${input}.rejects.csv`);
-    const rejects = parse(readFileSync(s.rejectsFile!), { columns: true }) as Array<{ line: string; reason: string; original: string }>;
+    const rejects = parse<{ line: string; reason: string; original: string }>(readFileSync(s.rejectsFile!), { columns: true });
     expect(rejects.map((r) => [Number(r.line), r.reason.replace(/:.*$/, '')])).toEqual([
       [3, 'wrong column count'],
       [4, 'missing title'],

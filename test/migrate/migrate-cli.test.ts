@@ -88,7 +88,7 @@ describe('configuration and usage errors', () => {
     [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT: expected text or json, got "xml"/],
     [{ DATABASE_URL: 'mysql://admin:hunter2@db/soulspot' }, /DATABASE_URL: expected a file:… \(SQLite\) or postgresql:\/\/… URL, got "mysql:\/\/admin:\*\*\*\*@db\/soulspot"/],
   ])('%j is refused with one line and exit 3', async (env, message) => {
-    const run = await runCli(['migrate', 'status'], { env: env as Record<string, string>, cwd });
+    const run = await runCli(['migrate', 'status'], { env, cwd });
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);

@@ -164,7 +164,7 @@ describe.each(providers)('migrator on %s', (provider) => {
     await expect(applyMigrations(db.config)).rejects.toThrow(/failed earlier.*migrate resolve --rolled-back 20990101000000_broken/);
 
     await resolveMigration(db.config, name, 'rolled-back');
-    addMigration; // the operator fixes the script, then migrates again
+    // the operator fixes the script, then migrates again
     const fixed = 'CREATE TABLE "half_done" ("id" INTEGER NOT NULL PRIMARY KEY);\n';
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, name, 'migration.sql'), fixed);

@@ -3,7 +3,7 @@ import type { Provider } from '../../src/database-url.js';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/db.js';
 
 /** A migrated throwaway database of `provider`, opened; `done()` closes and drops it. */
-export async function openTestDatabase(provider: Provider): Promise<{ db: Database; test: TestDatabase; done(): Promise<void> }> {
+export async function openTestDatabase(provider: Provider): Promise<{ db: Database; test: TestDatabase; done: () => Promise<void> }> {
   const test = await createMigratedDatabase(provider);
   const db = await openDatabase(test.config);
   return {

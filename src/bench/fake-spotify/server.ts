@@ -155,6 +155,7 @@ export class FakeSpotify {
 
   /** Starts a fake on 127.0.0.1 at a free port. */
   static async start(options: FakeSpotifyOptions = {}): Promise<FakeSpotify> {
+    // eslint-disable-next-line prefer-const -- the request handler below reads it; the fake needs the listening server first
     let fake: FakeSpotify | undefined;
     const server = createServer((req, res) => {
       fake!.handle(req, res).catch((error: Error) => {

@@ -102,7 +102,7 @@ Examples:
             memory: flags.memory,
           },
           flags.db ? { samples: flags.dbSamples, rows: flags.dbRows, seed: flags.seed } : null,
-          { logger: ctx.logger, onProgress: spinner.shown ? spinner.update : undefined, signal: controller.signal },
+          { logger: ctx.logger, onProgress: spinner.shown ? (message) => spinner.update(message) : undefined, signal: controller.signal },
         ).finally(() => {
           process.removeListener('SIGINT', onSigint);
           spinner.stop();
@@ -128,7 +128,7 @@ Examples:
               renderTable(
                 ['read', 'mean µs', 'p50 µs', 'p99 µs', 'reads/s'],
                 report.latency.map((r) => [r.implementation, r.mean_us.toFixed(3), r.p50_us.toFixed(3), r.p99_us.toFixed(3), fmt(r.ops_per_sec)]),
-                `Track read by id: cache hit vs database (${report.latency[0]!.provider}, throwaway database, ${fmt(report.latency[0]!.samples)} samples; p50/p99 include ${report.latency[0]!.timer_overhead_us.toFixed(3)} µs of timer overhead, the mean does not for the cache)`,
+                `Track read by id: cache hit vs database (${report.latency[0].provider}, throwaway database, ${fmt(report.latency[0].samples)} samples; p50/p99 include ${report.latency[0].timer_overhead_us.toFixed(3)} µs of timer overhead, the mean does not for the cache)`,
               ),
             );
           }

@@ -178,6 +178,7 @@ function text(value: unknown, column: string): string | undefined {
     t = value.trim();
     if (t === '') return undefined;
   } else if (typeof value === 'number') t = String(value);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- String() only for what JSON.stringify cannot show (a function, a symbol)
   else throw new RowError(`${column} must be text or a number, got ${clip(JSON.stringify(value) ?? String(value))}`);
   const problem = unstorableText(t);
   if (problem) throw new RowError(`${column} contains ${problem}, which the database cannot store: ${clip(JSON.stringify(t))}`);
@@ -313,7 +314,7 @@ export function splitList(value: string): string[] {
 
 function firstOfList(value: unknown, column: string): { name?: string; uri?: string } {
   if (Array.isArray(value)) {
-    const first = value[0];
+    const first: unknown = value[0];
     if (first && typeof first === 'object' && !Array.isArray(first)) {
       const o = first as Record<string, unknown>;
       return { name: text(o.name, column), uri: text(o.uri, `${column} URI`) };

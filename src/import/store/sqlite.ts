@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
-import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore, type TrackValues } from './types.js';
+import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore } from './types.js';
 import { sqliteTimestamp } from '../../db/sqlite-values.js';
 
 /** WAL pages between two automatic checkpoints during an import (see openSqliteImportStore). */
@@ -51,7 +51,7 @@ export function openSqliteImportStore(path: string, busyTimeoutMs: number): Impo
 
 /** What to do about a failure to open the database: only a missing table calls for migrate. */
 function adviceFor(error: unknown): string {
-  const code = String((error as { code?: unknown }).code ?? '');
+  const code = String((error as { code?: string | number }).code ?? '');
   if (/no such table/.test((error as Error).message)) return 'run soulspot migrate first';
   if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) {
     return 'check that you may write the file and its directory (SQLite writes its -wal and -shm files beside it)';
