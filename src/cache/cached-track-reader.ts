@@ -2,7 +2,7 @@ import type { Database } from '../db/client.js';
 import { TrackRepository } from '../repositories/track-repository.js';
 import type { Track } from '../generated/sqlite/client.js';
 import type { RepositoryHooks } from '../repositories/hooks.js';
-import type { Cache } from './lru-cache.js';
+import type { Cache } from './slot-cache.js';
 
 export type { Track } from '../generated/sqlite/client.js';
 
@@ -10,13 +10,6 @@ export type { Track } from '../generated/sqlite/client.js';
 export interface TrackSource {
   /** The tracks among `ids` that exist (any order; absent ids are simply not returned). */
   getManyByIds(ids: string[]): Promise<Track[]>;
-}
-
-/** A TrackSource that reads through Prisma: one `findMany … where id in (…)` per call. */
-export function prismaTrackSource(db: Pick<Database, 'prisma'>): TrackSource {
-  return {
-    getManyByIds: (ids) => (ids.length === 0 ? Promise.resolve([]) : db.prisma.track.findMany({ where: { id: { in: ids } } })),
-  };
 }
 
 /** Ids per source call. */
