@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { LRUCache as NpmLRUCache } from 'lru-cache';
 import { LRUCache } from '../cache/lru-cache.js';
@@ -9,10 +6,9 @@ import { getGc } from '../gc.js';
 import { WTinyLFUCache } from '../cache/w-tinylfu.js';
 import type { Clock } from '../cache/clock.js';
 import type { Config } from '../config.js';
-import { openDatabase, type Database } from '../db/client.js';
-import { applyMigrations } from '../migrate/migrator.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { DatabaseError, ExitCode, SoulspotError, UsageError, describeError } from '../errors.js';
+import { DatabaseError, SoulspotError, UsageError, describeError } from '../errors.js';
+import { throwIfInterrupted, withTempDatabase } from './temp-database.js';
 
 /**
  * `soulspot cache-bench`: the same seeded key trace through this cache (LRU, and W-TinyLFU) and the
@@ -586,12 +582,12 @@ export interface ReadLatencyOptions {
  * migrated, filled with `rows` tracks, and dropped at the end (also on error).
  */
 export async function measureReadLatency(config: Config, options: ReadLatencyOptions, signal?: AbortSignal): Promise<ReadLatencyResult[]> {
-  return withTempBenchDatabase(config, async (db) => {
+  return withTempDatabase(config, 'cache-bench', async (db) => {
     const artist = await db.prisma.artist.create({ data: { name: 'cache-bench artist' } });
     const ids: string[] = [];
     for (let i = 0; i < options.rows; i++) ids.push(randomUUID());
     for (let i = 0; i < ids.length; i += 500) {
-      throwIfInterrupted(signal);
+      throwIfInterrupted(signal, 'cache-bench');
       await db.prisma.track.createMany({
         data: ids.slice(i, i + 500).map((id, k) => ({ id, title: `cache-bench track ${i + k}`, artistId: artist.id, durationMs: 200_000 + k, trackNumber: k + 1 })),
       });
@@ -603,7 +599,7 @@ export async function measureReadLatency(config: Config, options: ReadLatencyOpt
     for (let i = 0; i < Math.min(100, sample.length); i++) await db.prisma.track.findUnique({ where: { id: sample[i]! } });
     const dbTimes = new Float64Array(sample.length);
     for (let i = 0; i < sample.length; i++) {
-      if ((i & 63) === 0) throwIfInterrupted(signal);
+      if ((i & 63) === 0) throwIfInterrupted(signal, 'cache-bench');
       const t0 = process.hrtime.bigint();
       const row = await db.prisma.track.findUnique({ where: { id: sample[i]! } });
       dbTimes[i] = Number(process.hrtime.bigint() - t0) / 1000;
@@ -672,59 +668,6 @@ export async function measureReadLatency(config: Config, options: ReadLatencyOpt
   });
 }
 
-/**
- * Runs `fn` against a throwaway migrated database of the configured provider, then removes it:
- * SQLite → a new file in a temp folder (the configured file is never opened); PostgreSQL → a new
- * schema `soulspot_cache_bench_<random>` in the configured database, dropped with CASCADE.
- */
-export async function withTempBenchDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  if (config.provider === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'soulspot-cache-bench-'));
-    try {
-      const temp: Config = { ...config, databaseUrl: `file:${join(dir, 'cache-bench.db')}` };
-      return await migrateAndRun(temp, fn);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  const schema = `soulspot_cache_bench_${randomBytes(6).toString('hex')}`;
-  const url = new URL(config.databaseUrl);
-  url.searchParams.set('schema', schema);
-  const { default: pg } = await import('pg');
-  const { pgConnectionString } = await import('../db/pool.js');
-  const admin = new pg.Client({ connectionString: pgConnectionString(config.databaseUrl) });
-  // Without a listener a dropped connection would end the process; its next statement fails instead.
-  admin.on('error', () => {});
-  await admin.connect();
-  try {
-    await admin.query(`CREATE SCHEMA "${schema}"`);
-    try {
-      return await migrateAndRun({ ...config, databaseUrl: url.toString() }, fn);
-    } finally {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    }
-  } finally {
-    await admin.end();
-  }
-}
-
-async function migrateAndRun<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  await applyMigrations(config);
-  const db = await openDatabase(config);
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
-
-/** Thrown when the run's signal fires (Ctrl-C): the throwaway database is still removed on the way out. */
-function throwIfInterrupted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new SoulspotError('cache-bench interrupted: no results printed (the throwaway benchmark database was removed)', ExitCode.INTERRUPTED);
-  }
-}
-
 export interface CacheBenchReport {
   workloads: WorkloadResult[];
   latency: ReadLatencyResult[];
@@ -747,7 +690,7 @@ export async function runCacheBench(
   const workloads: WorkloadResult[] = [];
   for (const workload of options.workloads) {
     await new Promise((resolve) => setImmediate(resolve));
-    throwIfInterrupted(io.signal);
+    throwIfInterrupted(io.signal, 'cache-bench');
     workloads.push(...runCacheWorkloads({ ...options, workloads: [workload] }, progress));
   }
   let latency: ReadLatencyResult[] = [];
