@@ -1,13 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import { openDatabase, type Database } from '../db/client.js';
-import { applyMigrations } from '../migrate/migrator.js';
-import { createPgPool, pgConnectionString } from '../db/pool.js';
+import type { Database } from '../db/client.js';
 import { sqliteTimestamp } from '../db/sqlite-values.js';
-import { ExitCode, SoulspotError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { PlaylistRepository, TrackRepository, type TrackInput } from '../repositories/index.js';
 import { LRUCache } from '../cache/index.js';
@@ -16,6 +14,7 @@ import { importTracks } from '../import/import-service.js';
 import { FakeSpotify } from './fake-spotify/server.js';
 import { SpotifyFetcher } from '../spotify/fetcher.js';
 import { loadSpotifyConfig } from '../spotify/config.js';
+import { throwIfInterrupted, withTempDatabase } from './temp-database.js';
 
 /** The rows of the original guide's "Expected Improvements" table. */
 export const BENCH_ROWS = ['playlists', 'bulk-insert', 'album-query', 'cache-hit', 'spotify-batch'] as const;
@@ -83,13 +82,6 @@ export interface BenchOptions {
   signal?: AbortSignal;
 }
 
-function throwIfInterrupted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new SoulspotError('bench interrupted: no results printed (the throwaway benchmark database was removed)', ExitCode.INTERRUPTED);
-  }
-}
-
-
 const LABELS: Record<BenchRowId, string> = {
   playlists: 'List playlists with tracks',
   'bulk-insert': 'Bulk insert 100 tracks',
@@ -138,50 +130,12 @@ async function measure(
   const samples: number[] = [];
   let count = 0;
   for (let rep = 0; rep < repetitions; rep++) {
-    throwIfInterrupted(signal);
+    throwIfInterrupted(signal, 'bench');
     const t0 = performance.now();
     count = await op(rep);
     samples.push((performance.now() - t0) / perSample);
   }
   return { timing: timingOf(samples), count: count / perSample };
-}
-
-/** A migrated throwaway database: a temp SQLite file, or a temp schema in the PostgreSQL of DATABASE_URL. */
-async function withWorkspace<T>(config: Config, fn: (db: Database, where: string) => Promise<T>): Promise<T> {
-  if (config.provider === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'soulspot-bench-'));
-    const url = `file:${join(dir, 'bench.db')}`;
-    try {
-      const benchConfig: Config = { ...config, databaseUrl: url, migrationsDir: undefined };
-      await applyMigrations(benchConfig);
-      const db = await openDatabase(benchConfig);
-      try {
-        return await fn(db, 'a temporary SQLite file');
-      } finally {
-        await db.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  const schema = `soulspot_bench_${randomBytes(6).toString('hex')}`;
-  const url = new URL(pgConnectionString(config.databaseUrl));
-  url.searchParams.set('schema', schema);
-  const admin = createPgPool(config.databaseUrl, { ...config.pool, size: 0, maxOverflow: 1 });
-  await admin.query(`CREATE SCHEMA "${schema}"`);
-  try {
-    const benchConfig: Config = { ...config, databaseUrl: url.toString(), migrationsDir: undefined };
-    await applyMigrations(benchConfig);
-    const db = await openDatabase(benchConfig);
-    try {
-      return await fn(db, `a temporary schema "${schema}" (dropped afterwards) of the PostgreSQL database`);
-    } finally {
-      await db.close();
-    }
-  } finally {
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
-  }
 }
 
 async function createArtistAndAlbum(db: Database, label: string): Promise<{ artistId: string; albumId: string }> {
@@ -465,9 +419,9 @@ export async function runGuideBench(config: Config, options: BenchOptions = {}):
   const wanted = options.only ?? [...BENCH_ROWS];
   const logger = options.logger ?? silentLogger;
   const rows: BenchRow[] = [];
-  const workspace = await withWorkspace(config, async (db, where) => {
+  const workspace = await withTempDatabase(config, 'bench', async (db, where) => {
     for (const id of BENCH_ROWS.filter((r) => wanted.includes(r))) {
-      throwIfInterrupted(options.signal);
+      throwIfInterrupted(options.signal, 'bench');
       options.onRowStart?.(id, LABELS[id]);
       logger.debug(`bench: ${id}`);
       let result: BenchRow;

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
-import type { Cache } from './lru-cache.js';
+import type { Cache } from './slot-cache.js';
 
 /** What a warm-up did, key by key: nothing is silently dropped. */
 export interface WarmReport<K> {

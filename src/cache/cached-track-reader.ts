@@ -2,7 +2,7 @@ import type { Database } from '../db/client.js';
 import { TrackRepository } from '../repositories/track-repository.js';
 import type { Track } from '../generated/sqlite/client.js';
 import type { RepositoryHooks } from '../repositories/hooks.js';
-import type { Cache } from './lru-cache.js';
+import type { Cache } from './slot-cache.js';
 
 export type { Track } from '../generated/sqlite/client.js';
 

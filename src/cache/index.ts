@@ -1,7 +1,10 @@
-import { LRUCache, type Cache, type LRUCacheOptions } from './lru-cache.js';
+import { LRUCache } from './lru-cache.js';
+import type { Cache, LRUCacheOptions } from './slot-cache.js';
 import { WTinyLFUCache } from './w-tinylfu.js';
 
-export { LRUCache, type Cache, type CacheStats, type LRUCacheOptions, type Loader } from './lru-cache.js';
+export { LRUCache } from './lru-cache.js';
+export type { Cache, LRUCacheOptions, Loader } from './slot-cache.js';
+export type { CacheStats } from './stats.js';
 export { WTinyLFUCache } from './w-tinylfu.js';
 export { CacheWarmer, type WarmReport, type CacheWarmerOptions } from './cache-warmer.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';

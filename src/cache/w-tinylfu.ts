@@ -1,9 +1,6 @@
-import { systemClock, type Clock } from './clock.js';
 import { FrequencySketch, hashKey } from './frequency-sketch.js';
-import { validateCacheOptions, type Cache, type LRUCacheOptions, type Loader } from './lru-cache.js';
-import { hitRate, percent, type CacheStats } from './stats.js';
+import { NONE, SlotCache, expiryFor, type LRUCacheOptions } from './slot-cache.js';
 
-const NONE = -1;
 const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
@@ -19,58 +16,30 @@ const PROTECTED = 2;
  * Same API, TTL semantics and metrics as `LRUCache` (see there). Keys are hashed for the sketch:
  * integers directly, anything else through `String(key)` — use string or number keys.
  */
-export class WTinyLFUCache<K, V> implements Cache<K, V> {
-  readonly maxSize: number;
-  readonly defaultTtlMs: number;
-  private readonly clock: Clock;
+export class WTinyLFUCache<K, V> extends SlotCache<K, V> {
   private readonly sketch: FrequencySketch;
-  private readonly index = new Map<K, number>();
-  private readonly keyList: Array<K | undefined>;
-  private readonly valueList: Array<V | undefined>;
   private readonly hashes: Int32Array;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
   private readonly segment: Uint8Array;
-  private readonly expiresAt: Float64Array;
-  private readonly freeSlots: Int32Array;
-  private freeTop = 0;
-  private allocated = 0;
   private readonly heads = new Int32Array([NONE, NONE, NONE]);
   private readonly tails = new Int32Array([NONE, NONE, NONE]);
   private readonly sizes = new Int32Array(3);
   private readonly windowMax: number;
   private readonly protectedMax: number;
-  private readonly inFlight = new Map<K, Promise<V | undefined>>();
-
-  private hits = 0;
-  private misses = 0;
-  private evictions = 0;
-  private expirations = 0;
-  private writes = 0;
-  private coalesced = 0;
 
   constructor(options: LRUCacheOptions) {
-    validateCacheOptions(options);
-    this.maxSize = options.maxSize;
-    this.defaultTtlMs = options.ttlMs ?? 0;
-    this.clock = options.clock ?? systemClock;
-    const n = this.maxSize + 1; // one spare slot: an insert is placed before the loser is dropped
-    this.keyList = new Array<K | undefined>(n).fill(undefined);
-    this.valueList = new Array<V | undefined>(n).fill(undefined);
+    // One spare slot: an insert is placed before the loser is dropped.
+    super(options, options.maxSize + 1);
+    const n = this.maxSize + 1;
     this.hashes = new Int32Array(n);
     this.next = new Int32Array(n);
     this.prev = new Int32Array(n);
     this.segment = new Uint8Array(n);
-    this.expiresAt = new Float64Array(n);
-    this.freeSlots = new Int32Array(n);
     this.windowMax = Math.max(1, Math.round(this.maxSize * 0.01));
     const mainMax = this.maxSize - this.windowMax;
     this.protectedMax = Math.floor(mainMax * 0.8);
     this.sketch = new FrequencySketch(this.maxSize);
-  }
-
-  get size(): number {
-    return this.index.size;
   }
 
   get(key: K): V | undefined {
@@ -98,9 +67,7 @@ export class WTinyLFUCache<K, V> implements Cache<K, V> {
       this.delete(key);
       return;
     }
-    const ttl = ttlMs === undefined ? this.defaultTtlMs : ttlMs;
-    if (!(ttl >= 0)) throw new RangeError(`ttlMs must be a number of milliseconds >= 0, got ${String(ttl)}`);
-    const expiresAt = ttl > 0 && ttl !== Infinity ? this.clock.now() + ttl : 0;
+    const expiresAt = expiryFor(ttlMs, this.defaultTtlMs, this.clock);
     if (this.inFlight.size !== 0) this.inFlight.delete(key);
     this.writes++;
     let i = this.index.get(key);
@@ -120,112 +87,12 @@ export class WTinyLFUCache<K, V> implements Cache<K, V> {
     if (this.sizes[WINDOW]! > this.windowMax) this.leaveWindow();
   }
 
-  getMany(keys: K[]): Map<K, V> {
-    const found = new Map<K, V>();
-    for (const key of keys) {
-      const value = this.get(key);
-      if (value !== undefined) found.set(key, value);
-    }
-    return found;
-  }
-
-  setMany(entries: Iterable<[K, V]>, ttlMs?: number): void {
-    for (const [key, value] of entries) this.set(key, value, ttlMs);
-  }
-
-  delete(key: K): boolean {
-    if (this.inFlight.size !== 0) this.inFlight.delete(key);
-    const i = this.index.get(key);
-    if (i === undefined) return false;
-    this.removeSlot(i);
-    return true;
-  }
-
-  has(key: K): boolean {
-    const i = this.index.get(key);
-    if (i === undefined) return false;
-    const expiresAt = this.expiresAt[i]!;
-    return expiresAt === 0 || this.clock.now() <= expiresAt;
-  }
-
-  clear(): void {
-    this.inFlight.clear();
-    this.index.clear();
-    this.keyList.fill(undefined);
-    this.valueList.fill(undefined);
-    this.expiresAt.fill(0);
+  override clear(): void {
+    super.clear();
     this.heads.fill(NONE);
     this.tails.fill(NONE);
     this.sizes.fill(0);
-    this.freeTop = 0;
-    this.allocated = 0;
     this.sketch.clear();
-  }
-
-  purgeExpired(): number {
-    const now = this.clock.now();
-    let removed = 0;
-    for (const i of [...this.index.values()]) {
-      const expiresAt = this.expiresAt[i]!;
-      if (expiresAt !== 0 && now > expiresAt) {
-        this.removeSlot(i);
-        removed++;
-      }
-    }
-    this.expirations += removed;
-    return removed;
-  }
-
-  getOrLoad(key: K, loader: Loader<K, V>, ttlMs?: number): Promise<V | undefined> {
-    const cached = this.get(key);
-    if (cached !== undefined) return Promise.resolve(cached);
-    const pending = this.inFlight.get(key);
-    if (pending !== undefined) {
-      this.coalesced++;
-      return pending;
-    }
-    const load: Promise<V | undefined> = Promise.resolve()
-      .then(() => loader(key))
-      .then(
-        (value) => {
-          if (this.inFlight.get(key) === load) {
-            this.inFlight.delete(key);
-            if (value !== undefined) this.set(key, value, ttlMs);
-          }
-          return value;
-        },
-        (error: unknown) => {
-          if (this.inFlight.get(key) === load) this.inFlight.delete(key);
-          throw error;
-        },
-      );
-    this.inFlight.set(key, load);
-    return load;
-  }
-
-  stats(): CacheStats {
-    const now = this.clock.now();
-    let live = 0;
-    for (const i of this.index.values()) {
-      const expiresAt = this.expiresAt[i]!;
-      if (expiresAt === 0 || now <= expiresAt) live++;
-    }
-    return {
-      entries: live,
-      max_size: this.maxSize,
-      utilization: percent(live, this.maxSize),
-      hits: this.hits,
-      misses: this.misses,
-      hit_rate: hitRate(this.hits, this.misses),
-      evictions: this.evictions,
-      expirations: this.expirations,
-      writes: this.writes,
-      coalesced_loads: this.coalesced,
-    };
-  }
-
-  resetStats(): void {
-    this.hits = this.misses = this.evictions = this.expirations = this.writes = this.coalesced = 0;
   }
 
   private onHit(i: number): void {
@@ -252,35 +119,25 @@ export class WTinyLFUCache<K, V> implements Cache<K, V> {
     if (this.index.size <= this.maxSize) return;
     let victim = this.tails[PROBATION]!;
     if (victim === candidate) victim = this.tails[PROTECTED]!;
+    const now = this.clock.now();
     if (victim === NONE) {
       // Nothing in main but the candidate (a cache of one entry): the candidate leaves.
-      if (this.expiresAt[candidate] !== 0 && this.clock.now() > this.expiresAt[candidate]!) this.expirations++;
-      else this.evictions++;
+      if (this.isLive(candidate, now)) this.evictions++;
+      else this.expirations++;
       this.removeSlot(candidate);
       return;
     }
     // An expired victim goes first, whatever its frequency.
-    const now = this.clock.now();
-    const expired = (i: number) => this.expiresAt[i] !== 0 && now > this.expiresAt[i]!;
     let loser: number;
-    if (expired(candidate)) loser = candidate;
-    else if (expired(victim)) loser = victim;
+    if (!this.isLive(candidate, now)) loser = candidate;
+    else if (!this.isLive(victim, now)) loser = victim;
     else loser = this.sketch.frequency(this.hashes[candidate]!) > this.sketch.frequency(this.hashes[victim]!) ? victim : candidate;
-    if (expired(loser)) this.expirations++;
-    else this.evictions++;
+    if (this.isLive(loser, now)) this.evictions++;
+    else this.expirations++;
     this.removeSlot(loser);
   }
 
-  private removeSlot(i: number): void {
-    this.index.delete(this.keyList[i] as K);
-    this.unlink(i);
-    this.keyList[i] = undefined;
-    this.valueList[i] = undefined;
-    this.expiresAt[i] = 0;
-    this.freeSlots[this.freeTop++] = i;
-  }
-
-  private unlink(i: number): void {
+  protected unlink(i: number): void {
     const s = this.segment[i]!;
     const p = this.prev[i]!;
     const n = this.next[i]!;

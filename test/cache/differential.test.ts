@@ -1,7 +1,7 @@
 import { LRUCache as NpmLRUCache } from 'lru-cache';
 import { LRUCache } from '../../src/cache/lru-cache.js';
 import { ManualClock } from '../../src/cache/clock.js';
-import { mulberry32 } from '../../src/bench/cache-bench.js';
+import { mulberry32 } from '../../src/bench/cache-bench/traces.js';
 
 /**
  * The same random operation sequence (get, set with and without TTL, delete, has, time passing)

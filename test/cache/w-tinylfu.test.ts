@@ -2,7 +2,7 @@ import { WTinyLFUCache } from '../../src/cache/w-tinylfu.js';
 import { LRUCache } from '../../src/cache/lru-cache.js';
 import { ManualClock } from '../../src/cache/clock.js';
 import { FrequencySketch, hashKey } from '../../src/cache/frequency-sketch.js';
-import { buildTrace } from '../../src/bench/cache-bench.js';
+import { buildTrace } from '../../src/bench/cache-bench/traces.js';
 import { createCache } from '../../src/cache/index.js';
 
 describe('FrequencySketch', () => {

@@ -76,7 +76,7 @@ Examples:
     .action(
       action(async (ctx, flags: CacheBenchFlags) => {
         if (flags.policy !== 'all' && flags.policy !== 'lru') throw new UsageError(`--policy: expected all or lru, got "${flags.policy}"`);
-        const { runCacheBench } = await import('../../bench/cache-bench.js');
+        const { runCacheBench } = await import('../../bench/cache-bench/index.js');
         // Ctrl-C stops at the next workload or database read, still removing the throwaway database.
         const controller = new AbortController();
         const onSigint = () => {

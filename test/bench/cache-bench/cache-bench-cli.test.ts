@@ -2,67 +2,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { buildTrace, runCacheWorkloads, zipfTrace, mulberry32, WORKLOADS, type WorkloadResult } from '../../src/bench/cache-bench.js';
 import { spawn } from 'node:child_process';
-import { createEmptyDatabase, createMigratedDatabase, providers } from '../helpers/db.js';
-import { packageRoot } from '../../src/paths.js';
-import { runCli } from '../helpers/cli.js';
-
-const small = { keys: 2000, ops: 20_000, skew: 1.0, seed: 11, ttlMs: 50, writeRatio: 0.2 };
-
-describe('key traces', () => {
-  test('the same seed gives the same trace; another seed another one', () => {
-    const a = buildTrace('mixed', small);
-    const b = buildTrace('mixed', small);
-    const c = buildTrace('mixed', { ...small, seed: 12 });
-    expect(Buffer.from(a.keys.buffer).equals(Buffer.from(b.keys.buffer))).toBe(true);
-    expect(Buffer.from(a.writes!.buffer).equals(Buffer.from(b.writes!.buffer))).toBe(true);
-    expect(Buffer.from(a.keys.buffer).equals(Buffer.from(c.keys.buffer))).toBe(false);
-  });
-
-  test('zipf is skewed, uniform is not, scan is sequential; mixed has the asked share of writes', () => {
-    const counts = (keys: Int32Array) => {
-      const n = new Map<number, number>();
-      for (const k of keys) n.set(k, (n.get(k) ?? 0) + 1);
-      return [...n.values()].sort((x, y) => y - x);
-    };
-    const zipf = counts(zipfTrace(1000, 100_000, 1.0, mulberry32(1)));
-    // P(rank 1) under Zipf(1.0) with 1000 keys is 1/H(1000) ≈ 13.4 %.
-    expect(zipf[0]! / 100_000).toBeGreaterThan(0.12);
-    expect(zipf[0]! / 100_000).toBeLessThan(0.15);
-    const uniform = counts(buildTrace('uniform', { ...small, keys: 1000, ops: 100_000 }).keys);
-    expect(uniform[0]! / 100_000).toBeLessThan(0.002);
-    expect([...buildTrace('scan', { ...small, keys: 3, ops: 7 }).keys]).toEqual([0, 1, 2, 0, 1, 2, 0]);
-    const writes = buildTrace('mixed', small).writes!.reduce((n, w) => n + w, 0);
-    expect(writes / small.ops).toBeGreaterThan(0.18);
-    expect(writes / small.ops).toBeLessThan(0.22);
-  });
-});
-
-describe('workload runs', () => {
-  let results: WorkloadResult[];
-  beforeAll(() => {
-    results = runCacheWorkloads({ ...small, cacheSize: 100, workloads: [...WORKLOADS], repeat: 1, memory: false });
-  });
-  const row = (implementation: string, workload: string) => results.find((r) => r.implementation === implementation && r.workload === workload)!;
-
-  test.each(WORKLOADS)('%s: this LRU and lru-cache give identical hits, evictions and expirations on one trace', (workload) => {
-    const ours = row('soulspot-lru', workload);
-    const theirs = row('lru-cache', workload);
-    expect(ours.hits).toBe(theirs.hits);
-    expect(ours.hit_rate).toBe(theirs.hit_rate);
-    expect(ours.evictions).toBe(theirs.evictions);
-    expect(ours.expirations).toBe(theirs.expirations);
-    expect(row('soulspot-lru-no-metrics', workload).hits).toBe(ours.hits);
-    expect(ours.reads + ours.writes).toBe(small.ops);
-  });
-
-  test('the mixed workload expires entries; the read-only ones do not', () => {
-    expect(row('soulspot-lru', 'mixed').expirations).toBeGreaterThan(0);
-    expect(row('soulspot-lru', 'zipf').expirations).toBe(0);
-    expect(row('soulspot-lru', 'scan').hit_rate).toBe(0); // a scan over 20× the cache never hits in LRU
-  });
-});
+import { createEmptyDatabase, createMigratedDatabase, providers } from '../../helpers/db.js';
+import { packageRoot } from '../../../src/paths.js';
+import { runCli } from '../../helpers/cli.js';
 
 describe.each(providers)('soulspot cache-bench end to end (%s)', (provider) => {
   test('--json prints one result per implementation and workload plus the read latency, and leaves no database behind', async () => {
