@@ -7,7 +7,7 @@ import { openDatabase, type Database } from '../db/client.js';
 import { applyMigrations } from '../migrate/migrator.js';
 import { createPgPool, pgConnectionString } from '../db/pool.js';
 import { sqliteTimestamp } from '../db/sqlite-values.js';
-import { ExitCode, SoulspotError, UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { PlaylistRepository, TrackRepository, type TrackInput } from '../repositories/index.js';
 import { LRUCache } from '../cache/index.js';
@@ -85,7 +85,7 @@ export interface BenchOptions {
 
 function throwIfInterrupted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
-    throw new SoulspotError('bench interrupted: no results printed (the throwaway benchmark database was removed)', ExitCode.INTERRUPTED);
+    throw new InterruptedError('bench interrupted: no results printed (the throwaway benchmark database was removed)');
   }
 }
 
