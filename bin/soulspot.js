@@ -1,4 +1,7 @@
 #!/usr/bin/env node
 import { main } from '../dist/cli/main.js';
 
-process.exitCode = await main(process.argv);
+const { exitCode, abandoned } = await main(process.argv);
+process.exitCode = exitCode;
+// A second Ctrl-C abandoned work in flight (a query, a worker thread) that would keep us alive.
+if (abandoned) process.exit();

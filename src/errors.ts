@@ -56,6 +56,18 @@ export class DatabaseError extends withExitCode(ExitCode.DATABASE) {}
 export class ExternalServiceError extends withExitCode(ExitCode.EXTERNAL) {}
 
 /**
+ * Stopped by Ctrl-C (exit 130). `abandoned` when a second Ctrl-C left work in flight (a query, a
+ * worker thread) that would keep the process alive: the entry point then ends the process.
+ */
+export class InterruptedError extends SoulspotError {
+  readonly abandoned: boolean;
+  constructor(message: string, options?: { abandoned?: boolean; cause?: unknown }) {
+    super(message, ExitCode.INTERRUPTED, options);
+    this.abandoned = options?.abandoned ?? false;
+  }
+}
+
+/**
  * SQLSTATEs and socket errors of a connection that broke under a statement (the server terminated
  * the backend or shut down, the network dropped it), as opposed to a statement the server refused:
  * admin_shutdown, crash_shutdown, connection_does_not_exist, connection_failure.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { pgConnectionString } from '../db/pool.js';
-import { ExitCode, SoulspotError } from '../errors.js';
+import { InterruptedError } from '../errors.js';
 import { applyMigrations } from '../migrate/migrator.js';
 
 /**
@@ -69,6 +69,6 @@ async function migrateAndRun<T>(config: Config, fn: (db: Database) => Promise<T>
  */
 export function throwIfInterrupted(signal: AbortSignal | undefined, command: string): void {
   if (signal?.aborted) {
-    throw new SoulspotError(`${command} interrupted: no results printed (the throwaway benchmark database was removed)`, ExitCode.INTERRUPTED);
+    throw new InterruptedError(`${command} interrupted: no results printed (the throwaway benchmark database was removed)`);
   }
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
-import { ExitCode, SoulspotError, describeError, type ExitCodeValue } from '../errors.js';
+import { ExitCode, InterruptedError, SoulspotError, describeError, type ExitCodeValue } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskSecretsInText } from '../database-url.js';
 
@@ -21,8 +21,11 @@ export interface CommandContext {
   stderr: NodeJS.WritableStream;
 }
 
-/** Where the result of the last action is kept for `main` to return. */
-export const outcome: { exitCode: ExitCodeValue } = { exitCode: ExitCode.OK };
+/**
+ * Where the result of the last action is kept for `main` to return: its exit code, and whether a
+ * second Ctrl-C abandoned work still in flight (the entry point then ends the process).
+ */
+export const outcome: { exitCode: ExitCodeValue; abandoned: boolean } = { exitCode: ExitCode.OK, abandoned: false };
 
 /** Writes an error as one line (a stack only with --debug) and returns its exit code. */
 export function reportError(error: unknown, debug: boolean, stderr: NodeJS.WritableStream = process.stderr): ExitCodeValue {
@@ -68,6 +71,7 @@ export function action<A extends unknown[]>(
         writeJson(process.stdout, actionOptions.jsonOnError(error));
       }
       outcome.exitCode = reportError(error, Boolean(options.debug));
+      outcome.abandoned = error instanceof InterruptedError && error.abandoned;
     }
   };
 }

@@ -20,10 +20,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--database-url <url>', 'database URL (overrides DATABASE_URL; default file:./soulspot.db)'))
     .option('--json', 'print results as JSON on stdout')
     .option('--debug', 'log debug output and print stacks of errors')
-    .option('-q, --quiet', 'log errors only and show no spinners')
-    .showHelpAfterError('(run soulspot --help for usage)')
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .option('-q, --quiet', 'log errors only and show no spinners');
   program.addHelpText(
     'after',
     `
@@ -44,24 +41,46 @@ Examples:
   ]) {
     register(program);
   }
-  for (const command of program.commands) command.exitOverride();
+  configureErrors(program, 'soulspot');
   return program;
 }
 
-/** Runs the CLI with `argv` (as process.argv) and returns the exit code; never calls process.exit. */
-export async function main(argv: string[]): Promise<ExitCodeValue> {
+/** Every command throws instead of exiting, and prints commander's usage errors as one line. */
+function configureErrors(command: Command, path: string): void {
+  const hint = `run ${path} --help for usage`;
+  command.exitOverride().configureOutput({ outputError: (text, write) => write(`${formatUsageError(text, hint)}\n`) });
+  for (const sub of command.commands) configureErrors(sub, `${path} ${sub.name()}`);
+}
+
+/**
+ * commander's error text (`error: option '--ops <n>' argument 'x' is invalid. expected …`, or
+ * `error: unknown option '--x'\n(Did you mean --y?)`) as one line in the form of every other
+ * soulspot error: `soulspot: --ops: expected …, got "x" (run soulspot cache-bench --help for usage)`.
+ */
+export function formatUsageError(text: string, hint: string): string {
+  const message = text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+  const badValue = /^option '(?:-\w, )?(--?[\w-]+)[^']*' argument '.*' is invalid\. (expected .*)$/s.exec(message);
+  return `soulspot: ${badValue ? `${badValue[1]}: ${badValue[2]}` : message} (${hint})`;
+}
+
+/**
+ * Runs the CLI with `argv` (as process.argv); never calls process.exit. Returns the exit code, and
+ * `abandoned` when a second Ctrl-C left work in flight that would keep the process alive.
+ */
+export async function main(argv: string[]): Promise<{ exitCode: ExitCodeValue; abandoned: boolean }> {
   const program = buildProgram();
   outcome.exitCode = ExitCode.OK;
+  outcome.abandoned = false;
   try {
     await program.parseAsync(argv);
-    return outcome.exitCode;
+    return { ...outcome };
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
-        return ExitCode.OK;
+        return { exitCode: ExitCode.OK, abandoned: false };
       }
-      return ExitCode.USAGE; // commander already printed its one-line message
+      return { exitCode: ExitCode.USAGE, abandoned: false }; // commander already printed its one-line message
     }
-    return reportError(error, argv.includes('--debug'));
+    return { exitCode: reportError(error, argv.includes('--debug')), abandoned: false };
   }
 }

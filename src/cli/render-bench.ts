@@ -1,5 +1,6 @@
 import type { BenchReport, Timing } from '../bench/guide-bench.js';
-import { renderTable } from './render.js';
+import type { CacheBenchReport } from '../bench/cache-bench/index.js';
+import { renderTable, wrapText } from './render.js';
 
 function ms(t: Timing): string {
   // Sub-10 µs figures (cache hits) read better in microseconds.
@@ -16,8 +17,8 @@ function count(n: number, unit: string): string {
   return `${Number.isInteger(n) ? n : n.toFixed(2)} ${n === 1 ? unit.replace(/s$/, '') : unit}`;
 }
 
-/** The guide's table with measured figures beside the claimed ones. */
-export function renderBenchReport(report: BenchReport): string {
+/** The guide's table with measured figures beside the claimed ones, fitted to `width` columns. */
+export function renderBenchReport(report: BenchReport, width: number): string {
   const rows: Array<Array<string | number>> = [];
   for (const r of report.rows) {
     rows.push([
@@ -34,10 +35,42 @@ export function renderBenchReport(report: BenchReport): string {
   const m = report.machine;
   return (
     renderTable(
-      ['benchmark', 'before (median, min–max, per op)', 'after (median, min–max, per op)', 'measured', "guide's claim"],
+      ['benchmark', 'before', 'after', 'measured', "guide's claim"],
       rows,
-      `soulspot bench — ${report.provider}, scale ${report.scale}, in ${report.workspace}\n` +
-        `machine: ${m.cpus} × ${m.cpuModel}, node ${m.node}, ${m.platform}`,
-    ) + 'Counts are per operation: SQL statements seen by the query log, or requests seen by the fake Spotify API.\n'
+      {
+        title: `soulspot bench — ${report.provider}, scale ${report.scale}, in ${report.workspace}\n` + `machine: ${m.cpus} × ${m.cpuModel}, node ${m.node}, ${m.platform}`,
+        width,
+      },
+    ) +
+    `${wrapText('Times are the median (min–max) of the repetitions, per operation. Counts are per operation: SQL statements seen by the query log, or requests seen by the fake Spotify API.', width)}\n`
   );
+}
+
+/** cache-bench's tables (workloads, then read latency), fitted to `width` columns. */
+export function renderCacheBenchReport(report: CacheBenchReport, settings: { skew: number; ttlMs: number }, width: number): string {
+  const fmt = (n: number | null) => (n === null ? 'n/a' : n.toLocaleString('en-US'));
+  let text = '';
+  const first = report.workloads[0];
+  if (first) {
+    text += renderTable(
+      ['workload', 'cache', 'ops/s', 'hit rate %', 'evictions', 'expirations', 'bytes/entry'],
+      report.workloads.map((r) => [r.workload, r.implementation, fmt(r.ops_per_sec), r.hit_rate.toFixed(2), fmt(r.evictions), fmt(r.expirations), fmt(r.bytes_per_entry)]),
+      {
+        title: `Cache workloads: cache ${fmt(first.cache_size)} entries, ${fmt(first.keys)} keys, ${fmt(first.ops)} ops, skew ${settings.skew}, TTL ${settings.ttlMs} ms (mixed), seed ${first.seed}`,
+        width,
+      },
+    );
+  }
+  const read = report.latency[0];
+  if (read) {
+    text += renderTable(
+      ['read', 'mean µs', 'p50 µs', 'p99 µs', 'reads/s'],
+      report.latency.map((r) => [r.implementation, r.mean_us.toFixed(3), r.p50_us.toFixed(3), r.p99_us.toFixed(3), fmt(r.ops_per_sec)]),
+      {
+        title: `Track read by id: cache hit vs database (${read.provider}, throwaway database, ${fmt(read.samples)} samples; p50/p99 include ${read.timer_overhead_us.toFixed(3)} µs of timer overhead, the mean does not for the cache)`,
+        width,
+      },
+    );
+  }
+  return text;
 }

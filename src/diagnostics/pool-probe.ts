@@ -179,7 +179,7 @@ export async function pingPostgres(pool: SoulspotPgPool): Promise<PostgresPing> 
   await pool.query('SELECT 1');
   const roundTripMs = performance.now() - t0;
   // The server view is extra information: a role that may not read it still gets an answer.
-  const server = await readServerView(async (sql) => (await pool.query(sql)).rows).catch(() => null);
+  const server = await readServerView(async (sql) => (await pool.query<Record<string, unknown>>(sql)).rows).catch(() => null);
   return { reachable: true, connectMs, roundTripMs, server };
 }
 

@@ -153,7 +153,7 @@ describe.each(providers)('soulspot import-tracks (CLI) on %s', (provider) => {
     const cases: Array<[string[], RegExp]> = [
       [['import-tracks', 'missing.csv'], /no such file/],
       [['import-tracks', 'empty.csv'], /is empty/],
-      [['import-tracks', 'empty.csv', '--format', 'xml'], /Allowed choices are csv, tsv, json, ndjson, exportify/],
+      [['import-tracks', 'empty.csv', '--format', 'xml'], /--format: expected one of csv, tsv, json, ndjson, exportify, got "xml"/],
       [['import-tracks', 'empty.csv', '--batch-size', '0'], /--batch-size/],
     ];
     for (const [args, message] of cases) {

@@ -28,7 +28,7 @@ Examples:
       action(async (ctx) => {
         const { checkHealth, healthExitCode } = await import('../../diagnostics/health.js');
         const report = await checkHealth(ctx.config);
-        const { writeJson, renderTable } = await import('../render.js');
+        const { writeJson, renderTable, outputWidth } = await import('../render.js');
         if (ctx.options.json) {
           writeJson(ctx.stdout, report);
         } else {
@@ -42,7 +42,7 @@ Examples:
                 ['migrations', migrations.status, migrations.detail],
                 ['pool', pool.status, pool.detail],
               ],
-              `Health of ${report.database}: ${report.status}`,
+              { title: `Health of ${report.database}: ${report.status}`, width: outputWidth(ctx.stdout) },
             ),
           );
         }

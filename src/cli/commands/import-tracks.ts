@@ -1,18 +1,12 @@
 import { Option, type Command } from 'commander';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
 import { action } from '../context.js';
+import { oneOf, wholeNumber } from '../options.js';
 
-const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify'];
-
-function positiveInt(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${name}: expected a whole number of at least 1, got "${value}"`);
-    return Number(value);
-  };
-}
+const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify'] as const;
 
 interface ImportFlags {
-  format?: string;
+  format?: (typeof FORMATS)[number];
   batchSize?: number;
   playlist?: string;
   rejects?: string;
@@ -23,8 +17,8 @@ export function registerImportTracks(program: Command): void {
   program
     .command('import-tracks <file>')
     .description('bulk-import tracks from CSV, TSV, JSON, NDJSON or a Spotify playlist export (- for stdin)')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension and the header)').choices(FORMATS))
-    .option('--batch-size <n>', 'rows per transaction (default: 20000 on SQLite, 5000 on PostgreSQL)', positiveInt('--batch-size'))
+    .addOption(new Option('--format <format>', 'input format (default: from the extension and the header)').choices(FORMATS).argParser(oneOf(FORMATS)))
+    .option('--batch-size <n>', 'rows per transaction (default: 20000 on SQLite, 5000 on PostgreSQL)', wholeNumber({ min: 1 }))
     .option('--playlist <name>', 'also put the tracks in this playlist, in file order (created if missing; order replaced)')
     .option('--rejects <path>', 'where rejected rows go (default: <file>.rejects.csv beside the file)')
     .option('--dry-run', 'validate and count; change nothing')
@@ -44,32 +38,26 @@ Examples:
     )
     .action(
       action(async (ctx, file: string, opts: ImportFlags) => {
-        const [{ withDatabase }, { importTracks }, { renderKeyValue, renderTable, writeJson }] = await Promise.all([
+        const [{ withDatabase }, { importTracks }, { renderKeyValue, renderTable, writeJson, outputWidth }, { startProgress }, { withInterrupt }] = await Promise.all([
           import('../../db/client.js'),
           import('../../import/import-service.js'),
           import('../render.js'),
+          import('../progress.js'),
+          import('../interrupt.js'),
         ]);
-        const controller = new AbortController();
-        const onSigint = () => {
-          ctx.stderr.write('\nInterrupted: finishing the current batch (Ctrl-C again to stop at once)…\n');
-          controller.abort();
-        };
-        process.once('SIGINT', onSigint);
-        const { startSpinner } = await import('../spinner.js');
-        const spinner = await startSpinner(ctx, `importing ${file === '-' ? 'stdin' : file}…`);
-        let summary;
-        try {
-          summary = await withDatabase(ctx.config, (db) =>
+        const progress = await startProgress(ctx, `importing ${file === '-' ? 'stdin' : file}…`);
+        const summary = await withInterrupt(ctx, { stopping: 'finishing the current batch', progress }, (signal) =>
+          withDatabase(ctx.config, (db) =>
             importTracks(db, {
               input: file,
-              format: opts.format as never,
+              format: opts.format,
               batchSize: opts.batchSize,
               playlist: opts.playlist,
               rejectsPath: opts.rejects,
               dryRun: opts.dryRun,
-              signal: controller.signal,
+              signal,
               busyTimeoutMs: ctx.config.pool.timeoutSeconds * 1000,
-              onProgress: spinner.shown
+              onProgress: progress.shown
                 ? (p) => {
                     const rate = p.elapsedMs > 0 ? (p.rows * 1000) / p.elapsedMs : 0;
                     let text = `${p.rows.toLocaleString('en')} rows, ${Math.round(rate).toLocaleString('en')} rows/s`;
@@ -78,15 +66,12 @@ Examples:
                       const eta = share > 0 ? ((1 - share) * p.elapsedMs) / share / 1000 : 0;
                       text += `, ${(share * 100).toFixed(1)}%, ETA ${eta < 60 ? `${Math.ceil(eta)}s` : `${Math.floor(eta / 60)}m${Math.ceil(eta % 60)}s`}`;
                     }
-                    spinner.update(text);
+                    progress.update(text);
                   }
                 : undefined,
             }),
-          );
-        } finally {
-          process.removeListener('SIGINT', onSigint);
-          spinner.stop();
-        }
+          ),
+        ).finally(() => progress.stop());
         const exitCode = summary.stopped ? ExitCode.DATABASE : summary.interrupted ? ExitCode.INTERRUPTED : summary.rejected > 0 ? ExitCode.PARTIAL : ExitCode.OK;
         if (ctx.options.json) {
           writeJson(ctx.stdout, { ...summary, exitCode });
@@ -106,13 +91,14 @@ Examples:
           if (summary.playlist) entries.push(['playlist', `${summary.playlist.name} (${summary.playlist.tracks !== undefined ? `${summary.playlist.tracks} tracks` : 'left as it was'})`]);
           entries.push(['time', `${(summary.elapsedMs / 1000).toFixed(2)} s (${summary.rowsPerSecond.toLocaleString('en')} rows/s)`]);
           if (summary.rejectsFile) entries.push(['rejects file', summary.rejectsFile]);
-          ctx.stdout.write(renderKeyValue(entries, title));
+          const width = outputWidth(ctx.stdout);
+          ctx.stdout.write(renderKeyValue(entries, { title, width }));
           if (summary.firstRejects.length) {
             ctx.stdout.write(
               renderTable(
                 ['line', 'reason'],
                 summary.firstRejects.map((r) => [r.line, r.reason]),
-                `First rejected rows${summary.rejected > summary.firstRejects.length ? ` (${summary.firstRejects.length} of ${summary.rejected})` : ''}`,
+                { title: `First rejected rows${summary.rejected > summary.firstRejects.length ? ` (${summary.firstRejects.length} of ${summary.rejected})` : ''}`, width },
               ),
             );
           }

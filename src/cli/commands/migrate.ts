@@ -2,13 +2,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../../errors.js';
 import { maskUrl } from '../../database-url.js';
 import { action } from '../context.js';
-
-function positiveInt(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${name}: expected a whole number of at least 1, got "${value}"`);
-    return Number(value);
-  };
-}
+import { wholeNumber } from '../options.js';
 
 export function registerMigrate(program: Command): void {
   // Applying is the default subcommand `up`, not an action of `migrate` itself: options of
@@ -23,7 +17,7 @@ export function registerMigrate(program: Command): void {
 Examples:
   $ soulspot migrate                      apply everything pending to ./soulspot.db
   $ soulspot migrate --dry-run            show the SQL, change nothing
-  $ DATABASE_URL=postgresql://postgres@127.0.0.1/soulspot soulspot migrate --to 20261128000000_init
+  $ DATABASE_URL=postgresql://postgres@127.0.0.1/soulspot soulspot migrate --to 20261128174650_init
   $ soulspot migrate up --help            the options of migrate (up)`,
     );
 
@@ -32,8 +26,8 @@ Examples:
     .description('apply the pending migrations (the default: soulspot migrate [options] is soulspot migrate up [options])')
     .option('--to <migration>', 'apply up to and including this migration only')
     .option('--dry-run', 'print the SQL that would run; change nothing')
-    .option('--lock-timeout <seconds>', 'how long to wait for another migrator', positiveInt('--lock-timeout'), 300)
-    .addHelpText('after', '\nExamples:\n  $ soulspot migrate --dry-run\n  $ soulspot migrate up --to 20261128000000_init --lock-timeout 60')
+    .option('--lock-timeout <seconds>', 'how long to wait for another migrator', wholeNumber({ min: 1 }), 300)
+    .addHelpText('after', '\nExamples:\n  $ soulspot migrate --dry-run\n  $ soulspot migrate up --to 20261128174650_init --lock-timeout 60')
     .action(
       action(async (ctx, opts: { to?: string; dryRun?: boolean; lockTimeout: number }) => {
         const { applyMigrations } = await import('../../migrate/migrator.js');
@@ -76,12 +70,12 @@ Examples:
             migrations: status.rows.map((r) => ({ name: r.name, state: r.state, appliedAt: r.appliedAt?.toISOString() ?? null, ...(r.logs ? { error: r.logs } : {}) })),
           });
         } else {
-          const { renderTable } = await import('../render.js');
+          const { renderTable, outputWidth } = await import('../render.js');
           ctx.stdout.write(
             renderTable(
               ['migration', 'applied at', 'state'],
               status.rows.map((r) => [r.name, r.appliedAt?.toISOString() ?? '-', r.state]),
-              `Migrations of ${maskUrl(ctx.config.databaseUrl)}`,
+              { title: `Migrations of ${maskUrl(ctx.config.databaseUrl)}`, width: outputWidth(ctx.stdout) },
             ),
           );
         }
@@ -92,7 +86,7 @@ Examples:
   migrate
     .command('down')
     .description('roll back applied migrations with their reverse scripts (default: the newest one)')
-    .addOption(new Option('--steps <n>', 'how many migrations to roll back').argParser(positiveInt('--steps')).conflicts(['to', 'all']))
+    .addOption(new Option('--steps <n>', 'how many migrations to roll back').argParser(wholeNumber({ min: 1 })).conflicts(['to', 'all']))
     .addOption(new Option('--to <migration>', 'roll back everything after this migration').conflicts('all'))
     .option('--all', 'roll back every migration (empties the database)')
     .option('--dry-run', 'print the reverse SQL that would run; change nothing')
@@ -119,7 +113,7 @@ Examples:
     .description('mark a failed migration as applied (finished by hand) or rolled back')
     .addOption(new Option('--applied <migration>', 'mark it applied').conflicts('rolledBack'))
     .addOption(new Option('--rolled-back <migration>', 'mark it rolled back, so migrate tries it again'))
-    .addHelpText('after', '\nExample:\n  $ soulspot migrate resolve --rolled-back 20261128000000_init')
+    .addHelpText('after', '\nExample:\n  $ soulspot migrate resolve --rolled-back 20261128174650_init')
     .action(
       action(async (ctx, opts: { applied?: string; rolledBack?: string }) => {
         const name = opts.applied ?? opts.rolledBack;

@@ -1,17 +1,9 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../../errors.js';
 import { action } from '../context.js';
+import { wholeNumber } from '../options.js';
 import type { PoolOverview, ProbeReport, ProbeSample, ServerView } from '../../diagnostics/pool-probe.js';
 import type { PoolStats } from '../../db/pool-stats.js';
-
-function wholeNumber(name: string, min: number, max: number) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
-      throw new UsageError(`${name}: expected a whole number from ${min} to ${max}, got "${value}"`);
-    }
-    return Number(value);
-  };
-}
 
 interface PoolStatsOptions {
   probe?: boolean;
@@ -43,18 +35,21 @@ function statsEntries(s: PoolStats): Array<[string, string | number]> {
   ];
 }
 
-async function renderServer(server: ServerView | null): Promise<string> {
+async function renderServer(server: ServerView | null, width: number): Promise<string> {
   if (!server) return '';
   const { renderTable } = await import('../render.js');
   return renderTable(
     ['state', 'application_name', 'connections'],
     server.connections.map((r) => [r.state, r.application_name, r.count]),
-    `Server view (pg_stat_activity of this database): ${server.total} connection(s); ${server.server_total} of max_connections ${server.max_connections} in use on the server`,
+    {
+      title: `Server view (pg_stat_activity of this database): ${server.total} connection(s); ${server.server_total} of max_connections ${server.max_connections} in use on the server`,
+      width,
+    },
   );
 }
 
-async function renderOverview(o: PoolOverview): Promise<string> {
-  const { renderKeyValue } = await import('../render.js');
+async function renderOverview(o: PoolOverview, width: number): Promise<string> {
+  const { renderKeyValue, wrapText } = await import('../render.js');
   const settings: Array<[string, string | number]> = [
     ['DATABASE_POOL_TIMEOUT', `${o.settings.timeout_s} s`],
     ['DATABASE_POOL_RECYCLE', o.settings.recycle_s ? `${o.settings.recycle_s} s` : 'off'],
@@ -62,14 +57,14 @@ async function renderOverview(o: PoolOverview): Promise<string> {
     ['round trip (SELECT 1)', `${o.round_trip_ms} ms`],
   ];
   return (
-    renderKeyValue([...statsEntries(o.stats), ...settings], `Pool of ${o.database} (this process)`) +
-    (o.note ? `${o.note}\n` : '') +
-    (await renderServer(o.server))
+    renderKeyValue([...statsEntries(o.stats), ...settings], { title: `Pool of ${o.database} (this process)`, width }) +
+    (o.note ? `${wrapText(o.note, width)}\n` : '') +
+    (await renderServer(o.server, width))
   );
 }
 
-async function renderProbe(r: ProbeReport): Promise<string> {
-  const { renderKeyValue, renderTable } = await import('../render.js');
+async function renderProbe(r: ProbeReport, width: number): Promise<string> {
+  const { renderKeyValue, renderTable, wrapText } = await import('../render.js');
   const run = renderKeyValue(
     [
       ['concurrency', r.concurrency],
@@ -82,17 +77,17 @@ async function renderProbe(r: ProbeReport): Promise<string> {
       ['peak checked_out / waiting / overflow', `${r.peak.checked_out} / ${r.peak.waiting} / ${r.peak.overflow}`],
       ['tracks before / after (writes rolled back)', `${r.tracks_before} / ${r.tracks_after}`],
     ],
-    `Probe of ${r.database}`,
+    { title: `Probe of ${r.database}`, width },
   );
-  const pool = renderKeyValue(statsEntries(r.stats), 'Pool at the end of the probe (counters: the probe only)');
+  const pool = renderKeyValue(statsEntries(r.stats), { title: 'Pool at the end of the probe (counters: the probe only)', width });
   const errors = r.errors.length
-    ? renderTable(['error', 'count'], r.errors.map((e) => [e.message, e.count]), 'Errors')
+    ? renderTable(['error', 'count'], r.errors.map((e) => [e.message, e.count]), { title: 'Errors', width })
     : '';
-  return `${run}${pool}${errors}${await renderServer(r.server)}Sizing: ${r.advice}\n`;
+  return `${run}${pool}${errors}${await renderServer(r.server, width)}${wrapText(`Sizing: ${r.advice}`, width)}\n`;
 }
 
 /** A live view that redraws itself in place on a terminal. */
-function liveView(stream: NodeJS.WritableStream, renderKeyValue: (entries: Array<[string, string | number]>, title?: string) => string) {
+function liveView(stream: NodeJS.WritableStream, render: typeof import('../render.js')) {
   let lines = 0;
   let last = 0;
   return {
@@ -100,7 +95,7 @@ function liveView(stream: NodeJS.WritableStream, renderKeyValue: (entries: Array
       const now = Date.now();
       if (!force && now - last < 500) return;
       last = now;
-      const text = renderKeyValue(
+      const text = render.renderKeyValue(
         [
           ['elapsed', `${(sample.t_ms / 1000).toFixed(1)} s`],
           ['operations', sample.operations],
@@ -111,12 +106,13 @@ function liveView(stream: NodeJS.WritableStream, renderKeyValue: (entries: Array
           ['acquired / timeouts', `${stats.acquired} / ${stats.timeouts}`],
           ['acquire_wait_ms p50/p95/p99/max', waits(stats)],
         ],
-        'Pool (live)',
+        { title: 'Pool (live)', width: render.outputWidth(stream) },
       );
       stream.write(`${lines ? `\x1b[${lines}F\x1b[J` : ''}${text}`);
       lines = text.split('\n').length - 1;
     },
-    clear() {
+    /** Erases the view (before the final report, or a notice). */
+    stop() {
       if (lines) stream.write(`\x1b[${lines}F\x1b[J`);
       lines = 0;
     },
@@ -128,8 +124,8 @@ export function registerPoolStats(program: Command): void {
     .command('pool-stats')
     .description('print connection-pool settings and statistics; --probe puts the pool under a realistic load')
     .option('--probe', 'run a read/write mix through the pool and report waits, timeouts, throughput')
-    .option('--concurrency <n>', 'concurrent workers of --probe (default: DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW)', wholeNumber('--concurrency', 1, 1000))
-    .option('--duration <seconds>', 'how long --probe runs (default 10)', wholeNumber('--duration', 1, 3600))
+    .option('--concurrency <n>', 'concurrent workers of --probe (default: DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW)', wholeNumber({ min: 1, max: 1000 }))
+    .option('--duration <seconds>', 'how long --probe runs (default 10)', wholeNumber({ min: 1, max: 3600 }))
     .option('--watch', 'redraw the statistics live while --probe runs (terminal only)')
     .addHelpText(
       'after',
@@ -147,12 +143,13 @@ Examples:
         if (!opts.probe && (opts.concurrency !== undefined || opts.duration !== undefined || opts.watch)) {
           throw new UsageError('pool-stats: --concurrency, --duration and --watch go with --probe; add --probe');
         }
-        const { writeJson, renderKeyValue } = await import('../render.js');
+        const render = await import('../render.js');
+        const width = render.outputWidth(ctx.stdout);
         if (!opts.probe) {
           const { getPoolOverview } = await import('../../diagnostics/pool-probe.js');
           const overview = await getPoolOverview(ctx.config);
-          if (ctx.options.json) writeJson(ctx.stdout, overview);
-          else ctx.stdout.write(await renderOverview(overview));
+          if (ctx.options.json) render.writeJson(ctx.stdout, overview);
+          else ctx.stdout.write(await renderOverview(overview, width));
           return ExitCode.OK;
         }
 
@@ -160,34 +157,31 @@ Examples:
         const concurrency = opts.concurrency ?? (ctx.config.provider === 'sqlite' ? 4 : ctx.config.pool.size + ctx.config.pool.maxOverflow);
         const durationSeconds = opts.duration ?? 10;
         const tty = Boolean((ctx.stdout as NodeJS.WriteStream).isTTY);
-        const live = opts.watch && tty && !ctx.options.json ? liveView(ctx.stdout, renderKeyValue) : undefined;
+        const live = opts.watch && tty && !ctx.options.json ? liveView(ctx.stdout, render) : undefined;
         if (opts.watch && !live) ctx.logger.warn('--watch redraws on a terminal only; printing the final report');
-        const { startSpinner } = await import('../spinner.js');
-        const spinner = live ? undefined : await startSpinner(ctx, `probing the pool: ${concurrency} workers for ${durationSeconds} s`);
+        const [{ startProgress }, { withInterrupt }] = await Promise.all([import('../progress.js'), import('../interrupt.js')]);
+        const progress = live ? undefined : await startProgress(ctx, `probing the pool: ${concurrency} workers for ${durationSeconds} s`);
 
-        const abort = new AbortController();
-        const onSigint = () => abort.abort();
-        process.once('SIGINT', onSigint);
-        let report: ProbeReport;
-        try {
-          report = await runPoolProbe(ctx.config, {
+        let interrupted = false;
+        const report = await withInterrupt(ctx, { stopping: 'ending the probe (its writes are rolled back)', progress: progress ?? live }, (signal) => {
+          signal.addEventListener('abort', () => (interrupted = true));
+          return runPoolProbe(ctx.config, {
             concurrency,
             durationSeconds,
-            signal: abort.signal,
+            signal,
             logger: ctx.logger,
             onSample: (sample, stats) => {
               live?.draw(sample, stats);
-              spinner?.update(`probing the pool: ${sample.operations} operations, ${stats.checked_out} checked out, ${stats.waiting} waiting`);
+              progress?.update(`probing the pool: ${sample.operations} operations, ${stats.checked_out} checked out, ${stats.waiting} waiting`);
             },
           });
-        } finally {
-          process.removeListener('SIGINT', onSigint);
-          spinner?.stop();
-          live?.clear();
-        }
-        if (ctx.options.json) writeJson(ctx.stdout, report);
-        else ctx.stdout.write(await renderProbe(report));
-        return abort.signal.aborted ? ExitCode.INTERRUPTED : ExitCode.OK;
+        }).finally(() => {
+          progress?.stop();
+          live?.stop();
+        });
+        if (ctx.options.json) render.writeJson(ctx.stdout, report);
+        else ctx.stdout.write(await renderProbe(report, width));
+        return interrupted ? ExitCode.INTERRUPTED : ExitCode.OK;
       }),
     );
 }

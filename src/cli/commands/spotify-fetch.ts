@@ -31,29 +31,23 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
     )
     .action(
       action(async (ctx, ids: string[], options: SpotifyFetchOptions) => {
-        const [{ runSpotifyFetch }, { renderKeyValue, renderTable, writeJson }] = await Promise.all([
+        const [{ runSpotifyFetch }, { renderKeyValue, renderTable, writeJson, outputWidth }, { startProgress }] = await Promise.all([
           import('../../spotify/fetch-service.js'),
           import('../render.js'),
+          import('../progress.js'),
         ]);
-        const { startSpinner } = await import('../spinner.js');
-        const spinner = await startSpinner(ctx, 'Fetching from Spotify…');
-        let summary;
-        try {
-          summary = await runSpotifyFetch(
-            { ids, file: options.file, missing: options.missing, market: options.market },
-            {
-              config: ctx.config,
-              logger: ctx.logger,
-              onProgress: (done, total) => {
-                spinner.update(`Fetching from Spotify… ${done}/${total} ids`);
-              },
-            },
-          );
-        } finally {
-          spinner.stop();
-        }
+        const progress = await startProgress(ctx, 'Fetching from Spotify…');
+        const summary = await runSpotifyFetch(
+          { ids, file: options.file, missing: options.missing, market: options.market },
+          {
+            config: ctx.config,
+            logger: ctx.logger,
+            onProgress: (done, total) => progress.update(`Fetching from Spotify… ${done}/${total} ids`),
+          },
+        ).finally(() => progress.stop());
         if (ctx.options.json) writeJson(ctx.stdout, summary);
         else {
+          const width = outputWidth(ctx.stdout);
           const failedReasons = new Map<string, number>();
           for (const f of summary.failed) failedReasons.set(f.reason, (failedReasons.get(f.reason) ?? 0) + 1);
           ctx.stdout.write(
@@ -71,11 +65,11 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
                 ['tracks inserted / updated / unchanged', `${summary.library.inserted} / ${summary.library.updated} / ${summary.library.unchanged}`],
                 ['time', `${summary.elapsedSeconds} s`],
               ],
-              'spotify-fetch',
+              { title: 'spotify-fetch', width },
             ),
           );
           if (summary.notFound.length > 0) {
-            ctx.stdout.write(renderTable(['not found (id)'], summary.notFound.slice(0, 20).map((id) => [id]), 'Not found'));
+            ctx.stdout.write(renderTable(['not found (id)'], summary.notFound.slice(0, 20).map((id) => [id]), { title: 'Not found', width }));
             if (summary.notFound.length > 20) ctx.stdout.write(`… and ${summary.notFound.length - 20} more (use --json for all)\n`);
           }
           if (summary.failed.length > 0) {
@@ -83,7 +77,7 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
               const example = summary.failed.find((f) => f.reason === reason)!;
               return [count, example.kind, example.id, reason];
             });
-            ctx.stdout.write(renderTable(['ids', 'kind', 'first id', 'reason'], rows, 'Failed'));
+            ctx.stdout.write(renderTable(['ids', 'kind', 'first id', 'reason'], rows, { title: 'Failed', width }));
           }
         }
         if (summary.error) ctx.stderr.write(`soulspot: ${maskSecretsInText(summary.error)}\n`);

@@ -35,9 +35,9 @@ describe.each(providers)('soulspot cache-bench end to end (%s)', (provider) => {
       }
       const latency = rows.filter((r) => r.workload === 'read-latency');
       expect(latency.map((r) => r.implementation)).toEqual(['soulspot-lru (hit)', `${provider} (prisma findUnique)`]);
-      expect(latency[1]!.mean_us as number).toBeGreaterThan(latency[0]!.mean_us as number);
+      expect(latency[1].mean_us as number).toBeGreaterThan(latency[0].mean_us as number);
       for (const r of latency) expect(Object.keys(r)).toEqual(expect.arrayContaining(['samples', 'mean_us', 'p50_us', 'p99_us', 'timer_overhead_us', 'ops_per_sec']));
-      expect(latency[0]!.samples).toBe(20);
+      expect(latency[0].samples).toBe(20);
       if (provider === 'sqlite') expect(existsSync(join(dir, 'users.db'))).toBe(false);
       else {
         const client = new pg.Client({ connectionString: db.url });

@@ -2,9 +2,10 @@ import type { CommandContext } from './context.js';
 
 /**
  * A progress line on stderr: an ora spinner on a terminal, nothing otherwise (pipes, CI, --quiet,
- * --json, a terminal without a usable width). Every command's progress goes through here.
+ * --json, a terminal without a usable width). Every command's progress goes through here; nothing
+ * else imports ora.
  */
-export interface Spinner {
+export interface Progress {
   /** Whether anything is drawn (otherwise callers may log their progress instead). */
   readonly shown: boolean;
   update(text: string): void;
@@ -13,7 +14,7 @@ export interface Spinner {
   stop(): void;
 }
 
-const silent: Spinner = { shown: false, update() {}, succeed() {}, stop() {} };
+const silent: Progress = { shown: false, update() {}, succeed() {}, stop() {} };
 
 /**
  * ora divides by the terminal's width to count the lines it redraws: a width of 0 (a pty whose
@@ -25,11 +26,13 @@ function usableWidth(stream: NodeJS.WriteStream): boolean {
   return stream.columns === undefined || stream.columns >= 1;
 }
 
-export async function startSpinner(ctx: CommandContext, text: string): Promise<Spinner> {
+export async function startProgress(ctx: CommandContext, text: string): Promise<Progress> {
   const stream = ctx.stderr as NodeJS.WriteStream;
   if (stream.isTTY !== true || ctx.options.quiet || ctx.options.json || !usableWidth(stream)) return silent;
   const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream }).start();
+  // discardStdin off: ora would put stdin in raw mode, where Ctrl-C is no signal but a byte it
+  // re-emits as a 'SIGINT' event, which nobody hears in a command without an interrupt handler.
+  const spinner = ora({ text, stream, discardStdin: false }).start();
   let stopped = false;
   // The width changes only on a resize, signalled before ora's next frame: stop drawing then.
   const onResize = () => {
