@@ -57,7 +57,9 @@ describe.each(providers)('soulspot cache-bench end to end (%s)', (provider) => {
 
 describe('soulspot cache-bench options', () => {
   test('prints tables by default', async () => {
-    const result = await runCli(['cache-bench', '--ops', '2000', '--keys', '500', '--cache-size', '20', '--repeat', '1', '--workload', 'zipf', '--policy', 'lru', '--no-db', '--no-memory']);
+    const result = await runCli(['cache-bench', '--ops', '2000', '--keys', '500', '--cache-size', '20', '--repeat', '1', '--workload', 'zipf', '--policy', 'lru', '--no-db', '--no-memory'], {
+      env: { COLUMNS: '160' }, // wide enough that no cell wraps (tables fit the width: see test/cli/table-width.test.ts)
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Cache workloads: cache 20 entries, 500 keys, 2,000 ops/);
     expect(result.stdout).toMatch(/zipf\s+│ soulspot-lru\s+│/);
