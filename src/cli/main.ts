@@ -8,6 +8,7 @@ import { registerSpotifyFetch } from './commands/spotify-fetch.js';
 import { registerPoolStats } from './commands/pool-stats.js';
 import { registerCacheBench } from './commands/cache-bench.js';
 import { registerHealth } from './commands/health.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerBench } from './commands/bench.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -37,6 +38,7 @@ Examples:
     registerPoolStats,
     registerCacheBench,
     registerHealth,
+    registerDoctor,
     registerBench,
   ]) {
     register(program);

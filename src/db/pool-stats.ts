@@ -98,12 +98,20 @@ export class PoolStatsRecorder {
   recycled = 0;
   prePingFailures = 0;
   private waits = newHistogram();
+  private readonly acquireListeners = new Set<(waitMs: number) => void>();
 
   constructor(readonly settings: Pick<PoolSettings, 'size' | 'maxOverflow'>) {}
 
   recordAcquire(waitMs: number): void {
     this.acquired += 1;
     this.waits.recordValue(Math.max(1, Math.round(waitMs * 1000)));
+    for (const listener of this.acquireListeners) listener(waitMs);
+  }
+
+  /** Calls `listener` with the wait (ms) of every acquisition from now on (metrics); returns the unsubscribe. */
+  onAcquire(listener: (waitMs: number) => void): () => void {
+    this.acquireListeners.add(listener);
+    return () => this.acquireListeners.delete(listener);
   }
 
   /** Percentiles of the successful acquisitions so far (zeros before the first). */

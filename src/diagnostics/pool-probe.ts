@@ -95,6 +95,10 @@ export interface ProbeOptions {
   tuning?: PoolTuning;
   /** Random source (tests make the mix reproducible). */
   random?: () => number;
+  /** Called with every acquire wait (ms) of the probe (PostgreSQL; metrics). */
+  onAcquireWait?: (waitMs: number) => void;
+  /** Called once the probe's pool is ready, with a reader of its live statistics (metrics). */
+  onStart?: (read: () => PoolStats) => void;
 }
 
 export function settingsView(settings: PoolSettings, provider: Config['provider']): PoolSettingsView {
@@ -129,7 +133,7 @@ export async function readServerView(query: (sql: string) => Promise<Array<Recor
 }
 
 /** `pool-stats` without `--probe`: settings, this process's pool after one round trip, the server's view. */
-export async function getPoolOverview(config: Config): Promise<PoolOverview> {
+export async function getPoolOverview(config: Config, options: { onAcquireWait?: (waitMs: number) => void } = {}): Promise<PoolOverview> {
   const database = maskUrl(config.databaseUrl);
   const settings = settingsView(config.pool, config.provider);
   if (config.provider === 'sqlite') {
@@ -152,6 +156,7 @@ export async function getPoolOverview(config: Config): Promise<PoolOverview> {
     }
   }
   const pool = createPgPool(config.databaseUrl, config.pool);
+  if (options.onAcquireWait) pool.stats.onAcquire(options.onAcquireWait);
   try {
     const ping = await pingPostgres(pool);
     if (!ping.reachable) throw toDatabaseError(ping.error, `cannot reach PostgreSQL at ${database}`);
@@ -239,6 +244,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
     }
     // Counters and waits of the probe only, not of the preparation above.
     pool?.stats.reset();
+    if (pool && options.onAcquireWait) pool.stats.onAcquire(options.onAcquireWait);
 
     if (pool) {
       const { default: pg } = await import('pg');
@@ -301,6 +307,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
     const samples: ProbeSample[] = [];
     const peak = { utilization: 0, checked_out: 0, waiting: 0, overflow: 0, connections: 0 };
     const snapshot = (): PoolStats => (pool ? pool.snapshot() : sqliteStats(true, inFlight, ok + failed));
+    options.onStart?.(snapshot);
     const sample = () => {
       const s = snapshot();
       const point: ProbeSample = {
