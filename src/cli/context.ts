@@ -47,6 +47,11 @@ export interface ActionOptions {
   jsonOnError?: (error: SoulspotError) => unknown;
 }
 
+/** For commands whose `--json` callers always parse stdout: `{ status, error }` when the settings are bad (exit 3). */
+export function jsonStatusOnError(status: string): ActionOptions {
+  return { jsonOnError: (error) => ({ status, error: { exit_code: error.exitCode, message: maskSecretsInText(error.message) } }) };
+}
+
 /**
  * Wraps a command action: loads the configuration, runs the action, and turns its result or
  * error into the process exit code. The action returns its exit code (OK when it returns nothing).

@@ -18,8 +18,3 @@ export function outputFormat(ctx: CommandContext, format: OutputFormat | undefin
   }
   return format ?? (ctx.options.json ? 'json' : 'table');
 }
-
-/** Writes a prom-client registry as the Prometheus text exposition. */
-export async function writeMetrics(stdout: NodeJS.WritableStream, registry: { metrics(): Promise<string> }): Promise<void> {
-  stdout.write(await registry.metrics());
-}

@@ -59,3 +59,11 @@ export function listOf<T extends string>(choices: readonly T[]): (value: string,
     return [...(previous ?? []), ...(names as T[])];
   };
 }
+
+/** HOST:PORT to listen on (`127.0.0.1:9464`, `[::1]:9464`, `:9464` for every address); port 0 lets the system choose. */
+export function hostPort(value: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]*)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) throw new InvalidArgumentError(`expected HOST:PORT such as 127.0.0.1:9464 (port 0 to 65535), got "${value}"`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}

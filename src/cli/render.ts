@@ -169,3 +169,14 @@ export function renderTable(head: string[], rows: Array<Array<string | number>>,
 export function renderKeyValue(entries: Array<[string, string | number]>, options: TableOptions): string {
   return renderTable([], entries, options);
 }
+
+/**
+ * Key/value rows of fields of `record`, each under its label, in the order given:
+ * `fieldEntries(summary, { read: 'read', 'artists created': 'artistsCreated' })`.
+ */
+export function fieldEntries<T extends object>(record: T, labels: Record<string, keyof T>): Array<[string, string | number]> {
+  return Object.entries(labels).map(([label, key]) => {
+    const value = record[key];
+    return [label, typeof value === 'number' ? value : String(value)];
+  });
+}

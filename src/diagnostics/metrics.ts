@@ -33,12 +33,22 @@ export interface PoolMetrics {
   observeAcquireWait(waitMs: number): void;
 }
 
+/** What the pool metrics read at a scrape. */
+export interface PoolView {
+  /** null before the pool exists (a probe starting): its series are left out until then. */
+  stats: PoolStats | null;
+  settings: PoolSettingsView;
+  /** A probe's operations so far: exposed as the items of the `pool-probe` batch. */
+  operations?: { ok: number; failed: number };
+}
+
 /**
  * soulspot_pool_*: connections by state, waiting requests, size, utilization, and the counters of
  * acquisitions, timeouts and connections. `read` gives the current statistics at each scrape. The
  * acquire-wait histogram is fed by `observeAcquireWait` (PostgreSQL; SQLite has no pool to wait for).
+ * With `probe`, the probe's operations are soulspot_batch_items_total{batch="pool-probe"}.
  */
-export function addPoolMetrics(registry: Registry, read: () => { stats: PoolStats; settings: PoolSettingsView }): PoolMetrics {
+export function addPoolMetrics(registry: Registry, read: () => PoolView, options: { probe?: boolean } = {}): PoolMetrics {
   // Every metric reads the same snapshot at a scrape: this gauge's collect (the first) takes it.
   const connections: Gauge = new Gauge({
     name: 'soulspot_pool_connections',
@@ -67,9 +77,16 @@ export function addPoolMetrics(registry: Registry, read: () => { stats: PoolStat
     buckets: ACQUIRE_WAIT_BUCKETS,
     registers: [registry],
   });
+  const batch = options.probe ? batchCounter(registry) : undefined;
   const update = () => {
     const current = read();
     const s = current.stats;
+    if (!s) return;
+    if (batch && current.operations) {
+      batch.reset();
+      batch.inc({ batch: 'pool-probe', outcome: 'succeeded' }, current.operations.ok);
+      batch.inc({ batch: 'pool-probe', outcome: 'failed' }, current.operations.failed);
+    }
     connections.set({ state: 'checked_out' }, s.checked_out);
     connections.set({ state: 'checked_in' }, s.checked_in);
     connections.set({ state: 'overflow' }, s.overflow);
@@ -189,9 +206,13 @@ export interface BatchFigures {
 
 /** soulspot_batch_items_total{batch,outcome}: the guide's batch success rate is succeeded / (succeeded + failed). */
 export function addBatchMetrics(registry: Registry, batches: BatchFigures[]): void {
-  const items = counter(registry, 'soulspot_batch_items_total', 'Items of a batch by outcome.', ['batch', 'outcome']);
+  const items = batchCounter(registry);
   for (const b of batches) {
     items.inc({ batch: b.batch, outcome: 'succeeded' }, b.succeeded);
     items.inc({ batch: b.batch, outcome: 'failed' }, b.failed);
   }
+}
+
+function batchCounter(registry: Registry): Counter {
+  return counter(registry, 'soulspot_batch_items_total', 'Items of a batch by outcome (succeeded or failed).', ['batch', 'outcome']);
 }

@@ -47,6 +47,8 @@ export interface ProbeSample {
   connections: number;
   utilization: number;
   operations: number;
+  /** Operations that failed so far (of `operations`). */
+  failed: number;
 }
 
 export interface ProbeReport {
@@ -319,6 +321,7 @@ export async function runPoolProbe(config: Config, options: ProbeOptions): Promi
         connections: s.connections,
         utilization: s.utilization,
         operations: ok + failed,
+        failed,
       };
       samples.push(point);
       peak.utilization = Math.max(peak.utilization, s.utilization);

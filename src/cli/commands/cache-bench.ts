@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action } from '../context.js';
 import { decimal, listOf, oneOf, wholeNumber } from '../options.js';
+import { formatOption, outputFormat, type OutputFormat } from '../format.js';
 
 const WORKLOAD_NAMES = ['zipf', 'uniform', 'scan', 'mixed'] as const;
 const POLICIES = ['all', 'lru'] as const;
@@ -20,6 +21,7 @@ interface CacheBenchFlags {
   db: boolean;
   dbSamples: number;
   dbRows: number;
+  format?: OutputFormat;
 }
 
 export function registerCacheBench(program: Command): void {
@@ -45,6 +47,7 @@ export function registerCacheBench(program: Command): void {
     .option('--no-db', 'skip the cache-hit versus database-read latency')
     .option('--db-samples <n>', 'timed database reads', wholeNumber({ min: 1 }), 2000)
     .option('--db-rows <n>', 'tracks in the throwaway benchmark database', wholeNumber({ min: 1 }), 1000)
+    .addOption(formatOption())
     .addHelpText(
       'after',
       `
@@ -54,10 +57,12 @@ DATABASE_URL a temp schema in that database, dropped afterwards); your data is n
 Examples:
   $ soulspot cache-bench
   $ soulspot cache-bench --workload zipf --skew 1.0 --cache-size 1000 --keys 100000
-  $ soulspot cache-bench --json --ops 100000 --no-db`,
+  $ soulspot cache-bench --json --ops 100000 --no-db
+  $ soulspot cache-bench --format openmetrics --no-db`,
     )
     .action(
       action(async (ctx, flags: CacheBenchFlags) => {
+        const format = outputFormat(ctx, flags.format, 'cache-bench');
         const { runCacheBench } = await import('../../bench/cache-bench/index.js');
         const { startProgress } = await import('../progress.js');
         const { withInterrupt } = await import('../interrupt.js');
@@ -83,7 +88,10 @@ Examples:
             { logger: ctx.logger, onProgress: progress.shown ? (message: string) => progress.update(message) : undefined, signal },
           ),
         ).finally(() => progress.stop());
-        if (ctx.options.json) {
+        if (format === 'openmetrics') {
+          const { cacheBenchMetrics } = await import('../../diagnostics/metrics.js');
+          ctx.stdout.write(await cacheBenchMetrics(report.workloads, report.latency).metrics());
+        } else if (format === 'json') {
           const { writeJson } = await import('../render.js');
           writeJson(ctx.stdout, [...report.workloads, ...report.latency]);
         } else {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { maskSecretsInText } from '../../database-url.js';
-import { action, type ActionOptions } from '../context.js';
+import { action, jsonStatusOnError } from '../context.js';
 import { formatOption, outputFormat, type OutputFormat } from '../format.js';
 import { wholeNumber } from '../options.js';
 
@@ -8,11 +7,6 @@ interface DoctorOptions {
   workers: number;
   format?: OutputFormat;
 }
-
-/** `--json` callers parse stdout: they get a status even when the settings are bad (exit 3). */
-const jsonOnError: ActionOptions = {
-  jsonOnError: (error) => ({ status: 'problem', error: { exit_code: error.exitCode, message: maskSecretsInText(error.message) } }),
-};
 
 export function registerDoctor(program: Command): void {
   program
@@ -41,8 +35,8 @@ Examples:
         const { runDoctor, doctorExitCode } = await import('../../diagnostics/doctor.js');
         const report = await runDoctor(ctx.config, { workers: opts.workers });
         if (format === 'openmetrics') {
-          const [{ doctorMetrics }, { writeMetrics }] = await Promise.all([import('../../diagnostics/metrics.js'), import('../format.js')]);
-          await writeMetrics(ctx.stdout, doctorMetrics(report));
+          const { doctorMetrics } = await import('../../diagnostics/metrics.js');
+          ctx.stdout.write(await doctorMetrics(report).metrics());
         } else if (format === 'json') {
           const { writeJson } = await import('../render.js');
           writeJson(ctx.stdout, report);
@@ -51,6 +45,6 @@ Examples:
           ctx.stdout.write(renderDoctorReport(report, outputWidth(ctx.stdout)));
         }
         return doctorExitCode(report.status);
-      }, jsonOnError),
+      }, jsonStatusOnError('problem')),
     );
 }

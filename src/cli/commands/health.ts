@@ -1,16 +1,12 @@
 import type { Command } from 'commander';
-import { maskSecretsInText } from '../../database-url.js';
-import { action, type ActionOptions } from '../context.js';
-
-/** `--json` callers parse stdout: they get a status even when the settings are bad (exit 3). */
-const jsonOnError: ActionOptions = {
-  jsonOnError: (error) => ({ status: 'unhealthy', error: { exit_code: error.exitCode, message: maskSecretsInText(error.message) } }),
-};
+import { action, jsonStatusOnError } from '../context.js';
+import { formatOption, outputFormat, type OutputFormat } from '../format.js';
 
 export function registerHealth(program: Command): void {
   program
     .command('health')
     .description('check that the database is reachable, migrated and its pool healthy (for monitoring)')
+    .addOption(formatOption())
     .addHelpText(
       'after',
       `
@@ -22,14 +18,19 @@ Exit codes: 0 healthy, 6 degraded (pending/failed/edited migrations, pool or ser
 Examples:
   $ soulspot health
   $ soulspot health --json
+  $ soulspot health --format openmetrics
   HEALTHCHECK CMD soulspot health --quiet || exit 1     (Dockerfile)`,
     )
     .action(
-      action(async (ctx) => {
+      action(async (ctx, opts: { format?: OutputFormat }) => {
+        const format = outputFormat(ctx, opts.format, 'health');
         const { checkHealth, healthExitCode } = await import('../../diagnostics/health.js');
         const report = await checkHealth(ctx.config);
         const { writeJson, renderTable, outputWidth } = await import('../render.js');
-        if (ctx.options.json) {
+        if (format === 'openmetrics') {
+          const { healthMetrics } = await import('../../diagnostics/metrics.js');
+          ctx.stdout.write(await healthMetrics(report).metrics());
+        } else if (format === 'json') {
           writeJson(ctx.stdout, report);
         } else {
           const { database, migrations, pool } = report.checks;
@@ -47,6 +48,6 @@ Examples:
           );
         }
         return healthExitCode(report.status);
-      }, jsonOnError),
+      }, jsonStatusOnError('unhealthy')),
     );
 }

@@ -38,7 +38,7 @@ Examples:
     )
     .action(
       action(async (ctx, file: string, opts: ImportFlags) => {
-        const [{ withDatabase }, { importTracks }, { renderKeyValue, renderTable, writeJson, outputWidth }, { startProgress }, { withInterrupt }] = await Promise.all([
+        const [{ withDatabase }, { importTracks }, { fieldEntries, renderKeyValue, renderTable, writeJson, outputWidth }, { startProgress }, { withInterrupt }] = await Promise.all([
           import('../../db/client.js'),
           import('../../import/import-service.js'),
           import('../render.js'),
@@ -78,16 +78,8 @@ Examples:
         } else {
           const cut = summary.stopped ? ' — stopped, committed so far' : summary.interrupted ? ' — interrupted, committed so far' : '';
           const title = `${summary.dryRun ? 'Dry run (nothing written): ' : ''}import of ${summary.input} (${summary.format})${cut}`;
-          const entries: Array<[string, string | number]> = [
-            ['read', summary.read],
-            ['inserted', summary.inserted],
-            ['updated', summary.updated],
-            ['unchanged', summary.unchanged],
-            ['duplicates in file', summary.duplicates],
-            ['rejected', summary.rejected],
-            ['artists created', summary.artistsCreated],
-            ['albums created', summary.albumsCreated],
-          ];
+          const labels = { read: 'read', inserted: 'inserted', updated: 'updated', unchanged: 'unchanged', 'duplicates in file': 'duplicates', rejected: 'rejected' } as const;
+          const entries = fieldEntries(summary, { ...labels, 'artists created': 'artistsCreated', 'albums created': 'albumsCreated' });
           if (summary.playlist) entries.push(['playlist', `${summary.playlist.name} (${summary.playlist.tracks !== undefined ? `${summary.playlist.tracks} tracks` : 'left as it was'})`]);
           entries.push(['time', `${(summary.elapsedMs / 1000).toFixed(2)} s (${summary.rowsPerSecond.toLocaleString('en')} rows/s)`]);
           if (summary.rejectsFile) entries.push(['rejects file', summary.rejectsFile]);
