@@ -173,7 +173,7 @@ describe('bad settings and options are rejected with one line', () => {
   });
 
   test.each([
-    [['pool-stats', '--concurrency', '4'], /--concurrency, --duration and --watch go with --probe/],
+    [['pool-stats', '--concurrency', '4'], /--concurrency, --duration, --watch and --listen go with --probe/],
     [['pool-stats', '--probe', '--concurrency', 'many'], /--concurrency: expected a whole number from 1 to 1000, got "many"/],
     [['pool-stats', '--probe', '--duration', '0'], /--duration: expected a whole number from 1 to 3600, got "0"/],
   ])('pool-stats %j gives exit 2', async (args, message) => {
