@@ -30,6 +30,8 @@ const SUBSTITUTIONS: Record<string, string> = {
   'soulspot cache-bench --json --ops 100000 --no-db': 'soulspot cache-bench --json --ops 100000 --no-db --repeat 1',
   'soulspot pool-stats --probe --concurrency 20 --duration 30 --watch': 'soulspot pool-stats --probe --concurrency 20 --duration 1 --watch',
   'DATABASE_POOL_SIZE=10 soulspot pool-stats --probe --json': 'DATABASE_POOL_SIZE=10 soulspot pool-stats --probe --json --duration 1',
+  'soulspot cache-bench --format openmetrics --no-db': 'soulspot cache-bench --format openmetrics --no-db --ops 20000 --repeat 1',
+  'soulspot pool-stats --probe --duration 60 --listen 127.0.0.1:9464': 'soulspot pool-stats --probe --duration 1 --listen 127.0.0.1:0',
   'soulspot bench': 'soulspot bench --scale small --repetitions 1',
   'soulspot bench --scale small --only playlists,cache-hit --json': 'soulspot bench --scale small --only playlists,cache-hit --json --repetitions 1',
   [`DATABASE_URL=${EXAMPLE_POSTGRES_URL} soulspot bench`]: `DATABASE_URL=${EXAMPLE_POSTGRES_URL} soulspot bench --scale small --repetitions 1`,

@@ -27,7 +27,7 @@ Exit codes: 0 all ok, 6 a warning, 7 a problem (or the database unreachable), 3 
 Examples:
   $ soulspot doctor
   $ soulspot doctor --workers 4 --json
-  $ soulspot doctor --format openmetrics > /var/lib/node_exporter/soulspot_doctor.prom`,
+  $ soulspot doctor --format openmetrics > soulspot_doctor.prom    (for a textfile collector)`,
     )
     .action(
       action(async (ctx, opts: DoctorOptions) => {
