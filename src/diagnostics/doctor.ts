@@ -52,8 +52,11 @@ async function open(config: Config): Promise<{ conn?: RawConnection; row: Doctor
     conn = await openRawConnection(config);
     let what: string;
     if (conn.provider === 'sqlite') {
-      // quick_check reads every page: through a memory map it takes half the time (read only here).
+      // quick_check reads every page: through a memory map and a larger page cache it takes about
+      // half the time (measured on a 1M-track file, bench/doctor.mjs). This connection only reads.
       await conn.query('PRAGMA mmap_size = 4294967296');
+      await conn.query('PRAGMA cache_size = -262144');
+      await conn.query('PRAGMA temp_store = MEMORY');
       what = `SQLite ${String((await conn.query<{ v: string }>('SELECT sqlite_version() AS v'))[0].v)}`;
     } else {
       const schema = getPgSchema(config.databaseUrl);

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// Issue 18 target: `soulspot doctor` on a 1M-track database finishes in under 5 s on both
+// providers, printed beside a plain `soulspot health` on the same database in the same run.
+//
+//   npm run build && node bench/doctor.mjs [--rows 1000000] [--rounds 3] [--skip-pg] [--skip-sqlite]
+//
+// Builds the database the way a user does: an exporter CSV of N tracks (the sample-data
+// generator) imported by `soulspot import-tracks` into a freshly migrated SQLite file and a fresh
+// PostgreSQL database (127.0.0.1:5432, or TEST_PG_URL), left as the import leaves it (no ANALYZE).
+// BENCH_DOCTOR_SQLITE=file:… / BENCH_DOCTOR_PG=postgresql://… reuse a database built before
+// (nothing is dropped then). Each round runs health then doctor as separate CLI processes, so the
+// times are what an operator waits for, process start included; the median of the rounds is shown.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { writeExporterCsv } from '../dist/bench/sample-data.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const ROWS = flag('--rows', 1_000_000);
+const ROUNDS = flag('--rounds', 3);
+const TARGET_S = 5;
+const PG_ADMIN = process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+const dir = mkdtempSync(join(tmpdir(), 'soulspot-bench-doctor-'));
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function cli(argv, env) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [join(root, 'bin/soulspot.js'), ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err, seconds: (performance.now() - started) / 1000 }));
+  });
+}
+
+async function build(url, csv) {
+  const env = { DATABASE_URL: url, LOG_LEVEL: 'error' };
+  const migrated = await cli(['migrate'], env);
+  if (migrated.code !== 0) throw new Error(`migrate failed: ${migrated.err}`);
+  const imported = await cli(['import-tracks', csv, '--quiet'], env);
+  if (imported.code !== 0) throw new Error(`import failed (${imported.code}): ${imported.err}`);
+  return imported.seconds;
+}
+
+async function measure(provider, url) {
+  const env = { DATABASE_URL: url, LOG_LEVEL: 'error' };
+  const health = [];
+  const doctor = [];
+  let report;
+  for (let round = 0; round < ROUNDS; round++) {
+    const h = await cli(['health', '--json'], env);
+    if (h.code !== 0) throw new Error(`health exited ${h.code}: ${h.err}`);
+    health.push(h.seconds);
+    const d = await cli(['doctor', '--json'], env);
+    if (![0, 6, 7].includes(d.code)) throw new Error(`doctor exited ${d.code}: ${d.err}`);
+    doctor.push(d.seconds);
+    report = JSON.parse(d.out);
+  }
+  const notOk = report.checks.filter((c) => c.status === 'warning' || c.status === 'problem').map((c) => `${c.id} (${c.status})`);
+  return { provider, health: median(health), doctor: median(doctor), doctorMax: Math.max(...doctor), inside: report.elapsed_ms / 1000, status: report.status, notOk };
+}
+
+const results = [];
+let failures = 0;
+try {
+  let csv;
+  const needCsv = (!args.includes('--skip-sqlite') && !process.env.BENCH_DOCTOR_SQLITE) || (!args.includes('--skip-pg') && !process.env.BENCH_DOCTOR_PG);
+  if (needCsv) {
+    csv = join(dir, 'tracks.csv');
+    console.log(`writing ${ROWS.toLocaleString('en')} exporter rows…`);
+    await writeExporterCsv(csv, ROWS);
+  }
+  if (!args.includes('--skip-sqlite')) {
+    let url = process.env.BENCH_DOCTOR_SQLITE;
+    if (!url) {
+      url = `file:${join(dir, 'bench.db')}`;
+      console.log(`SQLite: imported in ${(await build(url, csv)).toFixed(1)} s`);
+    }
+    results.push(await measure('sqlite', url));
+  }
+  if (!args.includes('--skip-pg')) {
+    let url = process.env.BENCH_DOCTOR_PG;
+    let drop;
+    if (!url) {
+      const name = `soulspot_bench_doctor_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+      const admin = new pg.Client({ connectionString: PG_ADMIN });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      const u = new URL(PG_ADMIN);
+      u.pathname = `/${name}`;
+      url = u.toString();
+      drop = async () => {
+        const c = new pg.Client({ connectionString: PG_ADMIN });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.end();
+      };
+    }
+    try {
+      if (drop) console.log(`PostgreSQL: imported in ${(await build(url, csv)).toFixed(1)} s`);
+      results.push(await measure('postgresql', url));
+    } finally {
+      await drop?.();
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(`\nsoulspot doctor vs health on ${ROWS.toLocaleString('en')} tracks — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log('median of', ROUNDS, 'rounds, each a CLI process (start included)\n');
+console.log('provider    | health  | doctor  (slowest) | doctor inside | target   | status of the database');
+for (const r of results) {
+  const pass = r.doctorMax < TARGET_S;
+  if (!pass) failures++;
+  console.log(
+    `${r.provider.padEnd(11)} | ${r.health.toFixed(2).padStart(5)} s | ${r.doctor.toFixed(2).padStart(5)} s (${r.doctorMax.toFixed(2)} s) | ${r.inside.toFixed(2).padStart(11)} s | < ${TARGET_S} s ${pass ? 'ok ' : 'MISSED'} | ${r.status}${r.notOk.length ? `: ${r.notOk.join(', ')}` : ''}`,
+  );
+}
+process.exitCode = failures ? 1 : 0;
