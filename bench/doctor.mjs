@@ -16,26 +16,28 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { writeExporterCsv } from '../dist/bench/sample-data.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const ROWS = flag('--rows', 1_000_000);
-const ROUNDS = flag('--rounds', 3);
+const { values: opts } = parseArgs({
+  options: { rows: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' }, 'skip-pg': { type: 'boolean' }, 'skip-sqlite': { type: 'boolean' } },
+});
+const ROWS = Number(opts.rows);
+const ROUNDS = Number(opts.rounds);
 const TARGET_S = 5;
 const PG_ADMIN = process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
-const dir = mkdtempSync(join(tmpdir(), 'soulspot-bench-doctor-'));
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = mkdtempSync(join(tmpdir(), 'soulspot-bench-doctor-'));
+const middle = (xs) => [...xs].sort((x, y) => x - y)[(xs.length - 1) >> 1];
+
+/** One statement on the server's maintenance database (CREATE / DROP DATABASE). */
+async function onServer(sql) {
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(sql).finally(() => admin.end());
+}
 
 function cli(argv, env) {
   return new Promise((resolve, reject) => {
@@ -74,45 +76,35 @@ async function measure(provider, url) {
     report = JSON.parse(d.out);
   }
   const notOk = report.checks.filter((c) => c.status === 'warning' || c.status === 'problem').map((c) => `${c.id} (${c.status})`);
-  return { provider, health: median(health), doctor: median(doctor), doctorMax: Math.max(...doctor), inside: report.elapsed_ms / 1000, status: report.status, notOk };
+  return { provider, health: middle(health), doctor: middle(doctor), doctorMax: Math.max(...doctor), inside: report.elapsed_ms / 1000, status: report.status, notOk };
 }
 
 const results = [];
 let failures = 0;
 try {
   let csv;
-  const needCsv = (!args.includes('--skip-sqlite') && !process.env.BENCH_DOCTOR_SQLITE) || (!args.includes('--skip-pg') && !process.env.BENCH_DOCTOR_PG);
+  const needCsv = (!opts['skip-sqlite'] && !process.env.BENCH_DOCTOR_SQLITE) || (!opts['skip-pg'] && !process.env.BENCH_DOCTOR_PG);
   if (needCsv) {
-    csv = join(dir, 'tracks.csv');
+    csv = join(work, 'tracks.csv');
     console.log(`writing ${ROWS.toLocaleString('en')} exporter rows…`);
     await writeExporterCsv(csv, ROWS);
   }
-  if (!args.includes('--skip-sqlite')) {
+  if (!opts['skip-sqlite']) {
     let url = process.env.BENCH_DOCTOR_SQLITE;
     if (!url) {
-      url = `file:${join(dir, 'bench.db')}`;
+      url = `file:${join(work, 'bench.db')}`;
       console.log(`SQLite: imported in ${(await build(url, csv)).toFixed(1)} s`);
     }
     results.push(await measure('sqlite', url));
   }
-  if (!args.includes('--skip-pg')) {
+  if (!opts['skip-pg']) {
     let url = process.env.BENCH_DOCTOR_PG;
     let drop;
     if (!url) {
       const name = `soulspot_bench_doctor_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-      const admin = new pg.Client({ connectionString: PG_ADMIN });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const u = new URL(PG_ADMIN);
-      u.pathname = `/${name}`;
-      url = u.toString();
-      drop = async () => {
-        const c = new pg.Client({ connectionString: PG_ADMIN });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      };
+      await onServer(`CREATE DATABASE ${name}`);
+      url = Object.assign(new URL(PG_ADMIN), { pathname: `/${name}` }).toString();
+      drop = () => onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
     try {
       if (drop) console.log(`PostgreSQL: imported in ${(await build(url, csv)).toFixed(1)} s`);
@@ -122,11 +114,11 @@ try {
     }
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 }
 
 console.log(`\nsoulspot doctor vs health on ${ROWS.toLocaleString('en')} tracks — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log('median of', ROUNDS, 'rounds, each a CLI process (start included)\n');
+console.log(`median of ${ROUNDS} rounds (the lower middle for an even count), each a CLI process (start included)\n`);
 console.log('provider    | health  | doctor  (slowest) | doctor inside | target   | status of the database');
 for (const r of results) {
   const pass = r.doctorMax < TARGET_S;

@@ -45,7 +45,7 @@ export async function guarded(id: string, check: string, run: () => Promise<Doct
     const result = await run();
     return Array.isArray(result) ? result : [result];
   } catch (error) {
-    return [finding(id, check, 'problem', `could not check: ${oneLine(error)}`, 'rerun with --debug; check that this role may read the catalog')];
+    return [finding(id, check, 'problem', `could not check: ${oneLine(error)}`, 'fix what the message names (soulspot migrate status lists missing tables), then run soulspot doctor again')];
   }
 }
 

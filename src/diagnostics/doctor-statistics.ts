@@ -47,11 +47,12 @@ async function checkPostgres(ctx: DoctorContext): Promise<DoctorCheck> {
 async function checkSqlite(ctx: DoctorContext): Promise<DoctorCheck> {
   const { conn } = ctx;
   const counts = new Map<string, number>();
-  for (const table of ['artists', 'albums', 'tracks', 'downloads'] as const) {
+  const present = new Set((await conn.query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`)).map((r) => r.name));
+  for (const table of ['artists', 'albums', 'tracks', 'downloads'].filter((t) => present.has(t))) {
     counts.set(table, Number((await conn.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))[0].n));
   }
   const big = [...counts].filter(([, n]) => n >= SQLITE_SMALL_TABLE);
-  const hasStat1 = (await conn.query(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'`)).length > 0;
+  const hasStat1 = present.has('sqlite_stat1');
   if (!hasStat1) {
     if (big.length === 0) return ok(ID, CHECK, `no sqlite_stat1 yet; every table has fewer than ${plural(SQLITE_SMALL_TABLE, 'row')}, so none needs it`);
     return finding(

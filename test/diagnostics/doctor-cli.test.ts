@@ -1,17 +1,14 @@
-import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+import { providers, useMigratedDatabase } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { ExitCode } from '../../src/errors.js';
 
 // End-to-end: the built CLI (`npx tsc -p tsconfig.json` first).
 
 describe.each(providers)('soulspot doctor on %s', (provider) => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createMigratedDatabase(provider);
-  });
-  afterAll(() => db?.drop());
+  const database = useMigratedDatabase(provider);
 
   test('prints one row per check with status, what was found and the fix; exit 0 when all is well', async () => {
+    const db = database();
     const run = await runCli(['doctor'], { env: { DATABASE_URL: db.url, COLUMNS: '200' } });
     expect(run.code).toBe(ExitCode.OK);
     expect(run.stdout).toMatch(new RegExp(`^Doctor of \\S+${provider === 'postgresql' ? ', 1 worker\\(s\\)' : ''}: ok \\(\\d+ ok, \\d+ skipped; [\\d.]+ s\\)`));
@@ -21,6 +18,7 @@ describe.each(providers)('soulspot doctor on %s', (provider) => {
   });
 
   test('--json: the report, and exit 6 on a warning, 7 on a problem', async () => {
+    const db = database();
     const ok = await runCli(['doctor', '--json'], { env: { DATABASE_URL: db.url } });
     expect(ok.code).toBe(ExitCode.OK);
     const report = JSON.parse(ok.stdout);
@@ -37,6 +35,7 @@ describe.each(providers)('soulspot doctor on %s', (provider) => {
   });
 
   test('--workers sizes the pool check (PostgreSQL) and is refused when not a whole number', async () => {
+    const db = database();
     const many = await runCli(['doctor', '--json', '--workers', '50'], { env: { DATABASE_URL: db.url } });
     const report = JSON.parse(many.stdout);
     expect(report.workers).toBe(50);

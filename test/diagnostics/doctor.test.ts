@@ -2,7 +2,7 @@ import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { configFor, createEmptyDatabase, createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+import { configFor, createEmptyDatabase, createMigratedDatabase, providers, useMigratedDatabase, type TestDatabase } from '../helpers/db.js';
 import { addMigration, copyMigrations } from '../helpers/migrations-dir.js';
 import { readMigrations } from '../../src/migrate/migrations.js';
 import { applyMigrations } from '../../src/migrate/migrator.js';
@@ -73,6 +73,12 @@ const seedArtists = (provider: Provider, n: number, prefix = 'a') =>
 const seedTracks = (provider: Provider, n: number, prefix = 't') =>
   series(provider, n, 'INSERT INTO tracks (id, title, artist_id, file_path, track_number)', `SELECT '${prefix}' || i, 'Track ' || i, 'a1', '/music/${prefix}' || i || '.flac', 1 + i % 12`);
 
+/** Runs `statements`, then the doctor. */
+async function doctorAfter(provider: Provider, db: TestDatabase, ...statements: string[]): Promise<DoctorReport> {
+  await exec(provider, db, ...statements);
+  return runDoctor(db.config);
+}
+
 function row(report: DoctorReport, id: string) {
   const found = report.checks.find((c) => c.id === id);
   if (!found) throw new Error(`no check ${id} in ${report.checks.map((c) => c.id).join(', ')}`);
@@ -81,13 +87,10 @@ function row(report: DoctorReport, id: string) {
 
 describe.each(providers)('doctor on %s', (provider) => {
   describe('a freshly migrated database', () => {
-    let db: TestDatabase;
-    beforeAll(async () => {
-      db = await createMigratedDatabase(provider);
-    });
-    afterAll(() => db?.drop());
+    const database = useMigratedDatabase(provider);
 
     test('every check is ok (or does not apply): exit 0', async () => {
+      const db = database();
       const report = await runDoctor(db.config);
       const notOk = report.checks.filter((c) => c.status !== 'ok' && c.status !== 'skipped');
       expect(notOk).toEqual([]);
@@ -102,15 +105,10 @@ describe.each(providers)('doctor on %s', (provider) => {
   });
 
   describe('indexes', () => {
-    let db: TestDatabase;
-    beforeEach(async () => {
-      db = await createMigratedDatabase(provider);
-    });
-    afterEach(() => db?.drop());
+    const database = useMigratedDatabase(provider, 'each');
 
     test('a dropped index is a problem whose fix recreates it: exit 7', async () => {
-      await exec(provider, db, 'DROP INDEX ix_downloads_completed_at');
-      const report = await runDoctor(db.config);
+      const report = await doctorAfter(provider, database(), 'DROP INDEX ix_downloads_completed_at');
       expect(row(report, 'index:ix_downloads_completed_at')).toMatchObject({
         status: 'problem',
         found: 'missing from downloads',
@@ -122,6 +120,7 @@ describe.each(providers)('doctor on %s', (provider) => {
     });
 
     test('an index the planner cannot use for its query is a problem, found by EXPLAIN', async () => {
+      const db = database();
       // Same name, but on lower(file_path) (PostgreSQL) or with a NOCASE collation (SQLite): a plain
       // `file_path = ?` cannot use it.
       await exec(
@@ -141,6 +140,7 @@ describe.each(providers)('doctor on %s', (provider) => {
     });
 
     test('an index on other columns under the right name is a problem', async () => {
+      const db = database();
       await exec(provider, db, 'DROP INDEX ix_albums_updated_at', 'CREATE INDEX ix_albums_updated_at ON albums (created_at)');
       const check = row(await runDoctor(db.config), 'index:ix_albums_updated_at');
       expect(check).toMatchObject({ status: 'problem', found: expect.stringMatching(/^present on albums \(created_at\), expected on albums \(updated_at\)/) });
@@ -148,6 +148,7 @@ describe.each(providers)('doctor on %s', (provider) => {
 
     if (provider === 'postgresql') {
       test('an INVALID index (a CREATE INDEX CONCURRENTLY that failed) is a problem: REINDEX', async () => {
+        const db = database();
         // Two tracks of one album with the same track number make a unique build fail half-way,
         // which leaves the index behind, marked invalid: the way it happens on a live server.
         await exec(
@@ -219,15 +220,14 @@ describe.each(providers)('doctor on %s', (provider) => {
   });
 
   describe('planner statistics', () => {
-    let db: TestDatabase;
+    const database = useMigratedDatabase(provider);
     beforeAll(async () => {
-      db = await createMigratedDatabase(provider);
       // Autovacuum would analyze behind the test's back.
-      if (provider === 'postgresql') await exec(provider, db, 'ALTER TABLE tracks SET (autovacuum_enabled = false)', 'ALTER TABLE artists SET (autovacuum_enabled = false)');
+      if (provider === 'postgresql') await exec(provider, database(), 'ALTER TABLE tracks SET (autovacuum_enabled = false)', 'ALTER TABLE artists SET (autovacuum_enabled = false)');
     });
-    afterAll(() => db?.drop());
 
     test('stale after many changes (a warning whose fix is ANALYZE); fresh after ANALYZE', async () => {
+      const db = database();
       await exec(provider, db, seedArtists(provider, 10), seedTracks(provider, 3000));
       if (provider === 'postgresql') await untilStats(db, `SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'tracks'`, 3000);
       const stale = row(await runDoctor(db.config), 'statistics');
@@ -248,13 +248,10 @@ describe.each(providers)('doctor on %s', (provider) => {
   });
 
   describe('settings', () => {
-    let db: TestDatabase;
-    beforeAll(async () => {
-      db = await createMigratedDatabase(provider);
-    });
-    afterAll(() => db?.drop());
+    const database = useMigratedDatabase(provider);
 
     test('pre-ping off, a long timeout, slow-query logging off and DATABASE_ECHO on are warnings', async () => {
+      const db = database();
       const config = configFor(db.url, { DATABASE_POOL_PRE_PING: 'false', DATABASE_POOL_TIMEOUT: '300', SLOW_QUERY_MS: '0', DATABASE_ECHO: 'true' });
       const report = await runDoctor(config);
       expect(row(report, 'pool-pre-ping')).toMatchObject(
@@ -268,6 +265,7 @@ describe.each(providers)('doctor on %s', (provider) => {
 
     if (provider === 'postgresql') {
       test('a pool larger than the server allows is a problem, with --workers counted', async () => {
+        const db = database();
         const maxConnections = await pgValue(db, `SELECT current_setting('max_connections')::int`);
         const big = row(await runDoctor(configFor(db.url, { DATABASE_POOL_SIZE: String(maxConnections), DATABASE_MAX_OVERFLOW: '10' })), 'pool-capacity');
         expect(big.status).toBe('problem');
@@ -286,13 +284,10 @@ describe.each(providers)('doctor on %s', (provider) => {
 
   if (provider === 'postgresql') {
     describe('PostgreSQL activity', () => {
-      let db: TestDatabase;
-      beforeAll(async () => {
-        db = await createMigratedDatabase(provider);
-      });
-      afterAll(() => db?.drop());
+      const database = useMigratedDatabase(provider);
 
       test('an index never scanned on a large table, and a large table read mostly by sequential scans, are warnings', async () => {
+        const db = database();
         const before = await runDoctor(db.config);
         expect(row(before, 'unused-indexes').status).toBe('ok');
         expect(row(before, 'sequential-scans').status).toBe('ok');
@@ -307,6 +302,7 @@ describe.each(providers)('doctor on %s', (provider) => {
       });
 
       test('pg_stat_statements: said plainly when it is not available', async () => {
+        const db = database();
         const check = row(await runDoctor(db.config), 'slow-statements');
         const loaded = (await pgValue(db, `SELECT (current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%')::int`)) === 1;
         if (loaded) throw new Error('this server preloads pg_stat_statements: the test expects a server without it');
@@ -317,6 +313,7 @@ describe.each(providers)('doctor on %s', (provider) => {
       });
 
       test('an unreachable database is one problem row: exit 7', async () => {
+        const db = database();
         const url = new URL(db.url);
         url.pathname = '/soulspot_no_such_database';
         const report = await runDoctor(configFor(url.toString()));
@@ -327,15 +324,11 @@ describe.each(providers)('doctor on %s', (provider) => {
     });
   } else {
     describe('SQLite file', () => {
-      let db: TestDatabase;
-      beforeEach(async () => {
-        db = await createMigratedDatabase(provider);
-      });
-      afterEach(() => db?.drop());
+      const database = useMigratedDatabase(provider, 'each');
 
       test('journal mode other than WAL is a warning; synchronous reported', async () => {
-        await exec(provider, db, 'PRAGMA journal_mode = DELETE');
-        const report = await runDoctor(db.config);
+        const db = database();
+        const report = await doctorAfter(provider, db, 'PRAGMA journal_mode = DELETE');
         expect(row(report, 'journal-mode')).toMatchObject({ status: 'warning', found: expect.stringMatching(/^journal_mode=delete/) });
         expect(row(report, 'synchronous')).toMatchObject({ status: 'ok', found: expect.stringMatching(/^synchronous=FULL with journal_mode=delete/) });
         await exec(provider, db, 'PRAGMA journal_mode = WAL');
@@ -343,6 +336,7 @@ describe.each(providers)('doctor on %s', (provider) => {
       });
 
       test('free pages worth a VACUUM are a warning; VACUUM clears it', async () => {
+        const db = database();
         await exec(provider, db, seedArtists(provider, 1), seedTracks(provider, 40_000), 'DELETE FROM tracks');
         const report = await runDoctor(db.config);
         expect(row(report, 'free-pages')).toMatchObject({ status: 'warning', found: expect.stringMatching(/^[\d,]+ free pages of [\d,]+ pages/) });
@@ -351,6 +345,7 @@ describe.each(providers)('doctor on %s', (provider) => {
       });
 
       test('a corrupted page fails the quick check: a problem', async () => {
+        const db = database();
         await exec(provider, db, seedArtists(provider, 1), seedTracks(provider, 2000), 'PRAGMA wal_checkpoint(TRUNCATE)');
         const conn = new Database(sqlitePath(db), { readonly: true });
         const { rootpage } = conn.prepare(`SELECT rootpage FROM sqlite_master WHERE name = 'tracks'`).get() as { rootpage: number };

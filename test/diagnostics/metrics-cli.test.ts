@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+import { providers, useMigratedDatabase } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { packageRoot } from '../../src/paths.js';
 import { ExitCode } from '../../src/errors.js';
@@ -20,6 +20,19 @@ function promtool(args: string[], input?: string): { code: number | null; output
 function expectValidExposition(text: string): void {
   const check = promtool(['check', 'metrics'], text);
   expect({ code: check.code, output: check.output.trim() }).toEqual({ code: 0, output: '' });
+}
+
+/** Runs the CLI, expects `code`, and returns stdout once promtool has accepted it as an exposition. */
+async function exposition(args: string[], env: Record<string, string>, code: number = ExitCode.OK): Promise<string> {
+  const run = await runCli([...args, '--format', 'openmetrics'], { env });
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code, stderr: '' });
+  expectValidExposition(run.stdout);
+  return run.stdout;
+}
+
+/** Each series named has the value given. */
+function expectSamples(text: string, expected: Record<string, number>): void {
+  expect(Object.fromEntries(Object.keys(expected).map((series) => [series, sample(text, series)]))).toEqual(expected);
 }
 
 /** The value of one sample line `name{labels} value`. */
@@ -44,54 +57,42 @@ describe('alert rules', () => {
 });
 
 describe.each(providers)('--format openmetrics on %s', (provider) => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createMigratedDatabase(provider);
-  });
-  afterAll(() => db?.drop());
+  const database = useMigratedDatabase(provider);
 
   test('health: soulspot_up, status by check, migrations, pool', async () => {
-    const run = await runCli(['health', '--format', 'openmetrics'], { env: { DATABASE_URL: db.url } });
-    expect(run.code).toBe(ExitCode.OK);
-    expectValidExposition(run.stdout);
-    expect(sample(run.stdout, 'soulspot_up')).toBe(1);
-    expect(sample(run.stdout, 'soulspot_health_status{check="overall"}')).toBe(0);
-    expect(sample(run.stdout, 'soulspot_migrations{state="pending"}')).toBe(0);
-    expect(sample(run.stdout, 'soulspot_pool_size_connections')).toBe(provider === 'sqlite' ? 1 : 5);
+    const db = database();
+    const text = await exposition(['health'], { DATABASE_URL: db.url });
+    const poolSize = provider === 'sqlite' ? 1 : 5;
+    expectSamples(text, { soulspot_up: 1, 'soulspot_health_status{check="overall"}': 0, 'soulspot_migrations{state="pending"}': 0, soulspot_pool_size_connections: poolSize });
   });
 
   test('doctor: one series per check and counts by outcome; the exit code still says the outcome', async () => {
-    const run = await runCli(['doctor', '--format', 'openmetrics'], { env: { DATABASE_URL: db.url } });
-    expect(run.code).toBe(ExitCode.OK);
-    expectValidExposition(run.stdout);
-    expect(sample(run.stdout, 'soulspot_doctor_check_status{check="index:ix_tracks_file_path"}')).toBe(0);
-    expect(sample(run.stdout, 'soulspot_doctor_checks{status="problem"}')).toBe(0);
-    expect(sample(run.stdout, 'soulspot_doctor_checks{status="ok"}')).toBeGreaterThan(15);
+    const db = database();
+    const text = await exposition(['doctor'], { DATABASE_URL: db.url });
+    expectSamples(text, { 'soulspot_doctor_check_status{check="index:ix_tracks_file_path"}': 0, 'soulspot_doctor_checks{status="problem"}': 0 });
+    expect(sample(text, 'soulspot_doctor_checks{status="ok"}')).toBeGreaterThan(15);
 
-    const slow = await runCli(['doctor', '--format', 'openmetrics'], { env: { DATABASE_URL: db.url, SLOW_QUERY_MS: '0' } });
-    expect(slow.code).toBe(ExitCode.ATTENTION);
-    expect(sample(slow.stdout, 'soulspot_doctor_check_status{check="slow-query-log"}')).toBe(1);
+    const slow = await exposition(['doctor'], { DATABASE_URL: db.url, SLOW_QUERY_MS: '0' }, ExitCode.ATTENTION);
+    expect(sample(slow, 'soulspot_doctor_check_status{check="slow-query-log"}')).toBe(1);
   });
 
   test('pool-stats: connections by state, counters, and (PostgreSQL) the acquire-wait histogram', async () => {
-    const run = await runCli(['pool-stats', '--format', 'openmetrics'], { env: { DATABASE_URL: db.url } });
-    expect(run.code).toBe(ExitCode.OK);
-    expectValidExposition(run.stdout);
-    expect(sample(run.stdout, 'soulspot_pool_connections{state="checked_out"}')).toBe(0);
-    expect(sample(run.stdout, 'soulspot_pool_connections{state="checked_in"}')).toBe(1);
-    expect(sample(run.stdout, 'soulspot_pool_acquire_wait_seconds_count')).toBe(provider === 'sqlite' ? 0 : sample(run.stdout, 'soulspot_pool_acquisitions_total'));
+    const db = database();
+    const text = await exposition(['pool-stats'], { DATABASE_URL: db.url });
+    expectSamples(text, { 'soulspot_pool_connections{state="checked_out"}': 0, 'soulspot_pool_connections{state="checked_in"}': 1 });
+    expect(sample(text, 'soulspot_pool_acquire_wait_seconds_count')).toBe(provider === 'sqlite' ? 0 : sample(text, 'soulspot_pool_acquisitions_total'));
   });
 
   test('pool-stats --probe: the probe operations as soulspot_batch_items_total', async () => {
-    const run = await runCli(['pool-stats', '--probe', '--duration', '1', '--concurrency', '2', '--format', 'openmetrics'], { env: { DATABASE_URL: db.url } });
-    expect(run.code).toBe(ExitCode.OK);
-    expectValidExposition(run.stdout);
-    expect(sample(run.stdout, 'soulspot_batch_items_total{batch="pool-probe",outcome="succeeded"}')).toBeGreaterThan(0);
-    expect(sample(run.stdout, 'soulspot_batch_items_total{batch="pool-probe",outcome="failed"}')).toBe(0);
-    if (provider === 'postgresql') expect(sample(run.stdout, 'soulspot_pool_acquire_wait_seconds_count')).toBeGreaterThan(0);
+    const db = database();
+    const text = await exposition(['pool-stats', '--probe', '--duration', '1', '--concurrency', '2'], { DATABASE_URL: db.url });
+    expect(sample(text, 'soulspot_batch_items_total{batch="pool-probe",outcome="succeeded"}')).toBeGreaterThan(0);
+    expect(sample(text, 'soulspot_batch_items_total{batch="pool-probe",outcome="failed"}')).toBe(0);
+    if (provider === 'postgresql') expect(sample(text, 'soulspot_pool_acquire_wait_seconds_count')).toBeGreaterThan(0);
   });
 
   test('--json with another --format is one clear usage error', async () => {
+    const db = database();
     const run = await runCli(['doctor', '--json', '--format', 'openmetrics'], { env: { DATABASE_URL: db.url } });
     expect(run.code).toBe(ExitCode.USAGE);
     expect(run.stderr.trim()).toBe('soulspot: doctor: --json asks for JSON but --format asks for openmetrics; give one of them');
@@ -123,13 +124,10 @@ describe('cache-bench --format openmetrics', () => {
 });
 
 describe('pool-stats --probe --listen', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createMigratedDatabase('postgresql');
-  });
-  afterAll(() => db?.drop());
+  const database = useMigratedDatabase('postgresql');
 
   test('serves /metrics over HTTP while the probe runs, and stops with it', async () => {
+    const db = database();
     const child = spawn(process.execPath, [join(packageRoot, 'bin', 'soulspot.js'), 'pool-stats', '--probe', '--duration', '6', '--concurrency', '4', '--listen', '127.0.0.1:0', '--json'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: db.url },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -170,6 +168,7 @@ describe('pool-stats --probe --listen', () => {
   }, 120_000);
 
   test('--listen needs --probe; a bad or busy address is one clear line', async () => {
+    const db = database();
     const env = { DATABASE_URL: db.url };
     const alone = await runCli(['pool-stats', '--listen', '127.0.0.1:0'], { env });
     expect(alone.code).toBe(ExitCode.USAGE);

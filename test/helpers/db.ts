@@ -56,3 +56,22 @@ export async function createMigratedDatabase(provider: Provider, env: Record<str
   await applyMigrations(db.config);
   return db;
 }
+
+/**
+ * A migrated throwaway database for the tests of the enclosing describe block: made before all of
+ * them (or before each), dropped after. Call the returned function inside a test to get it.
+ */
+export function useMigratedDatabase(provider: Provider, scope: 'all' | 'each' = 'all'): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  (scope === 'all' ? beforeAll : beforeEach)(async () => {
+    db = await createMigratedDatabase(provider);
+  });
+  (scope === 'all' ? afterAll : afterEach)(async () => {
+    await db?.drop();
+    db = undefined;
+  });
+  return () => {
+    if (!db) throw new Error('useMigratedDatabase: the database is made in a before hook; use it inside a test');
+    return db;
+  };
+}
