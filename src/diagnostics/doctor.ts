@@ -60,7 +60,9 @@ async function open(config: Config): Promise<{ conn?: RawConnection; row: Doctor
       what = `SQLite ${String((await conn.query<{ v: string }>('SELECT sqlite_version() AS v'))[0].v)}`;
     } else {
       const schema = getPgSchema(config.databaseUrl);
-      await conn.query(`SELECT set_config('search_path', $1, false)`, [`"${schema.replace(/"/g, '""')}"`]);
+      // The checks read current_schema(). (A session setting: behind PgBouncer in transaction mode
+      // only the default schema, public, is dependable.)
+      if (schema !== 'public') await conn.query(`SELECT set_config('search_path', $1, false)`, [`"${schema.replace(/"/g, '""')}"`]);
       what = `PostgreSQL ${String((await conn.query<{ v: string }>(`SELECT current_setting('server_version') AS v`))[0].v)}, schema ${schema}`;
     }
     return { conn, row: ok(id, check, `${what}; connected in ${Math.round(performance.now() - started)} ms`) };
