@@ -196,23 +196,10 @@ export function cacheBenchMetrics(runs: CacheRunFigures[], latency: ReadLatencyF
   return registry;
 }
 
-/** A batch's outcome: items that succeeded and items that failed (with their reasons elsewhere). */
-export interface BatchFigures {
-  /** Which batch: `import`, `spotify-fetch`, `probe`… */
-  batch: string;
-  succeeded: number;
-  failed: number;
-}
-
-/** soulspot_batch_items_total{batch,outcome}: the guide's batch success rate is succeeded / (succeeded + failed). */
-export function addBatchMetrics(registry: Registry, batches: BatchFigures[]): void {
-  const items = batchCounter(registry);
-  for (const b of batches) {
-    items.inc({ batch: b.batch, outcome: 'succeeded' }, b.succeeded);
-    items.inc({ batch: b.batch, outcome: 'failed' }, b.failed);
-  }
-}
-
+/**
+ * soulspot_batch_items_total{batch,outcome}: the guide's batch success rate is succeeded /
+ * (succeeded + failed). `pool-stats --probe` reports its operations as the `pool-probe` batch.
+ */
 function batchCounter(registry: Registry): Counter {
   return counter(registry, 'soulspot_batch_items_total', 'Items of a batch by outcome (succeeded or failed).', ['batch', 'outcome']);
 }
