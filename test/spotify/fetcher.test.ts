@@ -5,7 +5,7 @@ import { acceleratedClock } from '../../src/spotify/rate-limit.js';
 import { capturingLogger, closedPort, configFor, makeIds, useFakeSpotify } from './helpers.js';
 
 let fake: FakeSpotify;
-useFakeSpotify((f) => (fake = f), { revokeTokens: true });
+useFakeSpotify((f) => (fake = f));
 
 /** Every id ends exactly once as fetched, not found or failed. */
 function expectAccounted(report: FetchReport, ids: string[]): void {
