@@ -1,12 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { FakeSpotify } from '../../src/bench/fake-spotify/server.js';
 import { withDatabase } from '../../src/db/client.js';
 import { packageRoot } from '../../src/paths.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+import { TableLock, until } from '../helpers/table-lock.js';
 import { makeIds, useFakeSpotify } from './helpers.js';
 
 // Ctrl-C on `soulspot spotify-fetch`, end to end: the built CLI (`npm run build` first) against the
@@ -21,12 +19,13 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function startFetch(args: string[], env: Record<string, string>): Run {
+/** Starts `soulspot spotify-fetch args…`, with `input` on its stdin. */
+function startFetch(args: string[], env: Record<string, string>, input = ''): Run {
   const child = spawn(process.execPath, [join(packageRoot, 'bin', 'soulspot.js'), 'spotify-fetch', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: 'pipe',
   });
-  child.stdin.end();
+  child.stdin.end(input);
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (d) => (out.stdout += d));
   child.stderr.on('data', (d) => (out.stderr += d));
@@ -34,32 +33,18 @@ function startFetch(args: string[], env: Record<string, string>): Run {
   return { child, out, exited };
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
-
 describe.each(providers)('spotify-fetch, Ctrl-C (%s)', (provider) => {
   let db: TestDatabase;
-  let work: string;
   beforeAll(async () => {
     db = await createMigratedDatabase(provider);
-    work = mkdtempSync(join(tmpdir(), 'soulspot-fetch-interrupt-'));
   });
-  afterAll(async () => {
-    await db.drop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => db.drop());
 
   test('the first Ctrl-C stops the fetch: no further request, what was fetched saved whole, the summary printed, exit 130', async () => {
     fake.options.latencyMs = 400;
     const ids = makeIds(1000, 'i'); // 20 requests of 50, two at a time: about 4 s when left alone
-    const file = join(work, `ids-${provider}.txt`);
-    writeFileSync(file, `${ids.join('\n')}\n`);
-    const run = startFetch(['--file', file, '--json'], { ...fake.env({ SPOTIFY_CONCURRENCY: '2' }), DATABASE_URL: db.url });
+    const list = `${ids.join('\n')}\n`;
+    const run = startFetch(['--file', '-', '--json'], { ...fake.env({ SPOTIFY_CONCURRENCY: '2' }), DATABASE_URL: db.url }, list);
     try {
       // The fifth request arrives once four have been answered: 200 tracks fetched, two requests in flight.
       await until(() => fake.stats.apiRequests >= 5, 'four requests were answered');
@@ -101,7 +86,7 @@ describe.each(providers)('spotify-fetch, Ctrl-C (%s)', (provider) => {
     expect(fake.stats.apiRequests).toBe(sent);
 
     // Run again: it fetches the rest (and leaves what was saved unchanged).
-    const again = startFetch(['--file', file, '--json'], { ...fake.env({ SPOTIFY_CONCURRENCY: '8' }), DATABASE_URL: db.url });
+    const again = startFetch(['--file', '-', '--json'], { ...fake.env({ SPOTIFY_CONCURRENCY: '8' }), DATABASE_URL: db.url }, list);
     fake.options.latencyMs = 0;
     expect(await again.exited).toBe(0);
     expect(JSON.parse(again.out.stdout)).toMatchObject({ fetched: 1000, library: { inserted: 1000 - summary.fetched, unchanged: summary.fetched } });
@@ -110,29 +95,22 @@ describe.each(providers)('spotify-fetch, Ctrl-C (%s)', (provider) => {
 
 describe('spotify-fetch, Ctrl-C twice (postgresql)', () => {
   let db: TestDatabase;
-  let locker: pg.Client;
-  /** Another session: pg_stat_activity holds still inside the locker's transaction. */
-  let watcher: pg.Client;
+  let tables: TableLock;
   beforeAll(async () => {
     db = await createMigratedDatabase('postgresql');
-    locker = new pg.Client({ connectionString: db.url });
-    watcher = new pg.Client({ connectionString: db.url });
-    await Promise.all([locker.connect(), watcher.connect()]);
+    tables = await TableLock.open(db.url);
   });
   afterAll(async () => {
-    await Promise.all([locker.end(), watcher.end()]);
+    await tables.close();
     await db.drop();
   });
 
   test('while the fetched tracks wait to be saved, a second Ctrl-C stops at once: exit 130, nothing half-written', async () => {
     // The tracks table is locked, so saving waits: the first Ctrl-C cannot end the run.
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE tracks IN ACCESS EXCLUSIVE MODE');
+    await tables.lock('tracks');
     const run = startFetch(makeIds(120, 'w'), { ...fake.env(), DATABASE_URL: db.url });
     try {
-      const waiting = async () =>
-        (await watcher.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0].n > 0;
-      await until(waiting, 'saving waits for the lock');
+      await until(() => tables.someoneWaits(), 'saving waits for the lock');
       run.child.kill('SIGINT');
       await until(() => /Interrupted: saving what was fetched/.test(run.out.stderr), 'the first Ctrl-C is acknowledged');
       expect(run.child.exitCode).toBeNull();
@@ -140,10 +118,10 @@ describe('spotify-fetch, Ctrl-C twice (postgresql)', () => {
       expect(await run.exited).toBe(130);
     } finally {
       run.child.kill('SIGKILL');
-      await locker.query('ROLLBACK');
+      await tables.release();
     }
     expect(run.out.stdout).toBe('');
     expect(run.out.stderr).toMatch(/^soulspot: interrupted twice: stopped at once instead of saving what was fetched$/m);
-    expect((await watcher.query<{ n: number }>('SELECT count(*)::int AS n FROM tracks')).rows[0].n).toBe(0);
+    expect(await tables.count('tracks')).toBe(0);
   });
 });
