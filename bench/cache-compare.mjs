@@ -53,7 +53,7 @@ const args = ['cache-bench', ...options, '--json'];
 /** One `soulspot cache-bench --json` of `dist` in a fresh node process: its workload rows. */
 function run(dist) {
   const main = pathToFileURL(join(dist, 'cli', 'main.js')).href;
-  const script = `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(['node', 'soulspot', ...${JSON.stringify(args)}]);`;
+  const script = `const { main } = await import(${JSON.stringify(main)}); process.exitCode = (await main(['node', 'soulspot', ...${JSON.stringify(args)}])).exitCode;`;
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

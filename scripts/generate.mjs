@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Offline Prisma client generation for both providers (run by `npm run build`, hence by `npm ci`).
+// Offline Prisma client generation for both providers (run by `npm run build`, hence by `npm ci`),
+// and the cache bench's LRU without metrics, derived from src/cache.
 // `prisma generate` does not use the schema-engine binary but insists it exists; pointing
 // PRISMA_SCHEMA_ENGINE_BINARY at any existing file stops it from downloading one (no network here).
 import { execFileSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync(process.execPath, [join(root, 'scripts', 'derive-schemas.mjs')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'scripts', 'derive-lru-without-metrics.mjs')], { stdio: 'inherit' });
 const env = {
   ...process.env,
   PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY || join(root, 'package.json'),

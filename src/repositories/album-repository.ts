@@ -2,7 +2,7 @@ import type { Database } from '../db/client.js';
 import type { Album } from '../generated/sqlite/client.js';
 import { ValidationError } from './errors.js';
 import { getOrCreateRows, type GetOrCreateTable } from './get-or-create.js';
-import { assertArray, findByConditions, inConditions, isForeignKeyViolation, retryOnUniqueViolation, snakeCaseColumns } from './sql.js';
+import { assertArray, findByConditions, found, inConditions, isForeignKeyViolation, retryOnUniqueViolation, snakeCaseColumns } from './sql.js';
 import { Checker, rowLabel, YEAR_MAX, YEAR_MIN } from './validation.js';
 
 export interface AlbumInput {
@@ -49,7 +49,7 @@ export class AlbumRepository {
   constructor(private readonly db: Database) {}
 
   async getById(id: string): Promise<Album | undefined> {
-    return (await this.db.prisma.album.findUnique({ where: { id } })) ?? undefined;
+    return found(this.db.prisma.album.findUnique({ where: { id } }));
   }
 
   /** Albums of an artist, newest release first (backed by `ix_albums_artist_id`). */

@@ -1,7 +1,7 @@
 import type { Database } from '../db/client.js';
 import type { Artist } from '../generated/sqlite/client.js';
 import { getOrCreateRows, type GetOrCreateTable } from './get-or-create.js';
-import { assertArray, inConditions, retryOnUniqueViolation, snakeCaseColumns } from './sql.js';
+import { assertArray, inConditions, retryOnUniqueViolation, snakeCaseColumns, uniqueLookups } from './sql.js';
 import { Checker, rowLabel } from './validation.js';
 
 export interface ArtistInput {
@@ -25,15 +25,13 @@ function validate(input: ArtistInput, index: number): Required<ArtistInput> {
 
 /** Artists: batched get-or-create so importers never create the same artist twice. */
 export class ArtistRepository {
+  private readonly lookups = uniqueLookups((where) => this.db.prisma.artist.findUnique({ where }));
+  /** The artist with this id, or undefined. */
+  readonly getById = this.lookups.getById;
+  /** The artist with this spotify_uri, or undefined. */
+  readonly getBySpotifyUri = this.lookups.getBySpotifyUri;
+
   constructor(private readonly db: Database) {}
-
-  async getById(id: string): Promise<Artist | undefined> {
-    return (await this.db.prisma.artist.findUnique({ where: { id } })) ?? undefined;
-  }
-
-  async getBySpotifyUri(spotifyUri: string): Promise<Artist | undefined> {
-    return (await this.db.prisma.artist.findUnique({ where: { spotifyUri } })) ?? undefined;
-  }
 
   /**
    * One artist per input, same length and order. Matched by spotifyUri, then musicbrainzId, then

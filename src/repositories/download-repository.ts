@@ -1,7 +1,7 @@
 import type { Database } from '../db/client.js';
 import type { Download, Track } from '../generated/sqlite/client.js';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from './errors.js';
-import { isForeignKeyViolation, isUniqueViolation } from './sql.js';
+import { found, isForeignKeyViolation, isUniqueViolation } from './sql.js';
 import { Checker, INT32_MAX } from './validation.js';
 
 export const DOWNLOAD_STATUSES = ['pending', 'queued', 'downloading', 'completed', 'failed', 'cancelled'] as const;
@@ -61,11 +61,11 @@ export class DownloadRepository {
   }
 
   async getById(id: string): Promise<DownloadWithTrack | undefined> {
-    return (await this.db.prisma.download.findUnique({ where: { id }, include: { track: true } })) ?? undefined;
+    return found(this.db.prisma.download.findUnique({ where: { id }, include: { track: true } }));
   }
 
   async getByTrack(trackId: string): Promise<DownloadWithTrack | undefined> {
-    return (await this.db.prisma.download.findUnique({ where: { trackId }, include: { track: true } })) ?? undefined;
+    return found(this.db.prisma.download.findUnique({ where: { trackId }, include: { track: true } }));
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Database } from '../db/client.js';
 import type { Playlist, PlaylistTrack, Prisma, Track } from '../generated/sqlite/client.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
-import { findByConditions, inConditions, isForeignKeyViolation, isUniqueViolation, transaction } from './sql.js';
+import { findByConditions, inConditions, isForeignKeyViolation, isUniqueViolation, transaction, uniqueLookups } from './sql.js';
 import { Checker } from './validation.js';
 
 export const PLAYLIST_SOURCES = ['manual', 'spotify'] as const;
@@ -57,15 +57,13 @@ const describe = (input: PlaylistUpdate) => (input.name ? `playlist "${input.nam
 
 /** Playlists and their ordered tracks. */
 export class PlaylistRepository {
+  private readonly lookups = uniqueLookups((where) => this.db.prisma.playlist.findUnique({ where, include: withTracks }));
+  /** The playlist, with its tracks in order, with this id, or undefined. */
+  readonly getById = this.lookups.getById;
+  /** The playlist, with its tracks in order, with this spotify_uri, or undefined. */
+  readonly getBySpotifyUri = this.lookups.getBySpotifyUri;
+
   constructor(private readonly db: Database) {}
-
-  async getById(id: string): Promise<PlaylistWithTracks | undefined> {
-    return (await this.db.prisma.playlist.findUnique({ where: { id }, include: withTracks })) ?? undefined;
-  }
-
-  async getBySpotifyUri(spotifyUri: string): Promise<PlaylistWithTracks | undefined> {
-    return (await this.db.prisma.playlist.findUnique({ where: { spotifyUri }, include: withTracks })) ?? undefined;
-  }
 
   /** One page of playlists by name (page 1 first), each with its tracks; three statements per page. */
   listAll(options: { page?: number; pageSize?: number } = {}): Promise<PlaylistWithTracks[]> {

@@ -267,6 +267,25 @@ export async function retryOnUniqueViolation<T>(fn: () => Promise<T>, what: stri
   }
 }
 
+/** A lookup's row, or undefined where Prisma answers null (the repositories' `get*` return undefined when absent). */
+export async function found<T>(lookup: PromiseLike<T | null>): Promise<T | undefined> {
+  return (await lookup) ?? undefined;
+}
+
+/** Where a model is looked up by one of its unique keys. */
+export type UniqueKey = { id: string } | { spotifyUri: string };
+
+/**
+ * `getById` and `getBySpotifyUri` of a model whose id and spotify_uri are unique, from its
+ * `findUnique` (with what it includes): the row, or undefined when there is none.
+ */
+export function uniqueLookups<T>(findUnique: (where: UniqueKey) => PromiseLike<T | null>) {
+  return {
+    getById: (id: string): Promise<T | undefined> => found(findUnique({ id })),
+    getBySpotifyUri: (spotifyUri: string): Promise<T | undefined> => found(findUnique({ spotifyUri })),
+  };
+}
+
 export function assertArray(value: unknown, what: string): asserts value is unknown[] {
   if (!Array.isArray(value)) throw new ValidationError(`${what}: expected an array of rows, got ${typeof value}`);
 }

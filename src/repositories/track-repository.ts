@@ -4,21 +4,7 @@ import { pgQuery } from '../db/direct.js';
 import type { Track } from '../generated/sqlite/client.js';
 import { ConflictError, ValidationError } from './errors.js';
 import { notifyTracksWritten, type RepositoryHooks } from './hooks.js';
-import {
-  assertArray,
-  findByConditions,
-  groupByChangedColumns,
-  inConditions,
-  isForeignKeyViolation,
-  isUniqueViolation,
-  pruneDefaultColumns,
-  quoteIdent,
-  retryOnUniqueViolation,
-  transaction,
-  updateRows,
-  writeRows,
-  type Column,
-} from './sql.js';
+import { assertArray, findByConditions, found, groupByChangedColumns, inConditions, isForeignKeyViolation, isUniqueViolation, pruneDefaultColumns, quoteIdent, retryOnUniqueViolation, transaction, uniqueLookups, updateRows, writeRows, type Column } from './sql.js';
 import { Checker, INT32_MAX, rowLabel } from './validation.js';
 
 /** A track as importers and services hand it in; undefined = not given (default on insert, unchanged on update). */
@@ -171,18 +157,16 @@ const rowValues = (row: Track) => insertColumns.map((c) => row[c.field as keyof 
  * it touched to `hooks.onTracksWritten` after it committed.
  */
 export class TrackRepository {
+  private readonly lookups = uniqueLookups((where) => this.db.prisma.track.findUnique({ where }));
+  /** The track with this id, or undefined. */
+  readonly getById = this.lookups.getById;
+  /** The track with this spotify_uri, or undefined. */
+  readonly getBySpotifyUri = this.lookups.getBySpotifyUri;
+
   constructor(
     private readonly db: Database,
     private readonly hooks?: RepositoryHooks,
   ) {}
-
-  async getById(id: string): Promise<Track | undefined> {
-    return (await this.db.prisma.track.findUnique({ where: { id } })) ?? undefined;
-  }
-
-  async getBySpotifyUri(spotifyUri: string): Promise<Track | undefined> {
-    return (await this.db.prisma.track.findUnique({ where: { spotifyUri } })) ?? undefined;
-  }
 
   /** The tracks that exist among `ids`, in the order of `ids` (each once); unknown ids are left out. */
   async getManyByIds(ids: string[]): Promise<Track[]> {
@@ -411,7 +395,7 @@ export class TrackRepository {
 
   /** The track stored at `filePath` (backed by `ix_tracks_file_path`). */
   async findByFilePath(filePath: string): Promise<Track | undefined> {
-    return (await this.db.prisma.track.findFirst({ where: { filePath } })) ?? undefined;
+    return found(this.db.prisma.track.findFirst({ where: { filePath } }));
   }
 
   /** Tracks flagged broken, most recently changed first (backed by `ix_tracks_broken_updated`). */

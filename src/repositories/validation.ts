@@ -102,18 +102,36 @@ export class Checker {
   }
 }
 
-function show(value: unknown): string {
+/** A value as a message shows it: strings quoted, objects and arrays as (clipped) JSON, never `[object Object]`. */
+export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string') return JSON.stringify(clip(value));
   if (typeof value === 'bigint') return `${value}n`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : value.toISOString();
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- numbers, booleans and null as themselves; an object as [object Object], which still says what arrived
-  return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+    } catch {
+      // a cycle: named by its kind below
+    }
+    const kind = Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'no prototype'})`;
+    return json === undefined ? kind : clip(json);
+  }
+  if (value === null) return 'null';
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value;
 }
 
-/** Human label of a batch row for messages: `track #3 (spotify:track:…)`. */
-export function rowLabel(entity: string, index: number, key?: string | null): string {
-  return key ? `${entity} #${index + 1} (${key})` : `${entity} #${index + 1}`;
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Human label of a batch row for messages: `track #3 (spotify:track:…)`; a key that is not a text (unchecked input) is left out. */
+export function rowLabel(entity: string, index: number, key?: unknown): string {
+  return typeof key === 'string' && key !== '' ? `${entity} #${index + 1} (${key})` : `${entity} #${index + 1}`;
 }
 
 /**

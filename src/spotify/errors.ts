@@ -11,6 +11,8 @@ export type FailureKind =
   | 'invalid_response'
   | 'database'
   | 'invalid_uri'
+  /** Not fetched: Ctrl-C stopped the run first. */
+  | 'interrupted'
   /** An unexpected error (a bug): the reason says which. */
   | 'internal';
 
@@ -85,5 +87,12 @@ export class RateLimitStreakError extends SpotifyError {
 export class RunStoppedError extends SpotifyError {
   constructor(reason: SpotifyError) {
     super(`not fetched: the run stopped (${reason.kind}) before this id was sent`, 'stopped', false, { cause: reason });
+  }
+}
+
+/** Ids not fetched because Ctrl-C stopped the run: not sent yet, or their request was cut short. */
+export class RunInterruptedError extends SpotifyError {
+  constructor() {
+    super('not fetched: interrupted (Ctrl-C) before its answer came; run again to fetch it', 'interrupted', false);
   }
 }

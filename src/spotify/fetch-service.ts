@@ -35,6 +35,11 @@ export interface SpotifyFetchDeps {
   onProgress?: (done: number, total: number) => void;
   /** Text of the file `-` (stdin); tests pass it directly. */
   readStdin?: () => string;
+  /**
+   * Ctrl-C: the fetch stops starting batches and aborts its requests in flight; what was fetched
+   * is still saved and summarized (exit code INTERRUPTED).
+   */
+  signal?: AbortSignal;
 }
 
 /** The summary of a run (what the command prints). */
@@ -54,6 +59,8 @@ export interface SpotifyFetchSummary {
   perTrackFallback: boolean;
   library: Omit<LibraryWriteReport, 'failed'>;
   elapsedSeconds: number;
+  /** Ctrl-C stopped the run (the ids not fetched are failed as `interrupted`). */
+  interrupted: boolean;
   /** Why the run stopped early, or why it failed as a whole. */
   error?: string;
   exitCode: ExitCodeValue;
@@ -99,6 +106,13 @@ function resolveRequestIds(request: SpotifyFetchRequest, readStdin?: () => strin
 
 /** The exit code and the one-line error of a finished run. */
 export function judge(report: FetchReport, databaseFailures: number, failedTotal: number, notFound: number): { exitCode: ExitCodeValue; error?: string } {
+  if (report.interrupted) {
+    const left = report.failed.filter((f) => f.kind === 'interrupted').length;
+    return {
+      exitCode: ExitCode.INTERRUPTED,
+      error: `interrupted: ${left} of ${report.requested} id(s) not fetched; what was fetched is saved; run the same command again to fetch the rest`,
+    };
+  }
   if (report.fatal) return { exitCode: ExitCode.EXTERNAL, error: report.fatal.message };
   const asked = report.requested - report.fromCache;
   const unavailable = report.failed.filter((f) => f.kind === 'unavailable');
@@ -146,7 +160,8 @@ export async function runSpotifyFetch(request: SpotifyFetchRequest, deps: Spotif
       const writer = new SpotifyLibraryWriter(db, { hooks: deps.trackHooks });
       const cache = deps.cache ?? new LRUCache<string, Answer>({ maxSize: spotify.cacheSize });
       const fetcher = new SpotifyFetcher(spotify, { cache, clock: deps.clock, logger });
-      const report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks) });
+      const report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks), signal: deps.signal });
+      // Also after Ctrl-C: what was fetched is saved (the tracks of a write batch go in one transaction).
       const written = await writer.close();
       const failed = [...invalid, ...report.failed, ...written.failed];
       const verdict = judge(report, written.failed.length, failed.length, report.notFound.length);
@@ -167,6 +182,7 @@ export async function runSpotifyFetch(request: SpotifyFetchRequest, deps: Spotif
         perTrackFallback: report.perTrackFallback,
         library,
         elapsedSeconds: Math.round((performance.now() - started) / 100) / 10,
+        interrupted: report.interrupted,
         error: verdict.error,
         exitCode: verdict.exitCode,
       };

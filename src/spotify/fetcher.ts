@@ -2,7 +2,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { BatchProcessor } from './batch-processor.js';
 import { MAX_IDS_PER_REQUEST, SpotifyClient, type ClientStats } from './client.js';
 import type { SpotifyConfig } from './config.js';
-import { RunStoppedError, SpotifyError, SpotifyHttpError, type FailureKind } from './errors.js';
+import { RunInterruptedError, RunStoppedError, SpotifyError, SpotifyHttpError, type FailureKind } from './errors.js';
 import { trackUri } from './ids.js';
 import type { SpotifyClock } from './rate-limit.js';
 import type { SpotifyTrack, TrackLookup } from './types.js';
@@ -56,6 +56,8 @@ export interface FetchReport {
   perTrackFallback: boolean;
   /** The error that stopped the run, if one did. */
   fatal?: { kind: FailureKind; message: string };
+  /** The caller's signal (Ctrl-C) stopped the run: the ids not fetched are failed as `interrupted`. */
+  interrupted: boolean;
   elapsedMs: number;
 }
 
@@ -67,6 +69,12 @@ export interface FetchOptions {
   onProgress?: (done: number, total: number) => void;
   /** Found tracks, as each batch completes (the library writer). */
   onTracks?: (tracks: FetchedTrack[]) => void;
+  /**
+   * Stops the run (Ctrl-C): no further batch starts, the requests in flight are aborted, and what
+   * was answered before is kept in the report (and was handed to onTracks). The ids not fetched
+   * fail as `interrupted`; fetchTracks still resolves with the report.
+   */
+  signal?: AbortSignal;
 }
 
 export interface FetcherOptions {
@@ -162,7 +170,14 @@ export class SpotifyFetcher {
     const cachedTracks = [...lookups.values()].flatMap((a) => (a.status === 'found' ? [a.track] : []));
     if (cachedTracks.length > 0) options.onTracks?.(cachedTracks);
 
+    // Aborted by a fatal error (reason: that error) or by the caller's signal (reason: the caller's).
     const stop = new AbortController();
+    const interrupted = () => options.signal?.aborted === true;
+    const onInterrupt = () => {
+      if (!stop.signal.aborted) stop.abort(options.signal!.reason);
+    };
+    if (interrupted()) onInterrupt();
+    else options.signal?.addEventListener('abort', onInterrupt, { once: true });
     let fatal: SpotifyError | undefined;
     let perTrack = options.perTrack ?? false;
     let done = fromCache;
@@ -170,7 +185,11 @@ export class SpotifyFetcher {
 
     /** A fatal error stops the run: the first batch to meet it reports it; the others, "stopped". */
     const settleFatal = (error: unknown): Error => {
-      if (!(error instanceof SpotifyError && error.fatal)) return error instanceof Error ? error : new Error(String(error));
+      if (!(error instanceof SpotifyError && error.fatal)) {
+        // Whatever a request cut short by Ctrl-C failed with (the abort's reason), it was interrupted.
+        if (interrupted() && !(error instanceof SpotifyError)) return new RunInterruptedError();
+        return error instanceof Error ? error : new Error(String(error));
+      }
       if (!fatal) {
         fatal = error;
         stop.abort(error);
@@ -185,6 +204,7 @@ export class SpotifyFetcher {
       Promise.all(
         batch.map(async (id) => {
           if (fatal) return { ok: false as const, error: new RunStoppedError(fatal) };
+          if (interrupted()) return { ok: false as const, error: new RunInterruptedError() };
           try {
             return { ok: true as const, value: toAnswer(id, await this.client.getTrack(id, request)) };
           } catch (error) {
@@ -196,6 +216,7 @@ export class SpotifyFetcher {
     const processor = new BatchProcessor<string, Answer>(
       async (batch) => {
         if (fatal) return batch.map(() => ({ ok: false as const, error: new RunStoppedError(fatal!) }));
+        if (interrupted()) return batch.map(() => ({ ok: false as const, error: new RunInterruptedError() }));
         if (!perTrack) {
           try {
             const answers = await this.client.getSeveralTracks(batch, request);
@@ -228,7 +249,12 @@ export class SpotifyFetcher {
       },
     );
     void processor.addMany(toFetch);
-    const result = await processor.close();
+    let result;
+    try {
+      result = await processor.close();
+    } finally {
+      options.signal?.removeEventListener('abort', onInterrupt);
+    }
     for (const o of result.outcomes) {
       if (o.ok) lookups.set(o.item, o.value);
       else {
@@ -256,6 +282,7 @@ export class SpotifyFetcher {
       client: statsSince(before, this.client.stats),
       perTrackFallback: perTrack && !options.perTrack,
       fatal: fatalError ? { kind: fatalError.kind, message: this.client.redact(fatalError.message) } : undefined,
+      interrupted: interrupted(),
       elapsedMs: performance.now() - started,
     };
   }

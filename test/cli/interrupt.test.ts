@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/db.js';
+import { TableLock, until } from '../helpers/table-lock.js';
 import { packageRoot } from '../../src/paths.js';
 
 // Ctrl-C end to end (the built CLI: `npm run build` first). The first Ctrl-C asks the run to stop
@@ -12,37 +12,24 @@ import { packageRoot } from '../../src/paths.js';
 // (SQLite has no such case: better-sqlite3 waits for a lock inside a synchronous call, during
 // which no signal handler can run, so neither Ctrl-C is seen before that wait ends.)
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
-
 describe('Ctrl-C twice (postgresql)', () => {
   let db: TestDatabase;
   let work: string;
-  let locker: pg.Client;
-  /** Another session: pg_stat_activity holds still inside the locker's transaction. */
-  let watcher: pg.Client;
+  let tables: TableLock;
   beforeAll(async () => {
     db = await createMigratedDatabase('postgresql');
     work = mkdtempSync(join(tmpdir(), 'soulspot-interrupt-'));
     copyFileSync(join(packageRoot, 'examples', 'liked-songs.csv'), join(work, 'liked-songs.csv'));
-    locker = new pg.Client({ connectionString: db.url });
-    watcher = new pg.Client({ connectionString: db.url });
-    await Promise.all([locker.connect(), watcher.connect()]);
+    tables = await TableLock.open(db.url);
   });
   afterAll(async () => {
-    await Promise.all([locker.end(), watcher.end()]);
+    await tables.close();
     await db.drop();
     rmSync(work, { recursive: true, force: true });
   });
 
   test('the first Ctrl-C asks the import to finish its batch; the second stops it at once with exit 130', async () => {
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE tracks IN ACCESS EXCLUSIVE MODE');
+    await tables.lock('tracks');
     const child = spawn(process.execPath, [join(packageRoot, 'bin', 'soulspot.js'), 'import-tracks', 'liked-songs.csv'], {
       cwd: work,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: db.url },
@@ -55,15 +42,13 @@ describe('Ctrl-C twice (postgresql)', () => {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
     try {
       // The import is waiting for the lock: its interrupt handler is in place.
-      const waiting = async () =>
-        (await watcher.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0].n > 0;
-      await until(waiting, 'the import waits for the lock');
+      await until(() => tables.someoneWaits(), 'the import waits for the lock');
 
       child.kill('SIGINT');
       await until(async () => /Interrupted: finishing the current batch \(Ctrl-C again to stop at once\)/.test(stderr), 'the first Ctrl-C is acknowledged');
       // Still waiting for the lock: the first Ctrl-C cannot end this run.
       expect(child.exitCode).toBeNull();
-      expect(await waiting()).toBe(true);
+      expect(await tables.someoneWaits()).toBe(true);
 
       child.kill('SIGINT');
       const { code, signal } = await exited;
@@ -72,9 +57,9 @@ describe('Ctrl-C twice (postgresql)', () => {
       expect(stderr).toMatch(/^soulspot: interrupted twice: stopped at once instead of finishing the current batch$/m);
     } finally {
       child.kill('SIGKILL');
-      await locker.query('ROLLBACK');
+      await tables.release();
     }
     // Nothing of the abandoned batch was committed.
-    expect((await watcher.query('SELECT count(*)::int AS n FROM tracks')).rows[0].n).toBe(0);
+    expect(await tables.count('tracks')).toBe(0);
   });
 });

@@ -70,6 +70,9 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
       [{ title: '' }, /title must be a non-empty text/],
       [{ title: 'x'.repeat(256) }, /title must be at most 255 characters/],
       [{ fileSize: -5n }, /fileSize/],
+      // Objects and arrays are shown as JSON, not as [object Object].
+      [{ title: { en: 'Hunter' } as never }, /^track #2: title must be a non-empty text, got \{"en":"Hunter"\};/],
+      [{ durationMs: [255_000] as never }, /durationMs must be a whole number >= 0, got \[255000\];/],
     ];
     for (const [patch, message] of bad) {
       const inputs = [{ title: 'ok', artistId }, { title: 'bad', artistId, ...patch }] as TrackInput[];

@@ -5,7 +5,7 @@ import { acceleratedClock } from '../../src/spotify/rate-limit.js';
 import { capturingLogger, closedPort, configFor, makeIds, useFakeSpotify } from './helpers.js';
 
 let fake: FakeSpotify;
-useFakeSpotify((f) => (fake = f), { revokeTokens: true });
+useFakeSpotify((f) => (fake = f));
 
 /** Every id ends exactly once as fetched, not found or failed. */
 function expectAccounted(report: FetchReport, ids: string[]): void {
@@ -130,6 +130,38 @@ describe('SpotifyFetcher against the fake API', () => {
     expectAccounted(report, ids);
     expect(report.failed.filter((f) => f.kind === 'quota')).toHaveLength(50);
     expect(report.failed.filter((f) => f.kind === 'stopped')).toHaveLength(350);
+  });
+
+  test('the caller\'s signal (Ctrl-C) stops the run: no further request, answered batches kept, the rest interrupted', async () => {
+    fake.options.latencyMs = 200;
+    const ids = makeIds(500);
+    const controller = new AbortController();
+    const fetched: string[] = [];
+    const run = new SpotifyFetcher(configFor(fake, { SPOTIFY_CONCURRENCY: '2' })).fetchTracks(ids, {
+      signal: controller.signal,
+      onTracks: (tracks) => fetched.push(...tracks.map((t) => t.id)),
+    });
+    while (fake.stats.apiRequests < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort(new Error('Ctrl-C'));
+    const report = await run;
+    expect(report.interrupted).toBe(true);
+    expect(report.fatal).toBeUndefined();
+    expect(report.tracks.map((t) => t.id)).toEqual(fetched);
+    expect(report.tracks.length).toBeGreaterThanOrEqual(50);
+    expect(report.failed.length).toBe(500 - report.tracks.length);
+    expect(report.failed.every((f) => f.kind === 'interrupted' && /interrupted \(Ctrl-C\)/.test(f.reason))).toBe(true);
+    expectAccounted(report, ids);
+    const sent = fake.stats.apiRequests;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(fake.stats.apiRequests).toBe(sent);
+    expect(sent).toBeLessThan(10);
+  });
+
+  test('a signal aborted before the run sends nothing, not even a token request', async () => {
+    const report = await new SpotifyFetcher(configFor(fake)).fetchTracks(makeIds(120), { signal: AbortSignal.abort() });
+    expect(report).toMatchObject({ interrupted: true, tracks: [] });
+    expect(report.failed.map((f) => f.kind)).toEqual(Array(120).fill('interrupted'));
+    expect(fake.stats.apiRequests + fake.stats.tokenRequests).toBe(0);
   });
 
   test('5xx, dropped connections and timeouts are retried with backoff', async () => {

@@ -36,22 +36,21 @@ export async function closedPort(): Promise<number> {
 }
 
 /**
- * Starts one fake Spotify API for the test file and resets it before each test (no faults, no
- * unknown ids, fresh counters; with `revokeTokens`, no valid token either). `use` receives it.
+ * Gives each test a fake Spotify API of its own, on a new port, and closes it after the test.
+ * One fake shared by the whole file let the previous test leak into the next: a run stopped by a
+ * fatal error aborts its requests in flight, but the ones already written to a socket are parsed
+ * by the (in-process) fake only later, after the next test has reset it, where they took request
+ * numbers (`n`) and counters that test's scripted faults and assertions rely on. A closed fake on
+ * another port never sees them. `use` receives the fake before each test.
  */
-export function useFakeSpotify(use: (fake: FakeSpotify) => void, options: { revokeTokens?: boolean } = {}): void {
-  let fake: FakeSpotify;
-  beforeAll(async () => {
+export function useFakeSpotify(use: (fake: FakeSpotify) => void): void {
+  let fake: FakeSpotify | undefined;
+  beforeEach(async () => {
     fake = await FakeSpotify.start();
     use(fake);
   });
-  afterAll(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.options = {};
-    fake.setUnknownIds([]);
-    if (options.revokeTokens) fake.revokeTokens();
-    fake.resetStats();
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
   });
 }

@@ -2,7 +2,8 @@ import { LRUCache as NpmLRUCache } from 'lru-cache';
 import type { Clock } from '../../cache/clock.js';
 import { LRUCache } from '../../cache/lru-cache.js';
 import { WTinyLFUCache } from '../../cache/w-tinylfu.js';
-import { LRUCacheWithoutMetrics } from './lru-without-metrics.js';
+// Derived from src/cache at build time (scripts/derive-lru-without-metrics.mjs).
+import { LRUCacheWithoutMetrics } from '../../generated/lru-without-metrics.js';
 
 export const IMPLEMENTATIONS = ['soulspot-lru', 'lru-cache', 'soulspot-lru-no-metrics', 'soulspot-w-tinylfu'] as const;
 export type ImplementationName = (typeof IMPLEMENTATIONS)[number];

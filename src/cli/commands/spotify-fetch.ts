@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, InterruptedError } from '../../errors.js';
 import { maskSecretsInText } from '../../database-url.js';
 import { action } from '../context.js';
 
@@ -26,24 +26,32 @@ Examples:
   $ soulspot spotify-fetch 4uLU6hMCjMI75M1A2tKUQC spotify:track:7ouMYWpwJ422jRcDASZB7P
   $ soulspot spotify-fetch --file ids.txt --market DE --json
 
+Ctrl-C stops starting requests and aborts those in flight; what was fetched is saved and
+summarized (exit 130; run the same command again to fetch the rest). Ctrl-C again stops at once.
+
 Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
-5 quota exceeded / credentials refused / API unreachable, 8 some ids not found or failed.`,
+5 quota exceeded / credentials refused / API unreachable, 8 some ids not found or failed,
+130 interrupted.`,
     )
     .action(
       action(async (ctx, ids: string[], options: SpotifyFetchOptions) => {
-        const [{ runSpotifyFetch }, { renderKeyValue, renderTable, writeJson, outputWidth }, { startProgress }] = await Promise.all([
+        const [{ runSpotifyFetch }, { renderKeyValue, renderTable, writeJson, outputWidth }, { startProgress }, { withInterrupt }] = await Promise.all([
           import('../../spotify/fetch-service.js'),
           import('../render.js'),
           import('../progress.js'),
+          import('../interrupt.js'),
         ]);
         const progress = await startProgress(ctx, 'Fetching from Spotify…');
-        const summary = await runSpotifyFetch(
-          { ids, file: options.file, missing: options.missing, market: options.market },
-          {
-            config: ctx.config,
-            logger: ctx.logger,
-            onProgress: (done, total) => progress.update(`Fetching from Spotify… ${done}/${total} ids`),
-          },
+        const summary = await withInterrupt(ctx, { stopping: 'saving what was fetched', progress }, (signal) =>
+          runSpotifyFetch(
+            { ids, file: options.file, missing: options.missing, market: options.market },
+            {
+              config: ctx.config,
+              logger: ctx.logger,
+              signal,
+              onProgress: (done, total) => progress.update(`Fetching from Spotify… ${done}/${total} ids`),
+            },
+          ),
         ).finally(() => progress.stop());
         if (ctx.options.json) writeJson(ctx.stdout, summary);
         else {
@@ -65,7 +73,7 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
                 ['tracks inserted / updated / unchanged', `${summary.library.inserted} / ${summary.library.updated} / ${summary.library.unchanged}`],
                 ['time', `${summary.elapsedSeconds} s`],
               ],
-              { title: 'spotify-fetch', width },
+              { title: `spotify-fetch${summary.interrupted ? ' — interrupted, saved so far' : ''}`, width },
             ),
           );
           if (summary.notFound.length > 0) {
@@ -80,6 +88,8 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
             ctx.stdout.write(renderTable(['ids', 'kind', 'first id', 'reason'], rows, { title: 'Failed', width }));
           }
         }
+        // After the summary, the one line that says why the run ended early.
+        if (summary.interrupted) throw new InterruptedError(summary.error ?? 'interrupted');
         if (summary.error) ctx.stderr.write(`soulspot: ${maskSecretsInText(summary.error)}\n`);
         return summary.exitCode ?? ExitCode.OK;
       }),
