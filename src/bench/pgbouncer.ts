@@ -24,6 +24,11 @@ export interface PgBouncerOptions {
   poolSize?: number;
   /** `pool_mode` (default transaction). */
   poolMode?: 'session' | 'transaction' | 'statement';
+  /**
+   * Startup parameters PgBouncer accepts and drops (`ignore_startup_parameters`; default
+   * extra_float_digits and options, so that clients that send `options` connect to PgBouncer 1.18).
+   */
+  ignoreStartupParameters?: string[];
   /** The pgbouncer executable (default: `pgbouncer` on the PATH, or /usr/sbin/pgbouncer). */
   binary?: string;
 }
@@ -90,7 +95,7 @@ export async function startPgBouncer(serverUrl: string, options: PgBouncerOption
       'auth_type = trust',
       `auth_file = ${join(dir, 'userlist.txt')}`,
       // Before 1.20 PgBouncer refuses a client that sends the `options` startup parameter.
-      'ignore_startup_parameters = extra_float_digits, options',
+      `ignore_startup_parameters = ${(options.ignoreStartupParameters ?? ['extra_float_digits', 'options']).join(', ')}`,
       'server_reset_query = DISCARD ALL',
       `logfile = ${join(dir, 'pgbouncer.log')}`,
       `pidfile = ${join(dir, 'pgbouncer.pid')}`,

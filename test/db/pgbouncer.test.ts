@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { writeExporterCsv } from '../../src/bench/sample-data.js';
 import { FakeSpotify } from '../../src/bench/fake-spotify/server.js';
+import { startPgBouncer } from '../../src/bench/pgbouncer.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
+import { createPgPool } from '../../src/db/pool.js';
 import { isBehindPooler, sessionConfig } from '../../src/db/session.js';
 import { ExitCode } from '../../src/errors.js';
 import { applyMigrations, getMigrationStatus } from '../../src/migrate/migrator.js';
@@ -12,7 +14,7 @@ import { readMigrations } from '../../src/migrate/migrations.js';
 import { migrationsDir } from '../../src/paths.js';
 import { ArtistRepository, DownloadRepository, PlaylistRepository, TrackRepository } from '../../src/repositories/index.js';
 import { runCli } from '../helpers/cli.js';
-import { configFor, createEmptyDatabase, createMigratedDatabase, type TestDatabase } from '../helpers/db.js';
+import { configFor, createEmptyDatabase, createMigratedDatabase, PG_ADMIN_URL, type TestDatabase } from '../helpers/db.js';
 import { usePgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
 
 // Everything here runs through a real PgBouncer in transaction mode with 3 server connections
@@ -21,8 +23,8 @@ let bouncer: PgBouncer;
 usePgBouncer((b) => (bouncer = b));
 
 /** The bouncer's URL for `url` without the `?pgbouncer=true` marker: what an operator who forgot it would write. */
-function unmarked(url: string): string {
-  const through = new URL(bouncer.urlFor(url));
+function unmarked(url: string, via: PgBouncer = bouncer): string {
+  const through = new URL(via.urlFor(url));
   through.searchParams.delete('pgbouncer');
   return through.toString();
 }
@@ -85,6 +87,30 @@ describe('DATABASE_DIRECT_URL and the session check', () => {
     expect(beside.stderr).toMatch(/DATABASE_DIRECT_URL: .*got a PostgreSQL URL beside a sqlite database/);
     // The flag names another database: the environment's direct URL is not used for it.
     expect(configFor(db.url, { DATABASE_DIRECT_URL: 'postgresql://elsewhere/db' }).directUrl).toBeUndefined();
+  });
+});
+
+describe('a PgBouncer that refuses the options startup parameter (1.18 as configured by default)', () => {
+  let strict: PgBouncer | undefined;
+  afterAll(async () => {
+    await strict?.stop();
+  });
+
+  test('behind ?pgbouncer=true the pool does not send options for the public schema; elsewhere it does', async () => {
+    strict = await startPgBouncer(PG_ADMIN_URL, { ignoreStartupParameters: ['extra_float_digits'] });
+    const settings = { size: 0, maxOverflow: 1, timeoutSeconds: 5, recycleSeconds: 0, prePing: true };
+    const marked = createPgPool(strict.urlFor(PG_ADMIN_URL), settings);
+    const unmarkedPool = createPgPool(unmarked(PG_ADMIN_URL, strict), settings);
+    const otherSchema = createPgPool(`${strict.urlFor(PG_ADMIN_URL)}&schema=other`, settings);
+    try {
+      await expect(marked.query('SELECT 1 AS n')).resolves.toMatchObject({ rows: [{ n: 1 }] });
+      await expect(unmarkedPool.query('SELECT 1')).rejects.toThrow(/unsupported startup parameter: options/);
+    } finally {
+      await Promise.all([marked.end(), unmarkedPool.end(), otherSchema.end()]);
+    }
+    // Another schema still needs its search_path: sent, for a PgBouncer that passes it on.
+    expect((otherSchema.options as { options?: string }).options).toBe('-c search_path="other"');
+    expect((marked.options as { options?: string }).options).toBeUndefined();
   });
 });
 
