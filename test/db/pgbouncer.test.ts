@@ -43,14 +43,24 @@ async function tableExists(url: string, table: string): Promise<boolean> {
   return (await scalar<string | null>(url, `SELECT to_regclass('${table}')::text`)) !== null;
 }
 
+/** A fresh empty PostgreSQL database for the describe block, dropped after it (`url` is read once it exists). */
+function useEmptyDatabase(): { readonly url: string } {
+  let created: TestDatabase | undefined;
+  beforeAll(async () => {
+    created = await createEmptyDatabase('postgresql');
+  });
+  afterAll(() => created?.drop());
+  return {
+    get url() {
+      return created!.url;
+    },
+  };
+}
+
 const SESSION_LINE = /^soulspot: (migrate|import-tracks) needs a PostgreSQL session of its own .* and DATABASE_DIRECT_URL is not set; set DATABASE_DIRECT_URL to .*\n$/;
 
 describe('DATABASE_DIRECT_URL and the session check', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createEmptyDatabase('postgresql');
-  });
-  afterAll(() => db.drop());
+  const db = useEmptyDatabase();
 
   test('a pooler is found by its cancel key: not on the server itself, yes through PgBouncer (marked or not)', async () => {
     expect(await isBehindPooler(configFor(db.url))).toBe(false);
@@ -115,11 +125,7 @@ describe('a PgBouncer that refuses the options startup parameter (1.18 as config
 });
 
 describe('migrate through PgBouncer with DATABASE_DIRECT_URL', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createEmptyDatabase('postgresql');
-  });
-  afterAll(() => db.drop());
+  const db = useEmptyDatabase();
 
   test('four concurrent migrate runs on a fresh database all succeed and record each migration once', async () => {
     const env = { DATABASE_URL: bouncer.urlFor(db.url), DATABASE_DIRECT_URL: db.url };
