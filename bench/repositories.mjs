@@ -10,6 +10,9 @@
 // else postgresql://postgres@127.0.0.1:5432/postgres names the server) and drops them, even on
 // error or Ctrl-C. Options: --json (figures as JSON on stdout), --tracks N (default 100000),
 // --rounds N (default 15), --only sqlite|postgresql.
+// --pgbouncer: PostgreSQL only, side by side: every figure over a direct connection and through a
+// real PgBouncer the script starts (transaction mode, --bouncer-pool N server connections, default
+// 5; Debian's pgbouncer package), timed alternately on the same database; target: within 1.3×.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -18,11 +21,12 @@ import { randomUUID } from 'node:crypto';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
-const [{ loadConfig }, { applyMigrations }, { openDatabase }, repos] = await Promise.all([
+const [{ loadConfig }, { applyMigrations }, { openDatabase }, repos, { startPgBouncer }] = await Promise.all([
   load('config.js'),
   load('migrate/migrator.js'),
   load('db/client.js'),
   load('repositories/index.js'),
+  load('bench/pgbouncer.js'),
 ]);
 const { default: pg } = await import('pg');
 const { default: Table } = await import('cli-table3');
@@ -35,7 +39,9 @@ const option = (name, fallback) => {
 const json = args.includes('--json');
 const TRACKS = Number(option('tracks', 100_000));
 const ROUNDS = Number(option('rounds', 15));
-const only = option('only', undefined);
+const viaBouncer = args.includes('--pgbouncer');
+const only = viaBouncer ? 'postgresql' : option('only', undefined);
+const BOUNCER_POOL = Number(option('bouncer-pool', 5));
 const PG_ADMIN = process.env.BENCH_PG_URL || process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const progress = (message) => process.stderr.write(`${message}\n`);
 
@@ -93,6 +99,8 @@ async function createDatabase(provider) {
     url,
     async copyWithout(indexes) {
       const copy = `${name}_noidx`;
+      // A template must have no other session: PgBouncer (--pgbouncer) keeps its server connections open.
+      await pgAdmin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
       await pgAdmin(`CREATE DATABASE ${copy} TEMPLATE ${name}`);
       cleanups.push(() => pgAdmin(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`));
       const url2 = pgUrl(copy);
@@ -115,25 +123,18 @@ async function timeIt(fn) {
   return performance.now() - t0;
 }
 
-async function benchProvider(provider) {
-  const result = {};
-  const created = await createDatabase(provider);
-  let db = await openDatabase(loadConfig({ databaseUrl: created.url }, {}));
-  try {
-    const tracks = new repos.TrackRepository(db);
-    const playlists = new repos.PlaylistRepository(db);
-    const [artist] = await new repos.ArtistRepository(db).getOrCreateBatch([{ name: 'Bench Artist' }]);
-
-    // 1. 100 playlists × 50 tracks: include vs N+1.
-    progress(`${provider}: 100 playlists × 50 tracks`);
-    const playlistTrackIds = await tracks.addBatchReturningIds(Array.from({ length: 5000 }, (_, i) => ({ title: `playlist track ${i}`, artistId: artist.id, durationMs: 180_000 })));
-    const playlistRows = Array.from({ length: 100 }, (_, p) => ({ id: randomUUID(), name: `Playlist ${String(p).padStart(3, '0')}` }));
-    await db.prisma.playlist.createMany({ data: playlistRows });
-    await db.prisma.playlistTrack.createMany({
-      data: playlistRows.flatMap((p, i) => Array.from({ length: 50 }, (_, position) => ({ playlistId: p.id, trackId: playlistTrackIds[i * 50 + position], position }))),
-    });
-    const include = () => playlists.listAll({ pageSize: 100 });
-    const nPlusOne = async () => {
+/**
+ * The benchmark's operations on one open database (the timed calls are the same whichever
+ * connection `db` uses).
+ */
+function operations(db, artistId) {
+  const tracks = new repos.TrackRepository(db);
+  const playlists = new repos.PlaylistRepository(db);
+  let n = 0;
+  return {
+    tracks,
+    include: () => playlists.listAll({ pageSize: 100 }),
+    nPlusOne: async () => {
       const list = await db.prisma.playlist.findMany({ orderBy: [{ name: 'asc' }, { id: 'asc' }], take: 100 });
       const out = [];
       for (const p of list) {
@@ -143,47 +144,91 @@ async function benchProvider(provider) {
         out.push({ ...p, tracks: withTracks });
       }
       return out;
-    };
-    const nPlusOneJoined = async () => {
+    },
+    nPlusOneJoined: async () => {
       const list = await db.prisma.playlist.findMany({ orderBy: [{ name: 'asc' }, { id: 'asc' }], take: 100 });
       const out = [];
       for (const p of list) out.push({ ...p, tracks: await db.prisma.playlistTrack.findMany({ where: { playlistId: p.id }, orderBy: { position: 'asc' }, include: { track: true } }) });
       return out;
-    };
-    const check = await include();
-    if (check.length !== 100 || check.some((p) => p.tracks.length !== 50)) throw new Error('include returned the wrong shape');
-    const count = async (fn) => (await db.queryLog.countDuring(fn)).statements;
-    result.playlists = {
-      includeStatements: await count(include),
-      nPlusOneStatements: await count(nPlusOne),
-      perPlaylistStatements: await count(nPlusOneJoined),
-      includeMs: [],
-      nPlusOneMs: [],
-      perPlaylistMs: [],
-    };
+    },
+    /** 100 new track rows, unique to this handle (`tag`) and call. */
+    batch: (tag) =>
+      Array.from({ length: 100 }, () => ({ title: `new ${tag}${n}`, artistId, spotifyUri: `spotify:track:bench${tag}${n++}`, durationMs: 200_000, trackNumber: 1 })),
+  };
+}
+
+/**
+ * Runs the three benchmarks on a fresh database of `provider`. `targets` are the connections to
+ * time side by side on that database, alternately, round by round: `direct` always, `pgbouncer`
+ * through `bouncer` too. Returns the figures of each target.
+ */
+async function benchProvider(provider, bouncer) {
+  const created = await createDatabase(provider);
+  const targets = bouncer ? ['direct', 'pgbouncer'] : ['direct'];
+  const urlOf = (target, url) => (target === 'pgbouncer' ? bouncer.urlFor(url) : url);
+  const open = (target, url) => openDatabase(loadConfig({ databaseUrl: urlOf(target, url) }, {}));
+  const results = Object.fromEntries(targets.map((t) => [t, {}]));
+  let handles = {};
+  const closeAll = async () => {
+    for (const db of Object.values(handles)) await db.close();
+    handles = {};
+  };
+  try {
+    for (const t of targets) handles[t] = await open(t, created.url);
+    const db = handles.direct;
+    const [artist] = await new repos.ArtistRepository(db).getOrCreateBatch([{ name: 'Bench Artist' }]);
+    const ops = Object.fromEntries(targets.map((t) => [t, operations(handles[t], artist.id)]));
+
+    // 1. 100 playlists × 50 tracks: include vs N+1.
+    progress(`${provider}: 100 playlists × 50 tracks`);
+    const playlistTrackIds = await ops.direct.tracks.addBatchReturningIds(Array.from({ length: 5000 }, (_, i) => ({ title: `playlist track ${i}`, artistId: artist.id, durationMs: 180_000 })));
+    const playlistRows = Array.from({ length: 100 }, (_, p) => ({ id: randomUUID(), name: `Playlist ${String(p).padStart(3, '0')}` }));
+    await db.prisma.playlist.createMany({ data: playlistRows });
+    await db.prisma.playlistTrack.createMany({
+      data: playlistRows.flatMap((p, i) => Array.from({ length: 50 }, (_, position) => ({ playlistId: p.id, trackId: playlistTrackIds[i * 50 + position], position }))),
+    });
+    for (const t of targets) {
+      const check = await ops[t].include();
+      if (check.length !== 100 || check.some((p) => p.tracks.length !== 50)) throw new Error(`include returned the wrong shape (${t})`);
+      const count = async (fn) => (await handles[t].queryLog.countDuring(fn)).statements;
+      results[t].playlists = {
+        includeStatements: await count(ops[t].include),
+        nPlusOneStatements: await count(ops[t].nPlusOne),
+        perPlaylistStatements: await count(ops[t].nPlusOneJoined),
+        includeMs: [],
+        nPlusOneMs: [],
+        perPlaylistMs: [],
+      };
+    }
     for (let round = 0; round < ROUNDS; round += 1) {
-      result.playlists.includeMs.push(await timeIt(include));
-      result.playlists.perPlaylistMs.push(await timeIt(nPlusOneJoined));
-      if (round < 3) result.playlists.nPlusOneMs.push(await timeIt(nPlusOne)); // 5,101 statements a round: 3 rounds are enough
+      for (const t of targets) {
+        const r = results[t].playlists;
+        r.includeMs.push(await timeIt(ops[t].include));
+        r.perPlaylistMs.push(await timeIt(ops[t].nPlusOneJoined));
+        if (round < 3) r.nPlusOneMs.push(await timeIt(ops[t].nPlusOne)); // 5,101 statements a round: 3 rounds are enough
+      }
     }
 
     // 2. 100 tracks: addBatch vs 100 single creates (createMany shown for reference).
     progress(`${provider}: 100 tracks, addBatch vs single creates`);
-    let n = 0;
-    const batch = () => Array.from({ length: 100 }, () => ({ title: `new ${n}`, artistId: artist.id, spotifyUri: `spotify:track:bench${n++}`, durationMs: 200_000, trackNumber: 1 }));
-    result.insert = { addBatchMs: [], singleMs: [], createManyMs: [] };
-    await tracks.addBatch(batch()); // warm-up
+    for (const t of targets) {
+      results[t].insert = { addBatchMs: [], singleMs: [], createManyMs: [] };
+      await ops[t].tracks.addBatch(ops[t].batch(t)); // warm-up
+    }
     for (let round = 0; round < ROUNDS; round += 1) {
-      const rowsA = batch();
-      result.insert.addBatchMs.push(await timeIt(() => tracks.addBatch(rowsA)));
-      const rowsB = batch();
-      result.insert.singleMs.push(
-        await timeIt(async () => {
-          for (const row of rowsB) await db.prisma.track.create({ data: row });
-        }),
-      );
-      const rowsC = batch();
-      result.insert.createManyMs.push(await timeIt(() => db.prisma.track.createMany({ data: rowsC })));
+      for (const t of targets) {
+        const r = results[t].insert;
+        const rowsA = ops[t].batch(t);
+        r.addBatchMs.push(await timeIt(() => ops[t].tracks.addBatch(rowsA)));
+        const rowsB = ops[t].batch(t);
+        r.singleMs.push(
+          await timeIt(async () => {
+            for (const row of rowsB) await handles[t].prisma.track.create({ data: row });
+          }),
+        );
+        const rowsC = ops[t].batch(t);
+        r.createManyMs.push(await timeIt(() => handles[t].prisma.track.createMany({ data: rowsC })));
+      }
     }
 
     // 3. Tracks of one album among TRACKS tracks: with vs without the album indexes.
@@ -195,7 +240,7 @@ async function benchProvider(provider) {
     );
     for (let start = 0; start < toAdd; start += 10_000) {
       const size = Math.min(10_000, toAdd - start);
-      await tracks.addBatch(
+      await ops.direct.tracks.addBatch(
         Array.from({ length: size }, (_, j) => {
           const i = start + j;
           return { title: `Album track ${i}`, artistId: artist.id, albumId: albums[i % albums.length].id, discNumber: 1 + (i % 2), trackNumber: 1 + Math.floor(i / albums.length) };
@@ -203,36 +248,45 @@ async function benchProvider(provider) {
       );
     }
     await db.prisma.$executeRawUnsafe('ANALYZE'); // planner statistics, as a maintained database has
-    result.album = { tracks: await db.prisma.track.count(), indexed: [], unindexed: [] };
-    await db.close();
+    const trackCount = await db.prisma.track.count();
+    await closeAll();
     const unindexedUrl = await created.copyWithout(['ix_tracks_album_track_number', 'ix_tracks_album_disc_track']);
-    db = await openDatabase(loadConfig({ databaseUrl: created.url }, {}));
-    const bare = await openDatabase(loadConfig({ databaseUrl: unindexedUrl }, {}));
-    try {
-      const withIndex = new repos.TrackRepository(db);
-      const withoutIndex = new repos.TrackRepository(bare);
-      const picks = Array.from({ length: 60 }, (_, i) => albums[(i * 7919) % albums.length].id);
-      const first = await withIndex.listByAlbum(picks[0]);
-      const second = await withoutIndex.listByAlbum(picks[0]);
-      if (first.length === 0 || first.map((t) => t.id).join() !== second.map((t) => t.id).join()) throw new Error('the two databases disagree');
-      result.album.tracksPerAlbum = first.length;
-      for (const albumId of picks) {
-        result.album.indexed.push(await timeIt(() => withIndex.listByAlbum(albumId)));
-        result.album.unindexed.push(await timeIt(() => withoutIndex.listByAlbum(albumId)));
+    // A listing takes about a millisecond: side by side, more calls keep the median steady on a loaded machine.
+    const picks = Array.from({ length: viaBouncer ? 300 : 60 }, (_, i) => albums[(i * 7919) % albums.length].id);
+    const listers = {};
+    for (const t of targets) {
+      handles[t] = await open(t, created.url);
+      handles[`${t}-bare`] = await open(t, unindexedUrl);
+      listers[t] = { withIndex: new repos.TrackRepository(handles[t]), withoutIndex: new repos.TrackRepository(handles[`${t}-bare`]) };
+      const first = await listers[t].withIndex.listByAlbum(picks[0]);
+      const second = await listers[t].withoutIndex.listByAlbum(picks[0]);
+      if (first.length === 0 || first.map((x) => x.id).join() !== second.map((x) => x.id).join()) throw new Error('the two databases disagree');
+      results[t].album = { tracks: trackCount, tracksPerAlbum: first.length, indexed: [], unindexed: [] };
+    }
+    for (const albumId of picks) {
+      for (const t of targets) {
+        results[t].album.indexed.push(await timeIt(() => listers[t].withIndex.listByAlbum(albumId)));
+        results[t].album.unindexed.push(await timeIt(() => listers[t].withoutIndex.listByAlbum(albumId)));
       }
-    } finally {
-      await bare.close();
     }
   } finally {
-    await db.close();
+    await closeAll();
   }
-  return result;
+  return results;
 }
 
 const providers = ['sqlite', 'postgresql'].filter((p) => !only || p === only);
 const results = {};
+let sideBySide;
 try {
-  for (const provider of providers) results[provider] = await benchProvider(provider);
+  if (viaBouncer) {
+    progress(`starting PgBouncer (transaction mode, ${BOUNCER_POOL} server connections)`);
+    const bouncer = await startPgBouncer(PG_ADMIN, { poolSize: BOUNCER_POOL });
+    cleanups.push(() => bouncer.stop());
+    sideBySide = await benchProvider('postgresql', bouncer);
+  } else {
+    for (const provider of providers) results[provider] = (await benchProvider(provider)).direct;
+  }
 } finally {
   await cleanup();
 }
@@ -258,7 +312,32 @@ const rows = [
   },
 ];
 
-if (json) {
+if (sideBySide) {
+  // Each figure direct and through the bouncer; the target applies to soulspot's own figures.
+  const figures = [
+    { what: 'listAll (include), 100 playlists × 50 tracks', ours: true, get: (r) => r.playlists.includeMs },
+    { what: 'addBatch, 100 tracks', ours: true, get: (r) => r.insert.addBatchMs },
+    { what: `listByAlbum, indexed (${TRACKS.toLocaleString('en-US')} tracks)`, ours: true, get: (r) => r.album.indexed },
+    { what: 'baseline: N+1 loop (5,101 statements)', ours: false, get: (r) => r.playlists.nPlusOneMs },
+    { what: 'baseline: 1 + 2N loop (201 statements)', ours: false, get: (r) => r.playlists.perPlaylistMs },
+    { what: 'baseline: 100 × prisma.track.create', ours: false, get: (r) => r.insert.singleMs },
+    { what: 'baseline: prisma.track.createMany, 100 tracks', ours: false, get: (r) => r.insert.createManyMs },
+    { what: 'baseline: listByAlbum without the album index', ours: false, get: (r) => r.album.unindexed },
+  ].map((f) => {
+    const direct = median(f.get(sideBySide.direct));
+    const bounced = median(f.get(sideBySide.pgbouncer));
+    return { ...f, direct, bounced, ratio: bounced / direct };
+  });
+  if (json) {
+    process.stdout.write(`${JSON.stringify(figures.map(({ what, ours, direct, bounced, ratio }) => ({ benchmark: what, soulspot: ours, direct_ms: direct, pgbouncer_ms: bounced, ratio, target: ours ? 1.3 : null })), null, 2)}\n`);
+  } else {
+    const table = new Table({ head: ['PostgreSQL (median ms)', 'direct', 'via PgBouncer', 'ratio', 'target'], style: { head: [], border: [] } });
+    for (const f of figures) table.push([f.what, fmtMs(f.direct), fmtMs(f.bounced), `${f.ratio.toFixed(2)}×`, f.ours ? '≤ 1.3×' : '']);
+    console.log(`soulspot repositories benchmark, direct vs PgBouncer (transaction mode, ${BOUNCER_POOL} server connections) — ${cpus().length} cores, node ${process.version}, ${ROUNDS} rounds`);
+    console.log(table.toString());
+    console.log(figures.filter((f) => f.ours).map((f) => `${f.what}: ${f.ratio.toFixed(2)}× (target ≤ 1.3×) ${f.ratio <= 1.3 ? 'met' : 'NOT met'}`).join('\n'));
+  }
+} else if (json) {
   process.stdout.write(
     `${JSON.stringify(
       rows.map((row) => ({

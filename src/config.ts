@@ -20,6 +20,12 @@ export interface PoolSettings {
 export interface Config {
   databaseUrl: string;
   provider: Provider;
+  /**
+   * DATABASE_DIRECT_URL (Prisma's `directUrl`): PostgreSQL reached without a connection pooler
+   * between, for the work that needs a session of its own (migrate's advisory lock and SETs, the
+   * import's temporary table). Everything else goes through `databaseUrl`.
+   */
+  directUrl?: string;
   pool: PoolSettings;
   /** DATABASE_ECHO: log every SQL statement with its duration. */
   echo: boolean;
@@ -129,15 +135,36 @@ export function readDatabaseUrl(env: Env, flagValue?: string): { databaseUrl: st
   return { databaseUrl, provider };
 }
 
+/** Validates DATABASE_DIRECT_URL: unset, or a PostgreSQL URL beside a PostgreSQL DATABASE_URL. */
+export function readDirectUrl(env: Env, provider: Provider): string | undefined {
+  const raw = env.DATABASE_DIRECT_URL?.trim();
+  if (!raw) return undefined;
+  if (getProvider(raw) !== 'postgresql' || provider !== 'postgresql') {
+    const got = getProvider(raw) === 'postgresql' ? `a PostgreSQL URL beside a ${provider} database` : `"${maskUrl(raw)}"`;
+    throw new ConfigError(
+      `DATABASE_DIRECT_URL: expected a postgresql://… URL reaching the same server as a PostgreSQL DATABASE_URL without its connection pooler, got ${got}; fix or unset DATABASE_DIRECT_URL`,
+    );
+  }
+  const problem = getPgUrlProblem(raw);
+  if (problem) {
+    throw new ConfigError(`DATABASE_DIRECT_URL: expected postgresql://host:port/database, got "${maskUrl(raw)}" (${problem}); fix DATABASE_DIRECT_URL`);
+  }
+  return raw;
+}
+
 /** Loads and validates the whole configuration: environment, then .env, then flags. */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = readEnvironment()): Config {
   const { databaseUrl, provider } = readDatabaseUrl(env, flags.databaseUrl);
+  // DATABASE_DIRECT_URL belongs to DATABASE_URL: --database-url names another database, whose
+  // direct connection it does not know.
+  const directUrl = flags.databaseUrl ? undefined : readDirectUrl(env, provider);
   let logLevel = readVariable(env, 'LOG_LEVEL');
   if (flags.debug) logLevel = 'debug';
   else if (flags.quiet) logLevel = 'error';
   return {
     databaseUrl,
     provider,
+    ...(directUrl ? { directUrl } : {}),
     pool: {
       size: readVariable(env, 'DATABASE_POOL_SIZE'),
       maxOverflow: readVariable(env, 'DATABASE_MAX_OVERFLOW'),

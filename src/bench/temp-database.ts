@@ -42,7 +42,10 @@ export async function withTempDatabase<T>(config: Config, name: string, fn: (db:
   try {
     await admin.query(`CREATE SCHEMA "${schema}"`);
     try {
-      return await migrateAndRun({ ...config, databaseUrl: url.toString(), migrationsDir: undefined }, (db) =>
+      // The direct URL (DATABASE_DIRECT_URL, for migrate behind PgBouncer) goes to the same schema.
+      const direct = config.directUrl ? new URL(config.directUrl) : undefined;
+      direct?.searchParams.set('schema', schema);
+      return await migrateAndRun({ ...config, databaseUrl: url.toString(), directUrl: direct?.toString(), migrationsDir: undefined }, (db) =>
         fn(db, `a temporary schema "${schema}" (dropped afterwards) of the PostgreSQL database`),
       );
     } finally {

@@ -4,6 +4,7 @@ import { DatabaseError, describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.js';
 import { createPgPool, getPgSchema, usesPgBouncer } from './pool.js';
+import { sessionConfig } from './session.js';
 import { QueryLog, type QueryEvent } from './query-log.js';
 import { maskSecretsInText, sqliteFilePath, type Provider } from '../database-url.js';
 
@@ -24,6 +25,14 @@ export interface Database {
   readonly pgSchema?: string;
   /** PostgreSQL only: statements sent past Prisma may be prepared by name (not behind PgBouncer: `?pgbouncer=true`). */
   readonly pgNamedStatements?: boolean;
+  /**
+   * PostgreSQL only: a pool whose connections are sessions of their own, for work that keeps state
+   * between transactions (the import's temporary table and settings): a pool on DATABASE_DIRECT_URL
+   * (opened on first use, ended by close), or `pgPool` itself when DATABASE_URL needs no bypass.
+   * A ConfigError when DATABASE_URL goes through a transaction-mode pooler and no direct URL is set
+   * (src/db/session.ts). `what` names the work in that error.
+   */
+  pgSessionPool?(what: string): Promise<pg.Pool>;
   /** SQLite only: absolute path of the database file. */
   readonly sqlitePath?: string;
   /**
@@ -87,6 +96,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
     transactionOptions: { maxWait: config.pool.timeoutSeconds * 1000 + 1000 },
   }) as unknown as PrismaDb;
   (prisma as unknown as { $on(e: 'query', cb: (e: QueryEvent) => void): void }).$on('query', (e) => queryLog.record(e));
+  let sessionPool: Promise<pg.Pool> | undefined;
   return {
     provider: 'postgresql',
     prisma,
@@ -94,9 +104,23 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
     pgPool,
     pgSchema,
     pgNamedStatements: !usesPgBouncer(config.databaseUrl),
+    pgSessionPool(what) {
+      sessionPool ??= (async () => {
+        const session = await sessionConfig(config, what);
+        if (session.databaseUrl === config.databaseUrl) return pgPool;
+        // As many connections as the main pool may open, none kept once idle.
+        const pool = createPgPool(session.databaseUrl, { ...config.pool, size: 0, maxOverflow: Math.max(1, config.pool.size + config.pool.maxOverflow) }, { logger: options.logger });
+        pool.on('error', (error) => (options.logger ?? silentLogger).warn(`direct connection lost: ${describeError(error)}`));
+        return pool;
+      })();
+      sessionPool.catch(() => (sessionPool = undefined));
+      return sessionPool;
+    },
     close: async () => {
       await prisma.$disconnect();
       if (ownPool) await pgPool.end();
+      const session = await sessionPool?.catch(() => undefined);
+      if (session && session !== pgPool) await session.end();
     },
   };
 }

@@ -187,7 +187,18 @@ export class SoulspotPgPool extends pg.Pool {
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
-    if (callback) return this.acquire(callback, performance.now(), 0);
+    if (callback) {
+      // pg.Pool's contract: the callback never runs before connect() returns (the fast path below
+      // can have a connection at once; pg-pool itself calls back synchronously once ended).
+      let returned = false;
+      this.acquire(
+        (error, client, done) => (returned ? callback(error, client, done) : process.nextTick(callback, error, client, done)),
+        performance.now(),
+        0,
+      );
+      returned = true;
+      return;
+    }
     return new Promise((resolve, reject) => this.acquire((error, client) => (error ? reject(error) : resolve(client!)), performance.now(), 0));
   }
 
@@ -276,17 +287,18 @@ export class SoulspotPgPool extends pg.Pool {
     clearTimeout(item.timeoutId);
     client.ref?.();
     this.fresh.delete(client);
-    this.checkedOut += 1; // what the 'acquire' listener does on the normal path
+    // pg.Pool's events, as its checkout and release emit them: every 'acquire' has its 'release'.
+    this.emit('acquire', client);
     this.stats.recordAcquire(performance.now() - started);
     const checkIn = (broken: Error | undefined) => {
       const options = this.options as pg.PoolConfig;
       const needsIdleTimer = Boolean(options.idleTimeoutMillis) && internals._clients.length > (options.min ?? 0);
       if (!broken && !this.ending && internals._pendingQueue.length === 0 && !internals._expired.has(client) && !needsIdleTimer && !this.releaseAlwaysDoesMore) {
-        this.checkedOut -= 1;
-        this.releasedAt.set(client, performance.now());
+        this.emit('release', undefined, client);
         internals._idle.push(item);
       } else if (!internals._clients.includes(client)) {
-        this.checkedOut -= 1; // the idle listener already removed the broken connection
+        // The idle listener already removed the broken connection (and said so with 'error').
+        this.emit('release', broken ?? new Error('connection lost during the statement'), client);
       } else {
         client.removeListener('error', item.idleListener as (err: Error) => void);
         internals._release.call(this, client, item.idleListener, broken); // emits 'release'
@@ -390,7 +402,7 @@ export class SoulspotPgPool extends pg.Pool {
     if (message === QUEUE_TIMEOUT) {
       this.stats.timeouts += 1;
       return new DatabaseError(
-        `timed out after ${timeoutSeconds} s (DATABASE_POOL_TIMEOUT) waiting for a PostgreSQL connection: all ${this.maxConnections} ` +
+        `pool timeout: timed out after ${timeoutSeconds} s (DATABASE_POOL_TIMEOUT) waiting for a PostgreSQL connection: all ${this.maxConnections} ` +
           `connection(s) (DATABASE_POOL_SIZE=${size} + DATABASE_MAX_OVERFLOW=${maxOverflow}) stayed in use; raise DATABASE_POOL_SIZE or DATABASE_MAX_OVERFLOW, or lower the concurrency`,
         { cause: error },
       );
@@ -398,7 +410,7 @@ export class SoulspotPgPool extends pg.Pool {
     if (message === CONNECT_TIMEOUT) {
       this.stats.timeouts += 1;
       return new DatabaseError(
-        `PostgreSQL did not accept a connection within ${timeoutSeconds} s (DATABASE_POOL_TIMEOUT); check that the server runs and is not overloaded`,
+        `connect timeout: PostgreSQL did not accept a connection within ${timeoutSeconds} s (DATABASE_POOL_TIMEOUT); check that the server runs and is not overloaded`,
         { cause: error },
       );
     }
@@ -439,7 +451,9 @@ export function createPgPool(url: string, settings: PoolSettings, tuning: PoolTu
       idleTimeoutMillis: tuning.overflowIdleMs ?? DEFAULT_OVERFLOW_IDLE_MS,
       maxLifetimeSeconds: settings.recycleSeconds,
       application_name: tuning.applicationName ?? 'soulspot',
-      options: `-c search_path="${schema.replace(/"/g, '""')}"`,
+      // PgBouncer before 1.20 refuses a client that sends `options` (and later ones pass it on only
+      // when configured to): behind it (`?pgbouncer=true`) the public schema is the server's default.
+      ...(schema === 'public' && usesPgBouncer(url) ? {} : { options: `-c search_path="${schema.replace(/"/g, '""')}"` }),
     },
     settings,
     tuning,

@@ -7,6 +7,7 @@ import { migrationsDir } from '../paths.js';
 import { openRawConnection, type RawConnection } from '../db/raw.js';
 import { maskSecretsInText, sqliteFilePath } from '../database-url.js';
 import { assertSqliteFileExists, sqliteFileError } from '../db/sqlite-file.js';
+import { sessionConfig } from '../db/session.js';
 
 export type MigrationState = 'applied' | 'pending' | 'failed' | 'edited' | 'unknown';
 
@@ -227,6 +228,8 @@ function isLockTimeout(error: unknown): boolean {
  * transaction, so a failing one leaves no half-applied schema; it is recorded as failed.
  */
 export async function applyMigrations(config: Config, options: ApplyOptions = {}): Promise<ApplyReport> {
+  // Prisma's advisory lock and ours, and `SET lock_timeout`, live in the session: DATABASE_DIRECT_URL.
+  config = await sessionConfig(config, 'migrate');
   const logger = options.logger ?? silentLogger;
   const lockTimeoutMs = options.lockTimeoutMs ?? 300_000;
   const set = readMigrations(config.provider, config.migrationsDir ?? migrationsDir(config.provider));
@@ -371,6 +374,7 @@ export interface RollbackOptions {
  * nothing, when any of them has no reverse script.
  */
 export async function rollbackMigrations(config: Config, options: RollbackOptions = {}): Promise<{ rolledBack: MigrationFile[]; dryRun: boolean }> {
+  config = await sessionConfig(config, 'migrate down');
   const set = readMigrations(config.provider, config.migrationsDir ?? migrationsDir(config.provider));
   const lockTimeoutMs = options.lockTimeoutMs ?? 300_000;
   // Checked before the lock, whose file would otherwise be made beside a database that is not there.
@@ -420,6 +424,7 @@ export async function rollbackMigrations(config: Config, options: RollbackOption
 
 /** `migrate resolve`: marks a failed migration applied (finished by hand) or rolled back. */
 export async function resolveMigration(config: Config, name: string, as: 'applied' | 'rolled-back'): Promise<string> {
+  config = await sessionConfig(config, 'migrate resolve');
   const set = readMigrations(config.provider, config.migrationsDir ?? migrationsDir(config.provider));
   const migration = set.migrations[findMigrationIndex(set, name)];
   // The schema engine would create a missing SQLite file (only migrate may) and names no cause when

@@ -4,12 +4,14 @@ import type { ImportStore } from './types.js';
 
 export * from './types.js';
 
-/** Opens the raw-driver store for `db`'s provider (a second SQLite connection, or a pg client of db.pgPool). */
+/** Opens the raw-driver store for `db`'s provider (a second SQLite connection, or pg clients of db.pgSessionPool). */
 export async function openImportStore(db: Database, options: { busyTimeoutMs: number; dryRun?: boolean }): Promise<ImportStore> {
   if (db.provider === 'sqlite') {
     const { openSqliteImportStore } = await import('./sqlite.js');
     return openSqliteImportStore(db.sqlitePath!, options.busyTimeoutMs);
   }
   const { openPgImportStore } = await import('./postgres.js');
-  return openPgImportStore(db.pgPool!, { dryRun: options.dryRun });
+  // The store keeps a temporary table and settings between transactions: a session of its own
+  // (DATABASE_DIRECT_URL behind a transaction-mode PgBouncer).
+  return openPgImportStore(await db.pgSessionPool!('import-tracks'), { dryRun: options.dryRun });
 }
