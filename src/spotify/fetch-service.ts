@@ -10,6 +10,7 @@ import { SpotifyFetcher, type Answer, type FetchFailure, type FetchReport, type 
 import { parseTrackIds } from './ids.js';
 import { findIncompleteTracks, SpotifyLibraryWriter, type LibraryWriteReport } from './library.js';
 import type { SpotifyClock } from './rate-limit.js';
+import { RequestBudget } from './shared-budget.js';
 
 export interface SpotifyFetchRequest {
   /** Ids, spotify:track: URIs or open.spotify.com links from the command line. */
@@ -53,6 +54,8 @@ export interface SpotifyFetchSummary {
   tokenRequests: number;
   perTrackFallback: boolean;
   library: Omit<LibraryWriteReport, 'failed'>;
+  /** The request budget (SPOTIFY_REQUESTS_PER_SECOND, RATE_LIMIT_URL), when one was in force. */
+  budget?: { shared: boolean; waits: number; waitSeconds: number; sharedPauses: number };
   elapsedSeconds: number;
   /** Why the run stopped early, or why it failed as a whole. */
   error?: string;
@@ -145,8 +148,14 @@ export async function runSpotifyFetch(request: SpotifyFetchRequest, deps: Spotif
       }
       const writer = new SpotifyLibraryWriter(db, { hooks: deps.trackHooks });
       const cache = deps.cache ?? new LRUCache<string, Answer>({ maxSize: spotify.cacheSize });
-      const fetcher = new SpotifyFetcher(spotify, { cache, clock: deps.clock, logger });
-      const report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks) });
+      const budget = await RequestBudget.open({ requestsPerSecond: spotify.requestsPerSecond, url: deps.config.rateLimitUrl, clientId: spotify.clientId, logger });
+      const fetcher = new SpotifyFetcher(spotify, { cache, clock: deps.clock, logger, budget });
+      let report: FetchReport;
+      try {
+        report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks) });
+      } finally {
+        budget?.close();
+      }
       const written = await writer.close();
       const failed = [...invalid, ...report.failed, ...written.failed];
       const verdict = judge(report, written.failed.length, failed.length, report.notFound.length);
@@ -166,6 +175,12 @@ export async function runSpotifyFetch(request: SpotifyFetchRequest, deps: Spotif
         tokenRequests: report.client.tokenRequests,
         perTrackFallback: report.perTrackFallback,
         library,
+        budget: budget && {
+          shared: budget.stats.shared,
+          waits: budget.stats.budgetWaits,
+          waitSeconds: Math.round(budget.stats.budgetWaitMs / 100) / 10,
+          sharedPauses: budget.stats.sharedPauses,
+        },
         elapsedSeconds: Math.round((performance.now() - started) / 100) / 10,
         error: verdict.error,
         exitCode: verdict.exitCode,
