@@ -10,6 +10,10 @@ import { realClock, type SpotifyClock } from './rate-limit.js';
  * the network) never puts R + 1 requests into one second as Spotify sees them.
  */
 export const BUDGET_WINDOW_MS = 1050;
+/** A shared grant whose reply took longer than this to handle is handed back and taken again. */
+const STALE_GRANT_MS = 25;
+/** How many times in a row a stale grant is taken again before it is used anyway. */
+const MAX_STALE_RETAKES = 3;
 
 /**
  * One atomic step of the shared budget (Redis runs a script alone, so no two processes interleave):
@@ -72,6 +76,8 @@ export interface RequestBudgetStats {
   budgetWaitMs: number;
   /** Pauses another process set (a 429 it received) that this process waited out. */
   sharedPauses: number;
+  /** Shared grants handed back because their reply came too late (see takeShared). */
+  staleGrants: number;
   /** Whether the budget was shared through Redis (connected when the run began). */
   shared: boolean;
 }
@@ -87,7 +93,7 @@ export class RequestBudget {
   private readonly clock: SpotifyClock;
   private readonly member = randomBytes(6).toString('hex');
   private sequence = 0;
-  private readonly counters = { budgetWaits: 0, budgetWaitMs: 0, sharedPauses: 0 };
+  private readonly counters = { budgetWaits: 0, budgetWaitMs: 0, sharedPauses: 0, staleGrants: 0 };
   private readonly windowKey: string;
   private readonly pauseKey: string;
 
@@ -163,24 +169,33 @@ export class RequestBudget {
     this.redis?.close();
   }
 
-  /** The shared answer, or undefined when Redis is away (the caller counts locally). */
+  /**
+   * The shared answer, or undefined when Redis is away (the caller counts locally). A grant is
+   * stamped when Redis runs the script; the request goes out when this process handles the reply.
+   * If that took long (the event loop was busy writing the previous batch, say), the stamp is
+   * too early and the request would land later than the window assumes: such a grant is handed
+   * back and taken again, so a stamp is never more than STALE_GRANT_MS older than its request.
+   */
   private async takeShared(): Promise<{ kind: 'granted' } | { kind: 'paused' | 'wait'; ms: number } | undefined> {
     const redis = this.redis;
-    if (!redis?.ready) return undefined;
-    try {
-      const [kind, us] = await redis.client.soulspotBudgetTake(
-        this.windowKey,
-        this.pauseKey,
-        this.options.requestsPerSecond,
-        BUDGET_WINDOW_MS * 1000,
-        `${this.member}:${this.sequence++}`,
-      );
-      if (kind === 0) return { kind: 'granted' };
-      // +1 ms: the oldest grant has left the window when the sleep ends, not a hair before.
-      return { kind: kind === 1 ? 'paused' : 'wait', ms: Math.ceil(us / 1000) + 1 };
-    } catch (error) {
-      redis.failed(error);
-      return undefined;
+    for (let attempt = 0; ; attempt++) {
+      if (!redis?.ready) return undefined;
+      const member = `${this.member}:${this.sequence++}`;
+      const sent = performance.now();
+      try {
+        const [kind, us] = await redis.client.soulspotBudgetTake(this.windowKey, this.pauseKey, this.options.requestsPerSecond, BUDGET_WINDOW_MS * 1000, member);
+        if (kind === 0) {
+          if (performance.now() - sent <= STALE_GRANT_MS || attempt >= MAX_STALE_RETAKES || this.options.requestsPerSecond === 0) return { kind: 'granted' };
+          this.counters.staleGrants++;
+          await redis.client.zrem(this.windowKey, member);
+          continue;
+        }
+        // +1 ms: the oldest grant has left the window when the sleep ends, not a hair before.
+        return { kind: kind === 1 ? 'paused' : 'wait', ms: Math.ceil(us / 1000) + 1 };
+      } catch (error) {
+        redis.failed(error);
+        return undefined;
+      }
     }
   }
 
