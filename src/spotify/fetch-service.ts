@@ -2,6 +2,7 @@ import type { RepositoryHooks } from '../repositories/hooks.js';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { LRUCache } from '../cache/lru-cache.js';
+import { SharedCacheTier, trackCacheNamespace } from '../cache/shared-tier.js';
 import { toDatabaseError, withDatabase } from '../db/client.js';
 import { ExitCode, UsageError, describeError, type ExitCodeValue } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -146,17 +147,25 @@ export async function runSpotifyFetch(request: SpotifyFetchRequest, deps: Spotif
         ids = [...new Set([...ids, ...incomplete.ids])];
         logger.info(`${fromLibrary} library track(s) with a spotify_uri have incomplete metadata`);
       }
-      const writer = new SpotifyLibraryWriter(db, { hooks: deps.trackHooks });
+      // With CACHE_URL, the tracks this run writes leave the shared tier and every process's cache.
+      const tier = deps.trackHooks || !deps.config.cacheUrl ? undefined : await SharedCacheTier.connect({ url: deps.config.cacheUrl, namespace: trackCacheNamespace(deps.config.databaseUrl), logger });
+      const hooks: RepositoryHooks | undefined = deps.trackHooks ?? (tier && { onTracksWritten: (trackIds) => tier.invalidate(trackIds) });
+      const writer = new SpotifyLibraryWriter(db, { hooks });
       const cache = deps.cache ?? new LRUCache<string, Answer>({ maxSize: spotify.cacheSize });
       const budget = await RequestBudget.open({ requestsPerSecond: spotify.requestsPerSecond, url: deps.config.rateLimitUrl, clientId: spotify.clientId, logger });
       const fetcher = new SpotifyFetcher(spotify, { cache, clock: deps.clock, logger, budget });
       let report: FetchReport;
+      let written: LibraryWriteReport;
       try {
-        report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks) });
+        try {
+          report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks) });
+        } finally {
+          budget?.close();
+        }
+        written = await writer.close();
       } finally {
-        budget?.close();
+        tier?.close();
       }
-      const written = await writer.close();
       const failed = [...invalid, ...report.failed, ...written.failed];
       const verdict = judge(report, written.failed.length, failed.length, report.notFound.length);
       const { failed: _ignored, ...library } = written;
