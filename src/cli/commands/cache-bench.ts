@@ -20,6 +20,7 @@ interface CacheBenchFlags {
   db: boolean;
   dbSamples: number;
   dbRows: number;
+  twoProcess?: boolean;
 }
 
 export function registerCacheBench(program: Command): void {
@@ -45,11 +46,14 @@ export function registerCacheBench(program: Command): void {
     .option('--no-db', 'skip the cache-hit versus database-read latency')
     .option('--db-samples <n>', 'timed database reads', wholeNumber({ min: 1 }), 2000)
     .option('--db-rows <n>', 'tracks in the throwaway benchmark database', wholeNumber({ min: 1 }), 1000)
+    .option('--two-process', 'also run two processes on one Zipf trace, with their in-process caches alone and then with the shared tier of CACHE_URL (at most 20,000 reads each)')
     .addHelpText(
       'after',
       `
 The database part runs on a throwaway database (a temp SQLite file, or with a PostgreSQL
 DATABASE_URL a temp schema in that database, dropped afterwards); your data is never read.
+
+--two-process needs CACHE_URL=redis://… (the shared tier it compares with).
 
 Examples:
   $ soulspot cache-bench
@@ -58,6 +62,10 @@ Examples:
     )
     .action(
       action(async (ctx, flags: CacheBenchFlags) => {
+        if (flags.twoProcess && !ctx.config.cacheUrl) {
+          const { ConfigError } = await import('../../errors.js');
+          throw new ConfigError('--two-process: expected CACHE_URL=redis://host:port (the shared tier to compare with), got none; set CACHE_URL or drop --two-process');
+        }
         const { runCacheBench } = await import('../../bench/cache-bench/index.js');
         const { startProgress } = await import('../progress.js');
         const { withInterrupt } = await import('../interrupt.js');
@@ -80,12 +88,17 @@ Examples:
               memory: flags.memory,
             },
             flags.db ? { samples: flags.dbSamples, rows: flags.dbRows, seed: flags.seed } : null,
-            { logger: ctx.logger, onProgress: progress.shown ? (message: string) => progress.update(message) : undefined, signal },
+            {
+              logger: ctx.logger,
+              onProgress: progress.shown ? (message: string) => progress.update(message) : undefined,
+              signal,
+              twoProcess: flags.twoProcess && ctx.config.cacheUrl ? { cacheUrl: ctx.config.cacheUrl } : undefined,
+            },
           ),
         ).finally(() => progress.stop());
         if (ctx.options.json) {
           const { writeJson } = await import('../render.js');
-          writeJson(ctx.stdout, [...report.workloads, ...report.latency]);
+          writeJson(ctx.stdout, [...report.workloads, ...(report.twoProcess?.rows ?? []), ...report.latency]);
         } else {
           const { renderCacheBenchReport } = await import('../render-bench.js');
           const { outputWidth } = await import('../render.js');
