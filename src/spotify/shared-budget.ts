@@ -10,6 +10,8 @@ import { realClock, type SpotifyClock } from './rate-limit.js';
  * the network) never puts R + 1 requests into one second as Spotify sees them.
  */
 export const BUDGET_WINDOW_MS = 1050;
+/** A grant may come this early on its paced slot (timer rounding), in µs. */
+const PACING_SLACK_US = 2000;
 /** A shared grant whose reply took longer than this to handle is handed back and taken again. */
 const STALE_GRANT_MS = 25;
 /** How many times in a row a stale grant is taken again before it is used anyway. */
@@ -17,10 +19,12 @@ const MAX_STALE_RETAKES = 3;
 
 /**
  * One atomic step of the shared budget (Redis runs a script alone, so no two processes interleave):
- * a shared pause in force wins (answer 1, its remaining ms); else, with a budget, requests granted
- * in the last window are counted in a sorted set scored by Redis's own clock in µs (so the hosts'
- * clocks never matter): under the limit, this request is granted and recorded (answer 0); at the
- * limit, the answer is 2 and the µs until the oldest grant leaves the window.
+ * a shared pause in force wins (answer 1, its remaining µs). Else, with a budget, grants are paced
+ * one interval (window / R) apart on Redis's own clock in µs (the hosts' clocks never matter), and
+ * the grants of the last window, kept in a sorted set, must number fewer than R: then this
+ * request is granted and recorded (answer 0); otherwise the answer is 2 and the µs to wait.
+ * Pacing keeps the requests evenly spread: a delay between a grant and its request's arrival
+ * then shifts one request, not a burst of R, into the next second.
  */
 const TAKE_SCRIPT = `
 local pause = redis.call('PTTL', KEYS[2])
@@ -28,12 +32,16 @@ if pause > 0 then return {1, pause * 1000} end
 local limit = tonumber(ARGV[1])
 if limit == 0 then return {0, 0} end
 local window = tonumber(ARGV[2])
+local interval = window / limit
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local nextAt = tonumber(redis.call('GET', KEYS[3]) or '0')
+if now < nextAt - ${PACING_SLACK_US} then return {2, nextAt - ${PACING_SLACK_US} - now} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+  redis.call('SET', KEYS[3], math.max(nextAt, now) + interval, 'PX', math.ceil(window / 1000) + 1000)
   return {0, 0}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -53,7 +61,7 @@ return current
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    soulspotBudgetTake(windowKey: string, pauseKey: string, limit: number, windowUs: number, member: string): Result<[number, number], Context>;
+    soulspotBudgetTake(windowKey: string, pauseKey: string, nextKey: string, limit: number, windowUs: number, member: string): Result<[number, number], Context>;
     soulspotBudgetPause(pauseKey: string, ms: number): Result<number, Context>;
   }
 }
@@ -90,12 +98,15 @@ export interface RequestBudgetStats {
  */
 export class RequestBudget {
   private readonly grants: number[] = [];
+  /** The earliest time (clock ms) of this process's next grant when it counts alone. */
+  private nextLocal = 0;
   private readonly clock: SpotifyClock;
   private readonly member = randomBytes(6).toString('hex');
   private sequence = 0;
   private readonly counters = { budgetWaits: 0, budgetWaitMs: 0, sharedPauses: 0, staleGrants: 0 };
   private readonly windowKey: string;
   private readonly pauseKey: string;
+  private readonly nextKey: string;
 
   private constructor(
     private readonly options: RequestBudgetOptions,
@@ -105,6 +116,7 @@ export class RequestBudget {
     const app = createHash('sha256').update(options.clientId).digest('hex').slice(0, 16);
     this.windowKey = `soulspot:spotify-budget:${app}:window`;
     this.pauseKey = `soulspot:spotify-budget:${app}:pause`;
+    this.nextKey = `soulspot:spotify-budget:${app}:next`;
   }
 
   /**
@@ -120,7 +132,7 @@ export class RequestBudget {
         fallback: 'this process keeps its own Spotify request budget and 429 pauses',
         logger: options.logger ?? silentLogger,
       });
-      redis?.client.defineCommand('soulspotBudgetTake', { numberOfKeys: 2, lua: TAKE_SCRIPT });
+      redis?.client.defineCommand('soulspotBudgetTake', { numberOfKeys: 3, lua: TAKE_SCRIPT });
       redis?.client.defineCommand('soulspotBudgetPause', { numberOfKeys: 1, lua: PAUSE_SCRIPT });
     }
     return new RequestBudget(options, redis);
@@ -183,7 +195,7 @@ export class RequestBudget {
       const member = `${this.member}:${this.sequence++}`;
       const sent = performance.now();
       try {
-        const [kind, us] = await redis.client.soulspotBudgetTake(this.windowKey, this.pauseKey, this.options.requestsPerSecond, BUDGET_WINDOW_MS * 1000, member);
+        const [kind, us] = await redis.client.soulspotBudgetTake(this.windowKey, this.pauseKey, this.nextKey, this.options.requestsPerSecond, BUDGET_WINDOW_MS * 1000, member);
         if (kind === 0) {
           if (performance.now() - sent <= STALE_GRANT_MS || attempt >= MAX_STALE_RETAKES || this.options.requestsPerSecond === 0) return { kind: 'granted' };
           this.counters.staleGrants++;
@@ -199,14 +211,17 @@ export class RequestBudget {
     }
   }
 
-  /** The same sliding window, in this process's memory. */
+  /** The same pacing and sliding window, in this process's memory. */
   private takeLocal(): { kind: 'granted' } | { kind: 'wait'; ms: number } {
     const limit = this.options.requestsPerSecond;
     if (limit === 0) return { kind: 'granted' };
     const now = this.clock.now();
+    const slackMs = PACING_SLACK_US / 1000;
+    if (now < this.nextLocal - slackMs) return { kind: 'wait', ms: Math.ceil(this.nextLocal - slackMs - now) };
     while (this.grants.length > 0 && this.grants[0] <= now - BUDGET_WINDOW_MS) this.grants.shift();
     if (this.grants.length < limit) {
       this.grants.push(now);
+      this.nextLocal = Math.max(this.nextLocal, now) + BUDGET_WINDOW_MS / limit;
       return { kind: 'granted' };
     }
     return { kind: 'wait', ms: Math.ceil(this.grants[0] + BUDGET_WINDOW_MS - now) + 1 };
@@ -218,5 +233,6 @@ export class RequestBudget {
     const now = this.clock.now();
     while (this.grants.length > 0 && this.grants[0] <= now - BUDGET_WINDOW_MS) this.grants.shift();
     this.grants.push(now);
+    this.nextLocal = Math.max(this.nextLocal, now) + BUDGET_WINDOW_MS / this.options.requestsPerSecond;
   }
 }
