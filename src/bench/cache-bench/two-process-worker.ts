@@ -21,16 +21,20 @@ export interface TwoProcessTask {
   namespace: string;
 }
 
-export interface TwoProcessResult {
-  index: number;
+/** What one process counts, per tier (snake_case: these go to `--json`). */
+export interface TwoProcessCounters {
   ops: number;
-  ms: number;
   l1_hits: number;
   l1_misses: number;
   l2_hits: number;
   l2_misses: number;
   l2_errors: number;
   source_loads: number;
+}
+
+export interface TwoProcessResult extends TwoProcessCounters {
+  index: number;
+  ms: number;
   /** The shared tier could not be reached (the run then measured L1 alone). */
   shared_unreachable: boolean;
 }

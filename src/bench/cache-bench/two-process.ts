@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { SharedRedis } from '../../cache/redis-connection.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { throwIfInterrupted } from '../temp-database.js';
-import type { TwoProcessResult, TwoProcessTask } from './two-process-worker.js';
+import type { TwoProcessCounters, TwoProcessResult, TwoProcessTask } from './two-process-worker.js';
 
 /** Operations per process at most: each is awaited (a Redis round trip on a miss of L1). */
 export const TWO_PROCESS_MAX_OPS = 20_000;
@@ -12,20 +12,13 @@ export const TWO_PROCESS_MAX_OPS = 20_000;
 export type TwoProcessMode = 'l1-only' | 'l1+shared-tier';
 
 /** One row of the two-process workload: a process, or both together. */
-export interface TwoProcessRow {
+export interface TwoProcessRow extends TwoProcessCounters {
   workload: 'two-process';
   implementation: TwoProcessMode;
   process: '1' | '2' | 'both';
-  ops: number;
   ops_per_sec: number;
   /** Percent of reads served without the source (by L1 or L2). */
   hit_rate: number;
-  l1_hits: number;
-  l1_misses: number;
-  l2_hits: number;
-  l2_misses: number;
-  l2_errors: number;
-  source_loads: number;
   cache_size: number;
   keys: number;
   seed: number;
