@@ -3,8 +3,15 @@ import { maskUrl } from '../database-url.js';
 import { describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 
-/** How long a connection attempt, and then any one command, may take before it counts as failed. */
+/** How long a connection attempt may take before Redis counts as unreachable. */
 export const REDIS_TIMEOUT_MS = 1000;
+/**
+ * How long one command may take. Longer than the connect timeout: a process busy writing a batch
+ * can leave a prompt reply unread for a few hundred ms on a loaded machine.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 3000;
+/** After a failed command, Redis is left alone this long (a hung server must not cost every call a timeout). */
+const COOL_DOWN_MS = 5000;
 /** Longest pause between two reconnection attempts after Redis went away. */
 const MAX_RECONNECT_DELAY_MS = 5000;
 
@@ -34,6 +41,7 @@ export class SharedRedis {
   private up = false;
   private connectedOnce = false;
   private closed = false;
+  private failedAt = -Infinity;
   /** The latest error the client reported (the reason behind a bare "Connection is closed."). */
   private lastError: unknown;
   private readonly logger: Logger;
@@ -61,9 +69,9 @@ export class SharedRedis {
     });
   }
 
-  /** Whether the connection is ready for commands right now. */
+  /** Whether to send commands now: connected, and no command failed in the last COOL_DOWN_MS. */
   get ready(): boolean {
-    return this.client.status === 'ready';
+    return this.client.status === 'ready' && performance.now() - this.failedAt >= COOL_DOWN_MS;
   }
 
   /**
@@ -92,6 +100,7 @@ export class SharedRedis {
 
   /** Records a failed command: the first failure of an outage warns, the next ones are silent. */
   failed(error: unknown): void {
+    this.failedAt = performance.now();
     this.markDown(error);
   }
 
@@ -114,7 +123,7 @@ export class SharedRedis {
     return new Redis(url, {
       lazyConnect: true,
       connectTimeout: timeout,
-      commandTimeout: timeout,
+      commandTimeout: Math.max(timeout, REDIS_COMMAND_TIMEOUT_MS),
       // Commands fail at once while Redis is away instead of queueing until it is back.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
