@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const scripts = ['cli.mjs', 'repositories.mjs', 'import.mjs', 'spotify.mjs', 'pool.mjs', 'cache.mjs', 'doctor.mjs'];
+const scripts = ['cli.mjs', 'repositories.mjs', 'import.mjs', 'spotify.mjs', 'spotify-budget.mjs', 'pool.mjs', 'cache.mjs', 'doctor.mjs'];
 let failed = 0;
 for (const script of scripts) {
   console.log(`\n=== bench/${script} ===`);

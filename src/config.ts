@@ -34,6 +34,10 @@ export interface Config {
   logFormat: 'text' | 'json';
   /** SOULSPOT_MIGRATIONS_DIR: a migrations folder other than the packaged one (tests, forks). */
   migrationsDir?: string;
+  /** CACHE_URL: redis:// URL of the cache tier shared by every soulspot process (absent: in-process only). */
+  cacheUrl?: string;
+  /** RATE_LIMIT_URL, else CACHE_URL: redis:// URL where spotify-fetch processes share their request budget and 429 pauses. */
+  rateLimitUrl?: string;
 }
 
 /** Values given on the command line; they override the environment and .env. */
@@ -152,6 +156,22 @@ export function readDirectUrl(env: Env, provider: Provider): string | undefined 
   return raw;
 }
 
+/** A redis:// or rediss:// URL from `name`, undefined when unset, or a ConfigError naming it. */
+export function readRedisUrl(env: Env, name: 'CACHE_URL' | 'RATE_LIMIT_URL'): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^rediss?:$/.test(url.protocol) || url.hostname === '') {
+    throw new ConfigError(`${name}: expected a redis://host:port[/db] (or rediss://) URL, got "${maskUrl(raw)}"; fix it in the environment or .env, or unset it`);
+  }
+  return raw;
+}
+
 /** Loads and validates the whole configuration: environment, then .env, then flags. */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = readEnvironment()): Config {
   const { databaseUrl, provider } = readDatabaseUrl(env, flags.databaseUrl);
@@ -177,5 +197,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = readEnvironment()
     logLevel,
     logFormat: readVariable(env, 'LOG_FORMAT'),
     migrationsDir: env.SOULSPOT_MIGRATIONS_DIR?.trim() || undefined,
+    cacheUrl: readRedisUrl(env, 'CACHE_URL'),
+    rateLimitUrl: readRedisUrl(env, 'RATE_LIMIT_URL') ?? readRedisUrl(env, 'CACHE_URL'),
   };
 }

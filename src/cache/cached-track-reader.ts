@@ -3,6 +3,8 @@ import { TrackRepository } from '../repositories/track-repository.js';
 import type { Track } from '../generated/sqlite/client.js';
 import type { RepositoryHooks } from '../repositories/hooks.js';
 import type { Cache } from './slot-cache.js';
+import type { SharedCacheTier, SharedTierStats } from './shared-tier.js';
+import type { CacheStats } from './stats.js';
 
 export type { Track } from '../generated/sqlite/client.js';
 
@@ -22,6 +24,10 @@ const SOURCE_CHUNK = 1000;
  * it writes is dropped from the cache — including a load of it still in flight, whose (possibly
  * stale) result is then returned to its caller but not cached.
  *
+ * With a shared tier (CACHE_URL), a miss of the in-process cache (L1) looks in Redis (L2) first,
+ * the database last, and what the database gave is stored in L2 unless the track was written
+ * meanwhile; a write invalidates both tiers in every process (see shared-tier.ts).
+ *
  * Cached tracks are frozen (shallowly): callers share them and must not mutate them.
  */
 export class CachedTrackReader {
@@ -34,7 +40,18 @@ export class CachedTrackReader {
   constructor(
     private readonly source: TrackSource,
     readonly cache: Cache<string, Track>,
-  ) {}
+    readonly shared?: SharedCacheTier<Track>,
+  ) {
+    shared?.onInvalidate((ids) => {
+      if (ids === 'all') this.cache.clear();
+      else for (const id of ids) this.cache.delete(id);
+    });
+  }
+
+  /** Counters per tier: `l1` the in-process cache, `l2` the shared tier (absent without CACHE_URL). */
+  stats(): { l1: CacheStats; l2?: SharedTierStats } {
+    return { l1: this.cache.stats(), l2: this.shared?.stats() };
+  }
 
   /** One track, or undefined when no track has that id. */
   async getById(id: string): Promise<Track | undefined> {
@@ -53,9 +70,14 @@ export class CachedTrackReader {
     return found;
   }
 
-  /** Drops tracks from the cache (the repository hook calls this after a committed write). */
-  invalidate(ids: Iterable<string>): void {
-    for (const id of ids) this.cache.delete(id);
+  /**
+   * Drops tracks from the cache (the repository hook calls this after a committed write): from this
+   * process's L1 at once, then from L2 and every other process's L1 (resolves once published).
+   */
+  async invalidate(ids: Iterable<string>): Promise<void> {
+    const list = [...ids];
+    for (const id of list) this.cache.delete(id);
+    await this.shared?.invalidate(list);
   }
 
   /**
@@ -70,10 +92,21 @@ export class CachedTrackReader {
         this.pendingIds = [];
         this.pendingBatch = undefined;
         const found = new Map<string, Track>();
-        // Chunks keep each query well under the databases' bound-parameter limits.
-        for (let i = 0; i < ids.length; i += SOURCE_CHUNK) {
-          for (const row of await this.source.getManyByIds(ids.slice(i, i + SOURCE_CHUNK))) found.set(row.id, Object.freeze(row) as Track);
+        let missing = ids;
+        let generations = new Map<string, string>();
+        if (this.shared) {
+          const lookup = await this.shared.getMany(ids);
+          for (const [id, track] of lookup.found) found.set(id, Object.freeze(track));
+          generations = lookup.generations;
+          missing = ids.filter((id) => !found.has(id));
         }
+        const loaded = new Map<string, Track>();
+        // Chunks keep each query well under the databases' bound-parameter limits.
+        for (let i = 0; i < missing.length; i += SOURCE_CHUNK) {
+          for (const row of await this.source.getManyByIds(missing.slice(i, i + SOURCE_CHUNK))) loaded.set(row.id, Object.freeze(row) as Track);
+        }
+        for (const [id, track] of loaded) found.set(id, track);
+        if (this.shared && loaded.size > 0) await this.shared.fill(loaded, generations);
         return found;
       });
     }
@@ -90,8 +123,9 @@ export class CachedTrackReader {
 export function createCachedTrackReader(
   db: Database,
   cache: Cache<string, Track>,
+  shared?: SharedCacheTier<Track>,
 ): { reader: CachedTrackReader; hooks: RepositoryHooks; repository: TrackRepository } {
-  const reader: CachedTrackReader = new CachedTrackReader({ getManyByIds: (ids) => repository.getManyByIds(ids) }, cache);
+  const reader: CachedTrackReader = new CachedTrackReader({ getManyByIds: (ids) => repository.getManyByIds(ids) }, cache, shared);
   const repository = new TrackRepository(db, reader.hooks);
   return { reader, hooks: reader.hooks, repository };
 }

@@ -8,6 +8,7 @@ export type { CacheStats } from './stats.js';
 export { WTinyLFUCache } from './w-tinylfu.js';
 export { CacheWarmer, type WarmReport, type CacheWarmerOptions } from './cache-warmer.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
+export { SharedCacheTier, trackCacheNamespace, type SharedTierOptions, type SharedTierStats } from './shared-tier.js';
 
 export type CachePolicy = 'lru' | 'w-tinylfu';
 

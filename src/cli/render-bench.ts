@@ -61,6 +61,18 @@ export function renderCacheBenchReport(report: CacheBenchReport, settings: { ske
       },
     );
   }
+  const pair = report.twoProcess;
+  if (pair) {
+    const row = pair.rows[0];
+    text += renderTable(
+      ['run', 'proc', 'ops/s', 'hit %', 'L1 hits', 'L2 hits', 'L2 errors', 'loads'],
+      pair.rows.map((r) => [r.implementation, r.process, fmt(r.ops_per_sec), r.hit_rate.toFixed(2), fmt(r.l1_hits), fmt(r.l2_hits), fmt(r.l2_errors), fmt(r.source_loads)]),
+      {
+        title: `Two processes on one Zipf trace (skew ${settings.skew}, ${fmt(row?.keys ?? 0)} keys, L1 ${fmt(row?.cache_size ?? 0)} entries each, ${fmt((row?.ops ?? 0))} reads per process): in-process caches alone vs with the shared tier (CACHE_URL); hit % = reads served by L1 or L2; loads = misses of both, each a 1 ms timer${pair.sharedUnreachable ? '. CACHE_URL unreachable: only L1 alone was measured' : ''}`,
+        width,
+      },
+    );
+  }
   const read = report.latency[0];
   if (read) {
     text += renderTable(

@@ -201,7 +201,7 @@ export class TrackRepository {
       throw await this.explainWriteError(error, given);
     }
     const ids = rows.map((r) => r.id);
-    notifyTracksWritten(this.hooks, ids);
+    await notifyTracksWritten(this.hooks, ids);
     return ids;
   }
 
@@ -246,7 +246,7 @@ export class TrackRepository {
     }).catch(async (error) => {
       throw await this.explainWriteError(error, [...merged.values()].map((m) => m.values));
     });
-    notifyTracksWritten(this.hooks, updatedIds);
+    await notifyTracksWritten(this.hooks, updatedIds);
     return result;
   }
 
@@ -263,7 +263,7 @@ export class TrackRepository {
     if (given.length === 0) return { inserted: 0, updated: 0, unchanged: 0, ids: [] };
     try {
       const { report, written } = await retryOnUniqueViolation(() => this.resolveUpsert(given), 'tracks upsert');
-      notifyTracksWritten(this.hooks, written);
+      await notifyTracksWritten(this.hooks, written);
       return report;
     } catch (error) {
       throw await this.explainWriteError(error, given);
@@ -367,7 +367,7 @@ export class TrackRepository {
       for (const condition of inConditions(provider, 'id', deletedIds)) deleted += (await tx.track.deleteMany({ where: condition.where })).count;
       return { deleted, missingIds: distinct.filter((id) => !found.has(id)) };
     });
-    notifyTracksWritten(this.hooks, deletedIds);
+    await notifyTracksWritten(this.hooks, deletedIds);
     return result;
   }
 

@@ -5,6 +5,7 @@ import type { SpotifyConfig } from './config.js';
 import { QuotaExceededError, SpotifyAuthError, SpotifyError, SpotifyHttpError, SpotifyUnavailableError } from './errors.js';
 import { Transient, backoff, describeFetchError, errorDetail, excerpt, fetchText, type Exchange } from './http.js';
 import { parseRetryAfter, RateLimitGate, realClock, type SpotifyClock } from './rate-limit.js';
+import type { RequestBudget } from './shared-budget.js';
 import { TokenProvider } from './token.js';
 import { toLookup, type TrackLookup } from './types.js';
 
@@ -14,6 +15,8 @@ export const MAX_IDS_PER_REQUEST = 50;
 export interface SpotifyClientOptions {
   clock?: SpotifyClock;
   logger?: Logger;
+  /** Requests per second and 429 pauses, shared with the other processes of the app (shared-budget.ts). */
+  budget?: RequestBudget;
 }
 
 export interface RequestOptions {
@@ -53,6 +56,7 @@ export class SpotifyClient {
   private readonly requestLimit: LimitFunction;
   private readonly counters = { requests: 0, batchRequests: 0, singleRequests: 0, retries: 0 };
   private readonly secrets: string[];
+  private readonly budget: RequestBudget | undefined;
 
   constructor(
     private readonly config: SpotifyConfig,
@@ -63,6 +67,7 @@ export class SpotifyClient {
     this.tokens = new TokenProvider({ ...config, clock });
     this.gate = new RateLimitGate({ budgetSeconds: config.maxRateLimitWaitSeconds, maxInARow: config.maxRateLimitsInARow }, clock);
     this.requestLimit = pLimit(config.concurrency);
+    this.budget = options.budget;
     this.secrets = [config.clientSecret, Buffer.from(`${config.clientId}:${config.clientSecret}`).toString('base64')];
   }
 
@@ -167,6 +172,11 @@ export class SpotifyClient {
       }
       // A 429 may have paused the run while the token was being fetched.
       await waitForGate();
+      if (this.budget) {
+        await this.budget.take(signal, (ms) => this.gate.sharedPause(ms)).catch((reason) => {
+          throw new AbortError(reason instanceof Error ? reason : new Error(String(reason)));
+        });
+      }
       if (state.sent++ > 0) this.counters.retries++;
       this.counters.requests++;
       if (kind === 'batch') this.counters.batchRequests++;
@@ -192,7 +202,10 @@ export class SpotifyClient {
         } catch (error) {
           throw new AbortError(error as Error);
         }
-        if (paused > 0) this.logger.warn(`Spotify rate limit (HTTP 429, Retry-After: ${retryAfter ?? 'none'}): pausing every request for ${paused} s`);
+        if (paused > 0) {
+          this.logger.warn(`Spotify rate limit (HTTP 429, Retry-After: ${retryAfter ?? 'none'}): pausing every request for ${paused} s`);
+          await this.budget?.pause(paused * 1000);
+        }
         continue;
       }
       this.gate.answered(ticket);

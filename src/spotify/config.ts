@@ -27,6 +27,8 @@ export interface SpotifyConfig {
   retryBaseMs: number;
   /** Entries of the response cache. */
   cacheSize: number;
+  /** Requests per second for every spotify-fetch of this app together (shared through RATE_LIMIT_URL); 0 = no budget. */
+  requestsPerSecond: number;
 }
 
 const url = z
@@ -51,6 +53,7 @@ const variables = {
   SPOTIFY_TIMEOUT_MS: { schema: wholeNumber(100, 600_000), expected: 'a whole number of milliseconds from 100 to 600000', fallback: '10000' },
   SPOTIFY_MAX_RETRIES: { schema: wholeNumber(0, 20), expected: 'a whole number from 0 to 20', fallback: '4' },
   SPOTIFY_RETRY_BASE_MS: { schema: wholeNumber(0, 60_000), expected: 'a whole number of milliseconds from 0 to 60000', fallback: '500' },
+  SPOTIFY_REQUESTS_PER_SECOND: { schema: wholeNumber(0, 10_000), expected: 'a whole number of requests per second from 0 (no budget) to 10000', fallback: '0' },
   SPOTIFY_CACHE_SIZE: { schema: wholeNumber(1, 10_000_000), expected: 'a whole number from 1 to 10000000', fallback: '50000' },
 } as const;
 
@@ -89,5 +92,6 @@ export function loadSpotifyConfig(env: Env = readEnvironment()): SpotifyConfig {
     maxRetries: read(env, 'SPOTIFY_MAX_RETRIES'),
     retryBaseMs: read(env, 'SPOTIFY_RETRY_BASE_MS'),
     cacheSize: read(env, 'SPOTIFY_CACHE_SIZE'),
+    requestsPerSecond: read(env, 'SPOTIFY_REQUESTS_PER_SECOND'),
   };
 }

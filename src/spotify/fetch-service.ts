@@ -2,6 +2,7 @@ import type { RepositoryHooks } from '../repositories/hooks.js';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { LRUCache } from '../cache/lru-cache.js';
+import { SharedCacheTier, trackCacheNamespace } from '../cache/shared-tier.js';
 import { toDatabaseError, withDatabase } from '../db/client.js';
 import { ExitCode, UsageError, describeError, type ExitCodeValue } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -10,6 +11,7 @@ import { SpotifyFetcher, type Answer, type FetchFailure, type FetchReport, type 
 import { parseTrackIds } from './ids.js';
 import { findIncompleteTracks, SpotifyLibraryWriter, type LibraryWriteReport } from './library.js';
 import type { SpotifyClock } from './rate-limit.js';
+import { RequestBudget } from './shared-budget.js';
 
 export interface SpotifyFetchRequest {
   /** Ids, spotify:track: URIs or open.spotify.com links from the command line. */
@@ -58,6 +60,8 @@ export interface SpotifyFetchSummary {
   tokenRequests: number;
   perTrackFallback: boolean;
   library: Omit<LibraryWriteReport, 'failed'>;
+  /** The request budget (SPOTIFY_REQUESTS_PER_SECOND, RATE_LIMIT_URL), when one was in force. */
+  budget?: { shared: boolean; waits: number; waitSeconds: number; sharedPauses: number };
   elapsedSeconds: number;
   /** Ctrl-C stopped the run (the ids not fetched are failed as `interrupted`). */
   interrupted: boolean;
@@ -157,12 +161,26 @@ export async function runSpotifyFetch(request: SpotifyFetchRequest, deps: Spotif
         ids = [...new Set([...ids, ...incomplete.ids])];
         logger.info(`${fromLibrary} library track(s) with a spotify_uri have incomplete metadata`);
       }
-      const writer = new SpotifyLibraryWriter(db, { hooks: deps.trackHooks });
+      // With CACHE_URL, the tracks this run writes leave the shared tier and every process's cache.
+      const tier = deps.trackHooks || !deps.config.cacheUrl ? undefined : await SharedCacheTier.connect({ url: deps.config.cacheUrl, namespace: trackCacheNamespace(deps.config.databaseUrl), logger });
+      const hooks: RepositoryHooks | undefined = deps.trackHooks ?? (tier && { onTracksWritten: (trackIds) => tier.invalidate(trackIds) });
+      const writer = new SpotifyLibraryWriter(db, { hooks });
       const cache = deps.cache ?? new LRUCache<string, Answer>({ maxSize: spotify.cacheSize });
-      const fetcher = new SpotifyFetcher(spotify, { cache, clock: deps.clock, logger });
-      const report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks), signal: deps.signal });
-      // Also after Ctrl-C: what was fetched is saved (the tracks of a write batch go in one transaction).
-      const written = await writer.close();
+      const budget = await RequestBudget.open({ requestsPerSecond: spotify.requestsPerSecond, url: deps.config.rateLimitUrl, clientId: spotify.clientId, logger });
+      const fetcher = new SpotifyFetcher(spotify, { cache, clock: deps.clock, logger, budget });
+      let report: FetchReport;
+      let written: LibraryWriteReport;
+      try {
+        try {
+          report = await fetcher.fetchTracks(ids, { market, onProgress: deps.onProgress, onTracks: (tracks) => writer.add(tracks), signal: deps.signal });
+        } finally {
+          budget?.close();
+        }
+        // Also after Ctrl-C: what was fetched is saved (the tracks of a write batch go in one transaction).
+        written = await writer.close();
+      } finally {
+        tier?.close();
+      }
       const failed = [...invalid, ...report.failed, ...written.failed];
       const verdict = judge(report, written.failed.length, failed.length, report.notFound.length);
       const { failed: _ignored, ...library } = written;
@@ -181,6 +199,12 @@ export async function runSpotifyFetch(request: SpotifyFetchRequest, deps: Spotif
         tokenRequests: report.client.tokenRequests,
         perTrackFallback: report.perTrackFallback,
         library,
+        budget: budget && {
+          shared: budget.stats.shared,
+          waits: budget.stats.budgetWaits,
+          waitSeconds: Math.round(budget.stats.budgetWaitMs / 100) / 10,
+          sharedPauses: budget.stats.sharedPauses,
+        },
         elapsedSeconds: Math.round((performance.now() - started) / 100) / 10,
         interrupted: report.interrupted,
         error: verdict.error,

@@ -5,6 +5,7 @@ import type { SpotifyConfig } from './config.js';
 import { RunInterruptedError, RunStoppedError, SpotifyError, SpotifyHttpError, type FailureKind } from './errors.js';
 import { trackUri } from './ids.js';
 import type { SpotifyClock } from './rate-limit.js';
+import type { RequestBudget } from './shared-budget.js';
 import type { SpotifyTrack, TrackLookup } from './types.js';
 
 /** The answer for one id, with a found track already normalized (what the cache keeps). */
@@ -83,6 +84,8 @@ export interface FetcherOptions {
   logger?: Logger;
   /** Let a partial batch wait at most this long for more ids (default 25 ms). */
   maxWaitMs?: number;
+  /** The request budget shared with other processes (see shared-budget.ts). */
+  budget?: RequestBudget;
 }
 
 const ISRC = /^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$/;
@@ -149,7 +152,7 @@ export class SpotifyFetcher {
     private readonly options: FetcherOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.client = new SpotifyClient(config, { clock: options.clock, logger: this.logger });
+    this.client = new SpotifyClient(config, { clock: options.clock, logger: this.logger, budget: options.budget });
   }
 
   async fetchTracks(ids: readonly string[], options: FetchOptions = {}): Promise<FetchReport> {

@@ -47,6 +47,9 @@ const RATE_LIMIT_FLOOR_SECONDS = 1;
 /** The longest pause the backoff alone imposes (a longer Retry-After is still honoured). */
 const RATE_LIMIT_BACKOFF_CAP_SECONDS = 30;
 
+/** How much longer than the pause in force a shared pause must be to count as a new one (ms). */
+const SHARED_PAUSE_TOLERANCE_MS = 20;
+
 export interface RateLimitPolicy {
   /** Total seconds the run may spend paused (SPOTIFY_MAX_RATE_LIMIT_WAIT). */
   budgetSeconds: number;
@@ -121,6 +124,30 @@ export class RateLimitGate {
     this.resumeAt = until;
     this.pauses++;
     return seconds;
+  }
+
+  /**
+   * A pause that another process sharing the budget imposed (a 429 it received): waited out like
+   * one of ours, counted in the wait total and refused past the budget (RateLimitBudgetError).
+   * Requests in flight when it began belong to it, as for our own. Seen again by each request
+   * that meets it, it only counts the time it adds. True when it was news (not already in force).
+   */
+  sharedPause(ms: number): boolean {
+    const now = this.clock.now();
+    const until = now + ms;
+    // A few ms of tolerance: our own pause, published and read back, is not a new one.
+    if (until <= this.resumeAt + SHARED_PAUSE_TOLERANCE_MS) return false;
+    const added = until - Math.max(now, this.resumeAt);
+    if (this.waitedMs + added > this.policy.budgetSeconds * 1000) {
+      throw new RateLimitBudgetError(ms / 1000, this.waitedMs / 1000, this.policy.budgetSeconds);
+    }
+    if (this.resumeAt <= now) {
+      this.epoch++;
+      this.pauses++;
+    }
+    this.waitedMs += added;
+    this.resumeAt = until;
+    return true;
   }
 
   /** Resolves when no pause is in force. */

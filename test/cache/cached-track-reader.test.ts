@@ -91,7 +91,7 @@ test('a write that lands while a read is in flight keeps the stale row out of th
   await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
   rows.set('t1', { id: 't1', title: 'new' } as Track);
-  reader.hooks.onTracksWritten!(['t1']);
+  await reader.hooks.onTracksWritten!(['t1']);
   release();
   expect((await pending)?.title).toBe('old');
   expect(cache.has('t1')).toBe(false);

@@ -18,7 +18,11 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
 
   beforeAll(async () => {
     ({ db, done } = await openTestDatabase(provider));
-    repo = new TrackRepository(db, { onTracksWritten: (ids) => written.push(ids) });
+    repo = new TrackRepository(db, {
+      onTracksWritten: (ids) => {
+        written.push(ids);
+      },
+    });
     [{ id: artistId }] = await new ArtistRepository(db).getOrCreateBatch([{ name: 'Björk' }]);
     [{ id: albumId }] = await new AlbumRepository(db).getOrCreateBatch([{ title: 'Homogenic', artistId, releaseYear: 1997 }]);
   });

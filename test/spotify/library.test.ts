@@ -244,7 +244,10 @@ describe('spotify-fetch input checks (before any request)', () => {
     expect(() => loadSpotifyConfig({ SPOTIFY_CLIENT_ID: 'x', SPOTIFY_CLIENT_SECRET: 'y', SPOTIFY_MAX_RATE_LIMITS: '0' })).toThrow(
       'SPOTIFY_MAX_RATE_LIMITS: expected a whole number from 1 to 1000, got "0"; fix it in the environment or .env',
     );
+    expect(() => loadSpotifyConfig({ SPOTIFY_CLIENT_ID: 'x', SPOTIFY_CLIENT_SECRET: 'y', SPOTIFY_REQUESTS_PER_SECOND: '2.5' })).toThrow(
+      'SPOTIFY_REQUESTS_PER_SECOND: expected a whole number of requests per second from 0 (no budget) to 10000, got "2.5"; fix it in the environment or .env',
+    );
     const ok = loadSpotifyConfig({ SPOTIFY_CLIENT_ID: 'x', SPOTIFY_CLIENT_SECRET: 'y', SPOTIFY_API_URL: 'http://127.0.0.1:1234/' });
-    expect(ok).toMatchObject({ apiUrl: 'http://127.0.0.1:1234', accountsUrl: 'https://accounts.spotify.com', concurrency: 5, maxRateLimitWaitSeconds: 300, maxRateLimitsInARow: 10 });
+    expect(ok).toMatchObject({ apiUrl: 'http://127.0.0.1:1234', accountsUrl: 'https://accounts.spotify.com', concurrency: 5, maxRateLimitWaitSeconds: 300, maxRateLimitsInARow: 10, requestsPerSecond: 0 });
   });
 });

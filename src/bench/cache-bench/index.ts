@@ -3,6 +3,7 @@ import { DatabaseError, SoulspotError, UsageError, describeError } from '../../e
 import { silentLogger, type Logger } from '../../logger.js';
 import { throwIfInterrupted } from '../temp-database.js';
 import { measureReadLatency, type ReadLatencyOptions, type ReadLatencyResult } from './read-latency.js';
+import { runTwoProcessWorkload, type TwoProcessReport } from './two-process.js';
 import { runCacheWorkloads, type CacheBenchOptions, type WorkloadResult } from './workloads.js';
 
 /**
@@ -14,6 +15,8 @@ import { runCacheWorkloads, type CacheBenchOptions, type WorkloadResult } from '
 
 export type { CacheBenchOptions, WorkloadResult } from './workloads.js';
 export type { ReadLatencyOptions, ReadLatencyResult } from './read-latency.js';
+export type { TwoProcessReport, TwoProcessRow } from './two-process.js';
+export { TWO_PROCESS_MAX_OPS } from './two-process.js';
 
 export function validateBenchOptions(options: CacheBenchOptions): string | null {
   const positive = (name: string, value: number) => (Number.isInteger(value) && value > 0 ? null : `--${name} must be a positive integer, got ${value}`);
@@ -33,6 +36,8 @@ export function validateBenchOptions(options: CacheBenchOptions): string | null 
 export interface CacheBenchReport {
   workloads: WorkloadResult[];
   latency: ReadLatencyResult[];
+  /** The two-process workload (with `twoProcess`), L1 alone against L1 + the shared tier. */
+  twoProcess?: TwoProcessReport;
 }
 
 /** The whole `cache-bench` run: workloads on every implementation, then (unless `db` is null) read latency. */
@@ -40,7 +45,7 @@ export async function runCacheBench(
   config: Config,
   options: CacheBenchOptions,
   db: ReadLatencyOptions | null,
-  io: { logger?: Logger; onProgress?: (message: string) => void; signal?: AbortSignal } = {},
+  io: { logger?: Logger; onProgress?: (message: string) => void; signal?: AbortSignal; twoProcess?: { cacheUrl: string } } = {},
 ): Promise<CacheBenchReport> {
   const problem = validateBenchOptions(options);
   if (problem !== null) {
@@ -55,6 +60,14 @@ export async function runCacheBench(
     throwIfInterrupted(io.signal, 'cache-bench');
     workloads.push(...runCacheWorkloads({ ...options, workloads: [workload] }, progress));
   }
+  let twoProcess: TwoProcessReport | undefined;
+  if (io.twoProcess) {
+    twoProcess = await runTwoProcessWorkload(
+      { keys: options.keys, ops: options.ops, skew: options.skew, seed: options.seed, cacheSize: options.cacheSize },
+      io.twoProcess.cacheUrl,
+      { logger, signal: io.signal, onProgress: progress },
+    );
+  }
   let latency: ReadLatencyResult[] = [];
   if (db !== null) {
     progress(`read latency: cache hit vs ${config.provider} (throwaway database)`);
@@ -68,5 +81,5 @@ export async function runCacheBench(
       );
     }
   }
-  return { workloads, latency };
+  return { workloads, latency, twoProcess };
 }

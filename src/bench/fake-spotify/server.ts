@@ -36,6 +36,10 @@ export interface ApiRequestInfo {
   n: number;
   /** When it arrived (performance.now() of the server's process, ms). */
   at: number;
+  /** The bearer token it carried: tells the client processes apart (each fetches its own token). */
+  token?: string;
+  /** The fault served to it, if one was. */
+  fault?: Fault['type'];
 }
 
 export interface FakeSpotifyOptions {
@@ -255,6 +259,7 @@ export class FakeSpotify {
     else s.singleRequests++;
     s.idsRequested += info.ids.length;
     s.maxIdsPerRequest = Math.max(s.maxIdsPerRequest, info.ids.length);
+    info.token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     this.log.push(info);
     this.inFlight++;
     s.maxInFlight = Math.max(s.maxInFlight, this.inFlight);
@@ -264,10 +269,10 @@ export class FakeSpotify {
       const fault = this.faults.shift() ?? this.options.faultFor?.(info);
       if (fault) {
         s.faultsServed++;
+        info.fault = fault.type;
         return this.serveFault(res, fault);
       }
-      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const expiresAt = token ? this.tokens.get(token) : undefined;
+      const expiresAt = info.token ? this.tokens.get(info.token) : undefined;
       if (expiresAt === undefined || expiresAt <= Date.now()) {
         s.unauthorized++;
         return sendJson(res, 401, { error: { status: 401, message: expiresAt === undefined ? 'Invalid access token' : 'The access token expired' } });

@@ -8,12 +8,14 @@ import { FakeSpotify, type FakeSpotifyStats } from './server.js';
  * plain-data options cross the thread boundary (a fixed latency; no fault scripts).
  */
 export interface FakeWorkerOptions {
+  /** The client id it accepts (the shared Spotify budget is keyed by it). */
+  clientId?: string;
   latencyMs?: number;
   tokenTtlSeconds?: number;
   forbidSeveral?: boolean;
 }
 
-type Command = { id: number; cmd: 'stats' | 'reset' | 'close' } | { id: number; cmd: 'set'; options: FakeWorkerOptions };
+type Command = { id: number; cmd: 'stats' | 'reset' | 'close' | 'arrivals' } | { id: number; cmd: 'set'; options: FakeWorkerOptions };
 
 export class FakeSpotifyWorker {
   private seq = 0;
@@ -56,6 +58,11 @@ export class FakeSpotifyWorker {
     return this.call({ cmd: 'stats' });
   }
 
+  /** When each API request arrived (the worker's performance.now(), ms), in arrival order. */
+  arrivals(): Promise<number[]> {
+    return this.call({ cmd: 'arrivals' });
+  }
+
   resetStats(): Promise<void> {
     return this.call({ cmd: 'reset' });
   }
@@ -77,6 +84,7 @@ if (!isMainThread && parentPort) {
   port.on('message', async (m: Command) => {
     let value: unknown;
     if (m.cmd === 'stats') value = { ...fake.stats };
+    else if (m.cmd === 'arrivals') value = fake.log.map((r) => r.at);
     else if (m.cmd === 'reset') fake.resetStats();
     else if (m.cmd === 'set') Object.assign(fake.options, m.options);
     else if (m.cmd === 'close') await fake.close();

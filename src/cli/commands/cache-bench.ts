@@ -22,6 +22,7 @@ interface CacheBenchFlags {
   dbSamples: number;
   dbRows: number;
   format?: OutputFormat;
+  twoProcess?: boolean;
 }
 
 export function registerCacheBench(program: Command): void {
@@ -48,11 +49,14 @@ export function registerCacheBench(program: Command): void {
     .option('--db-samples <n>', 'timed database reads', wholeNumber({ min: 1 }), 2000)
     .option('--db-rows <n>', 'tracks in the throwaway benchmark database', wholeNumber({ min: 1 }), 1000)
     .addOption(formatOption())
+    .option('--two-process', 'also run two processes on one Zipf trace, with their in-process caches alone and then with the shared tier of CACHE_URL (at most 20,000 reads each)')
     .addHelpText(
       'after',
       `
 The database part runs on a throwaway database (a temp SQLite file, or with a PostgreSQL
 DATABASE_URL a temp schema in that database, dropped afterwards); your data is never read.
+
+--two-process needs CACHE_URL=redis://… (the shared tier it compares with).
 
 Examples:
   $ soulspot cache-bench
@@ -63,6 +67,10 @@ Examples:
     .action(
       action(async (ctx, flags: CacheBenchFlags) => {
         const format = outputFormat(ctx, flags.format, 'cache-bench');
+        if (flags.twoProcess && !ctx.config.cacheUrl) {
+          const { ConfigError } = await import('../../errors.js');
+          throw new ConfigError('--two-process: expected CACHE_URL=redis://host:port (the shared tier to compare with), got none; set CACHE_URL or drop --two-process');
+        }
         const { runCacheBench } = await import('../../bench/cache-bench/index.js');
         const { startProgress } = await import('../progress.js');
         const { withInterrupt } = await import('../interrupt.js');
@@ -85,7 +93,12 @@ Examples:
               memory: flags.memory,
             },
             flags.db ? { samples: flags.dbSamples, rows: flags.dbRows, seed: flags.seed } : null,
-            { logger: ctx.logger, onProgress: progress.shown ? (message: string) => progress.update(message) : undefined, signal },
+            {
+              logger: ctx.logger,
+              onProgress: progress.shown ? (message: string) => progress.update(message) : undefined,
+              signal,
+              twoProcess: flags.twoProcess && ctx.config.cacheUrl ? { cacheUrl: ctx.config.cacheUrl } : undefined,
+            },
           ),
         ).finally(() => progress.stop());
         if (format === 'openmetrics') {
@@ -93,7 +106,7 @@ Examples:
           ctx.stdout.write(await cacheBenchMetrics(report.workloads, report.latency).metrics());
         } else if (format === 'json') {
           const { writeJson } = await import('../render.js');
-          writeJson(ctx.stdout, [...report.workloads, ...report.latency]);
+          writeJson(ctx.stdout, [...report.workloads, ...(report.twoProcess?.rows ?? []), ...report.latency]);
         } else {
           const { renderCacheBenchReport } = await import('../render-bench.js');
           const { outputWidth } = await import('../render.js');

@@ -70,6 +70,9 @@ Exit codes: 0 all fetched, 2 malformed ids, 3 configuration, 4 database,
                 ['requests made', `${summary.requests}${summary.perTrackFallback ? ' (one per track: 403 on batches)' : ''}`],
                 ['retries', summary.retries],
                 ['waited on rate limits', `${summary.rateLimitWaitSeconds} s`],
+                ...(summary.budget
+                  ? [['waited on the request budget', `${summary.budget.waitSeconds} s${summary.budget.shared ? ' (shared through RATE_LIMIT_URL)' : ''}`] as [string, string]]
+                  : []),
                 ['tracks inserted / updated / unchanged', `${summary.library.inserted} / ${summary.library.updated} / ${summary.library.unchanged}`],
                 ['time', `${summary.elapsedSeconds} s`],
               ],
