@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { pgQuery } from '../db/direct.js';
-import type { Track } from '../generated/sqlite/client.js';
+import type { Artist, Track, TrackArtist } from '../generated/sqlite/client.js';
 import { ConflictError, ValidationError } from './errors.js';
 import { notifyTracksWritten, type RepositoryHooks } from './hooks.js';
 import {
@@ -170,6 +170,10 @@ const rowValues = (row: Track) => insertColumns.map((c) => row[c.field as keyof 
  * the track's identifiers, and the index-backed listings of DESIGN.md. Every write reports the ids
  * it touched to `hooks.onTracksWritten` after it committed.
  */
+/** A track with its credited artists in order. */
+export type TrackWithCredits = Track & { credits: Array<TrackArtist & { artist: Artist }> };
+const withCredits = { credits: { orderBy: { position: 'asc' }, include: { artist: true } } } as const;
+
 export class TrackRepository {
   constructor(
     private readonly db: Database,
@@ -182,6 +186,24 @@ export class TrackRepository {
 
   async getBySpotifyUri(spotifyUri: string): Promise<Track | undefined> {
     return (await this.db.prisma.track.findUnique({ where: { spotifyUri } })) ?? undefined;
+  }
+
+  /**
+   * A track with every credited artist in order (position 0 is its artist), through `include`:
+   * three statements (track, credits, artists).
+   */
+  async getByIdWithCredits(id: string): Promise<TrackWithCredits | undefined> {
+    return (await this.db.prisma.track.findUnique({ where: { id }, include: withCredits })) ?? undefined;
+  }
+
+  /** The tracks of an artist's credits (as first or any later artist), with every credit: three statements whatever their number. */
+  listCreditedTo(artistId: string, options: { take?: number } = {}): Promise<TrackWithCredits[]> {
+    return this.db.prisma.track.findMany({
+      where: { credits: { some: { artistId } } },
+      orderBy: [{ title: 'asc' }, { id: 'asc' }],
+      take: options.take ?? 1000,
+      include: withCredits,
+    });
   }
 
   /** The tracks that exist among `ids`, in the order of `ids` (each once); unknown ids are left out. */

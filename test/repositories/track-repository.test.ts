@@ -243,6 +243,31 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
     await repo.deleteBatch([viaPrisma.id, viaBatch]);
   });
 
+  test('credits: every credited artist in order, loaded with include in a constant number of statements', async () => {
+    const [guest, other] = await new ArtistRepository(db).getOrCreateBatch([{ name: 'Thom Yorke' }, { name: 'Tyler, The Creator' }]);
+    const [one] = await repo.addBatchReturningIds([{ title: 'credits one', artistId }]);
+    // Credit 0 is written by the database with the track, and follows its artist.
+    expect((await repo.getByIdWithCredits(one))!.credits.map((c) => [c.position, c.artist.name])).toEqual([[0, 'Björk']]);
+    await db.prisma.trackArtist.create({ data: { trackId: one, artistId: guest.id, position: 1 } });
+    expect((await repo.getByIdWithCredits(one))!.credits.map((c) => [c.position, c.artist.name])).toEqual([[0, 'Björk'], [1, 'Thom Yorke']]);
+    await repo.updateBatch([{ id: one, artistId: other.id }]);
+    expect((await repo.getByIdWithCredits(one))!.credits.map((c) => c.artist.name)).toEqual(['Tyler, The Creator', 'Thom Yorke']);
+
+    const many = await repo.addBatchReturningIds(Array.from({ length: 500 }, (_, i) => ({ title: `credited ${i}`, artistId })));
+    await db.prisma.trackArtist.createMany({ data: many.map((trackId) => ({ trackId, artistId: guest.id, position: 1 })) });
+    const count = async (fn: () => Promise<unknown>) => (await statementsOf(db, fn)).sql.length;
+    const small = await count(async () => expect(await repo.listCreditedTo(other.id)).toHaveLength(1));
+    const large = await count(async () => {
+      const tracks = await repo.listCreditedTo(guest.id);
+      expect(tracks).toHaveLength(501);
+      expect(tracks.every((t) => t.credits.map((c) => c.artist.name).join('|') === (t.id === one ? 'Tyler, The Creator|Thom Yorke' : 'Björk|Thom Yorke'))).toBe(true);
+    });
+    expect(small).toBeLessThanOrEqual(3);
+    expect(large).toBe(small);
+    await repo.deleteBatch([one, ...many]);
+    expect(await db.prisma.trackArtist.count({ where: { trackId: { in: [one, ...many.slice(0, 10)] } } })).toBe(0);
+  });
+
   test('getManyByIds splits id lists above the parameter limit', async () => {
     const [known] = await repo.addBatchReturningIds([{ title: 'needle', artistId }]);
     const ids = Array.from({ length: 70_000 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
