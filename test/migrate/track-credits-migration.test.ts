@@ -56,7 +56,7 @@ async function snapshot(sql: Sql): Promise<Record<string, string[]>> {
       JSON.stringify(
         Object.keys(r)
           .sort()
-          .map((k) => [k, r[k] instanceof Date ? (r[k] as Date).toISOString() : String(r[k])]),
+          .map((k) => [k, r[k] instanceof Date ? (r[k]).toISOString() : String(r[k])]),
       ),
     );
   }
