@@ -67,6 +67,19 @@ export interface ImportOptions {
   busyTimeoutMs?: number;
 }
 
+export interface ImportedPlaylist {
+  name: string;
+  /** The export file it came from. */
+  file: string;
+  entries: number;
+  created: number;
+  matched: number;
+  skipped: number;
+  rejected: number;
+  /** Its id, once written (the run completed). */
+  id?: string;
+}
+
 export interface ImportProgress {
   rows: number;
   bytesRead: number;
@@ -94,7 +107,16 @@ export interface ImportSummary {
   artistsCreated: number;
   albumsCreated: number;
   batches: number;
+  /** --playlist: its entries once the run completed (undefined when it did not: the playlist was left as it was). */
   playlist?: { name: string; id: string; tracks?: number };
+  /** A Spotify account export: the files read (its other files are ignored). */
+  files?: string[];
+  /**
+   * A Spotify account export: each playlist (Liked Songs first), in the export's order. `entries`
+   * = created + matched; `skipped`: podcast episodes and audiobooks; `rejected`: items refused
+   * (see the rejects file). Written only when the run completed (`written`).
+   */
+  playlists?: ImportedPlaylist[];
   /** The rejects file, when rows were rejected and it was written. */
   rejectsFile?: string;
   /** The first rejects (up to 10), for the summary. */
@@ -159,6 +181,9 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     };
     // The counts as of the last commit, for a summary of what was committed if the import stops.
     const committed = { read: 0, rejected: 0, firstRejects: 0, lastLine: undefined as number | undefined };
+    if (options.playlist && parser.format === 'spotify-account') {
+      throw new UsageError(`--playlist does not apply to a Spotify account export: its playlists are imported under their own names (Liked Songs for YourLibrary.json); drop --playlist`);
+    }
     try {
       if (options.dryRun) await store.beginDryRun();
       if (options.playlist) {
@@ -194,6 +219,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         return undefined;
       }
       summary.read += chunk.read;
+      if (parser.account) importer.declarePlaylists(parser.account.playlists);
       for (const r of chunk.rejects) await reject(r);
       if (chunk.last) {
         batchEnded = true;
@@ -259,12 +285,36 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       summary.stopped =
         `${stopped.message}; the import stopped after ${summary.batches} committed batch(es)${upTo}` +
         `${summary.playlist ? ', the playlist left as it was' : ''}; make room or pass --rejects another path, and run again (committed rows are kept, their rejects found again)`;
-    } else if (!summary.interrupted && summary.playlist) {
+    }
+    const written = new Map<number, string>();
+    if (!stopped && !summary.interrupted && (summary.playlist || parser.account)) {
+      // Playlists declared after the last rows (empty ones at the end of an export).
+      if (parser.account) importer.declarePlaylists(parser.account.playlists);
       try {
-        summary.playlist.tracks = await importer.finishPlaylist();
+        for (const done of await importer.finishPlaylists()) {
+          if (done.key < 0) summary.playlist!.tracks = done.counts.entries;
+          else written.set(done.key, done.id);
+        }
       } catch (error) {
-        throw asDatabaseError(error, 'cannot finish the playlist');
+        throw asDatabaseError(error, summary.playlist ? 'cannot finish the playlist' : 'cannot write the playlists');
       }
+    }
+    if (parser.account) {
+      summary.files = [...parser.account.files];
+      const counts = importer.playlistCounts();
+      summary.playlists = parser.account.playlists.map((p) => {
+        const c = counts.get(p.index);
+        return {
+          name: p.name,
+          file: p.file,
+          entries: c?.entries ?? 0,
+          created: c?.created ?? 0,
+          matched: c?.matched ?? 0,
+          skipped: p.skipped,
+          rejected: p.rejected + (c?.rejected ?? 0),
+          id: written.get(p.index),
+        };
+      });
     }
     try {
       await importer.finish();

@@ -138,7 +138,7 @@ describe.each(providers)('soulspot import-tracks (CLI) on %s', (provider) => {
     const ok = await cli(['--database-url', url, 'import-tracks', 'exportify.csv', '--playlist', 'Liked Songs'], work);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/inserted\s*│ 13/);
-    expect(ok.stdout).toMatch(/Liked Songs \(13 tracks\)/);
+    expect(ok.stdout).toMatch(/Liked Songs \(14 tracks\)/);
     const bad = await cli(['--database-url', url, '--json', 'import-tracks', 'bad-rows.csv', '--batch-size', '3'], work);
     expect(bad.code).toBe(8);
     const s = JSON.parse(bad.stdout);

@@ -3,7 +3,7 @@ import { ExitCode } from '../../errors.js';
 import { action } from '../context.js';
 import { oneOf, wholeNumber } from '../options.js';
 
-const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify'] as const;
+const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify', 'spotify-account'] as const;
 
 interface ImportFlags {
   format?: (typeof FORMATS)[number];
@@ -16,7 +16,7 @@ interface ImportFlags {
 export function registerImportTracks(program: Command): void {
   program
     .command('import-tracks <file>')
-    .description('bulk-import tracks from CSV, TSV, JSON, NDJSON or a Spotify playlist export (- for stdin)')
+    .description('bulk-import tracks from CSV, TSV, JSON, NDJSON, a Spotify playlist export or Spotify\'s account data export (zip, folder or its JSON files; - for stdin)')
     .addOption(new Option('--format <format>', 'input format (default: from the extension and the header)').choices(FORMATS).argParser(oneOf(FORMATS)))
     .option('--batch-size <n>', 'rows per transaction (default: 20000 on SQLite, 5000 on PostgreSQL)', wholeNumber({ min: 1 }))
     .option('--playlist <name>', 'also put the tracks in this playlist, in file order (created if missing; order replaced)')
@@ -32,6 +32,7 @@ already committed stay, the playlist is left as it was; run again to finish).
 
 Examples:
   $ soulspot import-tracks examples/liked-songs.csv --playlist "Liked Songs"
+  $ soulspot import-tracks examples/my_spotify_data.zip
   $ soulspot import-tracks library.ndjson --batch-size 5000 --json
   $ cat export.tsv | soulspot import-tracks - --format tsv --rejects bad-rows.csv
   $ soulspot import-tracks big.csv --dry-run`,
@@ -89,10 +90,21 @@ Examples:
             ['albums created', summary.albumsCreated],
           ];
           if (summary.playlist) entries.push(['playlist', `${summary.playlist.name} (${summary.playlist.tracks !== undefined ? `${summary.playlist.tracks} tracks` : 'left as it was'})`]);
+          if (summary.files) entries.push(['files read', summary.files.join(', ')]);
           entries.push(['time', `${(summary.elapsedMs / 1000).toFixed(2)} s (${summary.rowsPerSecond.toLocaleString('en')} rows/s)`]);
           if (summary.rejectsFile) entries.push(['rejects file', summary.rejectsFile]);
           const width = outputWidth(ctx.stdout);
           ctx.stdout.write(renderKeyValue(entries, { title, width }));
+          if (summary.playlists) {
+            const written = !summary.interrupted && !summary.stopped;
+            ctx.stdout.write(
+              renderTable(
+                ['playlist', 'entries', 'tracks created', 'matched', 'skipped', 'rejected'],
+                summary.playlists.map((p) => [p.name, p.entries, p.created, p.matched, p.skipped, p.rejected]),
+                { title: `Playlists${written ? '' : ' (left as they were)'}; skipped: podcast episodes and audiobooks`, width },
+              ),
+            );
+          }
           if (summary.firstRejects.length) {
             ctx.stdout.write(
               renderTable(

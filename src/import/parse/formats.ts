@@ -7,11 +7,12 @@ import { CsvTokenizer } from './csv.js';
 import { JsonArraySplitter, NdjsonSplitter, type JsonRecord } from './json.js';
 import { RowError, headerProblem, mapHeader, normaliseRow, valuesFromObject, type Field, type RawValues, type TrackRow } from './normalize.js';
 import type { Reject } from '../rejects.js';
+import { openAccountExport, accountExportKind, type AccountTracker } from './account-export.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
 
-export const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify'] as const;
+export const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify', 'spotify-account'] as const;
 export type ImportFormat = (typeof FORMATS)[number];
 
 /** One data row from the input: its values by field, or why it cannot be read. */
@@ -22,16 +23,22 @@ export interface SourceRecord {
   original: string;
   values?: RawValues;
   error?: string;
+  /** Where the record is, before its reasons, when not a line of the file (an account export's playlist and item). */
+  where?: string;
+  /** A Spotify account export: the index of the playlist the record is an entry of. */
+  playlist?: number;
 }
 
 /** A record as the importer takes it: its normalised row, or the reject that says why not. */
 export function rowOrReject(record: SourceRecord): { row: TrackRow } | { reject: Reject } {
   // A JSON array's rows are named by their place too: its elements may all be on line 1.
-  const where = record.record === undefined ? '' : `record ${record.record}: `;
-  const reject = (reason: string) => ({ reject: { line: record.line, original: record.original, reason: where + reason } });
+  const where = record.where ?? (record.record === undefined ? '' : `record ${record.record}: `);
+  const reject = (reason: string) => ({ reject: { line: record.line, original: record.original, reason: where + reason, playlist: record.playlist } });
   if (!record.values) return reject(record.error ?? 'unreadable row');
   try {
-    return { row: normaliseRow(record.values, record.line, record.original) };
+    const row = normaliseRow(record.values, record.line, record.original);
+    if (record.playlist !== undefined) row.playlist = record.playlist;
+    return { row };
   } catch (error) {
     if (!(error instanceof RowError)) throw error;
     return reject(error.message);
@@ -47,6 +54,8 @@ export interface RecordSource {
   bytesRead(): number;
   records: AsyncGenerator<SourceRecord>;
   close(): void;
+  /** A Spotify account export: its files and playlists as read so far. */
+  account?: AccountTracker;
 }
 
 const EXTENSIONS: Record<string, ImportFormat> = {
@@ -137,6 +146,12 @@ async function* chunksOf(stream: Readable, counter: { bytes: number }, head: Buf
 export async function openRecordSource(input: string, options: { format?: ImportFormat; stdin?: Readable } = {}): Promise<RecordSource> {
   const isStdin = input === '-';
   const name = isStdin ? 'stdin' : input;
+  if (options.format === 'spotify-account' && isStdin) {
+    throw new UsageError('--format spotify-account reads a zip, a folder or a JSON file of the export, not stdin; name the file');
+  }
+  // A Spotify account export: a zip, a folder, YourLibrary.json or PlaylistN.json.
+  const account = isStdin ? undefined : await accountExportKind(input, options.format);
+  if (account) return openAccountExport(input, account);
   let totalBytes: number | undefined;
   let stream: Readable;
   if (isStdin) {
