@@ -59,3 +59,20 @@ export function listOf<T extends string>(choices: readonly T[]): (value: string,
     return [...(previous ?? []), ...(names as T[])];
   };
 }
+
+/** A limit given as a count (`10`) or as a share of a total (`5%`, `0.5%`). */
+export type CountOrPercent = { count: number; percent?: undefined } | { percent: number; count?: undefined };
+
+/** `N` (a whole number of at least `min`) or `P%` (a percentage from 0 to 100). */
+export function countOrPercent(range: { min: number }): (value: string) => CountOrPercent {
+  const count = wholeNumber(range);
+  const share = decimal({ min: 0, max: 100 });
+  return (value) => {
+    const text = value.trim();
+    try {
+      return text.endsWith('%') ? { percent: share(text.slice(0, -1)) } : { count: count(text) };
+    } catch {
+      throw new InvalidArgumentError(`expected a whole number of at least ${range.min} or a percentage from 0% to 100%, got "${value}"`);
+    }
+  };
+}

@@ -58,6 +58,13 @@ export interface ImportOptions {
   rejectsPath?: string;
   /** Validate and count without changing the database (one transaction, rolled back). */
   dryRun?: boolean;
+  /**
+   * Stop once more rows than this are rejected: a count, or a percentage of the rows read so far
+   * (checked as each chunk is taken and each batch commits). The current batch is committed with
+   * the rows it has, the rejects file holds every reject so far, the playlists are left as they
+   * were. Default: no limit.
+   */
+  maxRejects?: { count: number } | { percent: number };
   /** Aborting stops after the current batch is committed (Ctrl-C). */
   signal?: AbortSignal;
   onProgress?: (progress: ImportProgress) => void;
@@ -98,6 +105,8 @@ export interface ImportSummary {
    * could not be written): the counts cover what was committed, the playlist was left as it was.
    */
   stopped?: string;
+  /** Why the import stopped at --max-rejects (the counts cover what was committed). */
+  tooManyRejects?: string;
   read: number;
   inserted: number;
   updated: number;
@@ -207,8 +216,17 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     // it is decoded while the database finishes the current batch (on PostgreSQL the server runs
     // the COPY and the commit meanwhile).
     let prefetched: ReturnType<ParserThread['next']> | undefined;
+    const { maxRejects } = options;
+    const overLimit = () =>
+      maxRejects !== undefined &&
+      ('count' in maxRejects ? summary.rejected > maxRejects.count : summary.rejected > (maxRejects.percent / 100) * summary.read);
     const takeChunk = async (): Promise<TrackRow[] | undefined> => {
       if (ended || batchEnded) return undefined;
+      // Past --max-rejects: no more rows; the batch commits what it has.
+      if (overLimit()) {
+        ended = true;
+        return undefined;
+      }
       // The wait also ends on abort (stdin may sit idle).
       const pending = prefetched ?? parser.next(options.signal);
       prefetched = undefined;
@@ -271,6 +289,14 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         Object.assign(committed, { read: summary.read, rejected: summary.rejected + outcome.rejects.length, lastLine: lastLine ?? committed.lastLine });
         committed.firstRejects = Math.min(10, summary.firstRejects.length + outcome.rejects.length);
         for (const r of outcome.rejects) await reject(r);
+        if (overLimit()) ended = true;
+      }
+      if (overLimit()) {
+        const limit = 'count' in maxRejects! ? `${maxRejects.count} row(s)` : `${maxRejects!.percent}% of the rows read`;
+        summary.tooManyRejects =
+          `more than ${limit} rejected (${summary.rejected} of ${summary.read} read; --max-rejects): the import stopped after ${summary.batches} committed batch(es)` +
+          `${committed.lastLine === undefined ? '' : ` (up to line ${committed.lastLine})`}${summary.playlist || parser.account ? ', the playlists left as they were' : ''}; ` +
+          `see the rejects file, fix the rows and run again (committed rows are kept)`;
       }
       await rejects?.close();
     } catch (error) {
@@ -287,7 +313,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         `${summary.playlist ? ', the playlist left as it was' : ''}; make room or pass --rejects another path, and run again (committed rows are kept, their rejects found again)`;
     }
     const written = new Map<number, string>();
-    if (!stopped && !summary.interrupted && (summary.playlist || parser.account)) {
+    if (!stopped && !summary.interrupted && !summary.tooManyRejects && (summary.playlist || parser.account)) {
       // Playlists declared after the last rows (empty ones at the end of an export).
       if (parser.account) importer.declarePlaylists(parser.account.playlists);
       try {

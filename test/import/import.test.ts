@@ -71,8 +71,13 @@ describe.each(providers)('import-tracks on %s', (provider) => {
       const local = await prisma.track.findFirstOrThrow({ where: { title: 'Side A (live)' }, include: { artist: true } });
       expect(local).toMatchObject({ spotifyUri: null, trackNumber: null, discNumber: 1, durationMs: 241000 });
       expect(local.artist).toMatchObject({ name: 'Unknown Artist', spotifyUri: null });
-      // The featured artist of a duet is not the track's artist.
-      expect(await prisma.artist.count({ where: { name: 'Roddy Ricch' } })).toBe(0);
+      // The featured artist of a duet is not the track's artist, but is credited after it.
+      const rockstar = await prisma.track.findUniqueOrThrow({
+        where: { spotifyUri: 'spotify:track:7ytR5pFWmSjzHJIeQkgog4' },
+        include: { artist: true, credits: { orderBy: { position: 'asc' }, include: { artist: true } } },
+      });
+      expect(rockstar.artist.name).toBe('DaBaby');
+      expect(rockstar.credits.map((c) => c.artist.name)).toEqual(['DaBaby', 'Roddy Ricch']);
     });
   });
 

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
 import { action } from '../context.js';
-import { oneOf, wholeNumber } from '../options.js';
+import { countOrPercent, oneOf, wholeNumber, type CountOrPercent } from '../options.js';
 
 const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify', 'spotify-account'] as const;
 
@@ -11,6 +11,7 @@ interface ImportFlags {
   playlist?: string;
   rejects?: string;
   dryRun?: boolean;
+  maxRejects?: CountOrPercent;
 }
 
 export function registerImportTracks(program: Command): void {
@@ -22,10 +23,16 @@ export function registerImportTracks(program: Command): void {
     .option('--playlist <name>', 'also put the tracks in this playlist, in file order (created if missing; order replaced)')
     .option('--rejects <path>', 'where rejected rows go (default: <file>.rejects.csv beside the file)')
     .option('--dry-run', 'validate and count; change nothing')
+    .option(
+      '--max-rejects <n|p%>',
+      'stop once more than n rows (or p% of the rows read) are rejected, exit 8: committed batches and the rejects file so far are kept, playlists left as they were (default: no limit)',
+      countOrPercent({ min: 0 }),
+    )
     .addHelpText(
       'after',
       `
-Exit codes: 0 all rows imported, 8 some rows rejected (see the rejects file), 2 bad input
+Exit codes: 0 all rows imported, 8 some rows rejected (see the rejects file; or more than
+--max-rejects: stopped), 2 bad input
 (missing, unreadable or empty file, unknown format, a rejects file that cannot be created),
 4 database failure or rejects file that cannot be written, 130 interrupted (Ctrl-C: the batches
 already committed stay, the playlist is left as it was; run again to finish).
@@ -35,7 +42,8 @@ Examples:
   $ soulspot import-tracks examples/my_spotify_data.zip
   $ soulspot import-tracks library.ndjson --batch-size 5000 --json
   $ cat export.tsv | soulspot import-tracks - --format tsv --rejects bad-rows.csv
-  $ soulspot import-tracks big.csv --dry-run`,
+  $ soulspot import-tracks big.csv --dry-run
+  $ soulspot import-tracks big.csv --max-rejects 1%`,
     )
     .action(
       action(async (ctx, file: string, opts: ImportFlags) => {
@@ -56,6 +64,7 @@ Examples:
               playlist: opts.playlist,
               rejectsPath: opts.rejects,
               dryRun: opts.dryRun,
+              maxRejects: opts.maxRejects?.count !== undefined ? { count: opts.maxRejects.count } : opts.maxRejects && { percent: opts.maxRejects.percent },
               signal,
               busyTimeoutMs: ctx.config.pool.timeoutSeconds * 1000,
               onProgress: progress.shown
@@ -77,7 +86,7 @@ Examples:
         if (ctx.options.json) {
           writeJson(ctx.stdout, { ...summary, exitCode });
         } else {
-          const cut = summary.stopped ? ' — stopped, committed so far' : summary.interrupted ? ' — interrupted, committed so far' : '';
+          const cut = summary.stopped || summary.tooManyRejects ? ' — stopped, committed so far' : summary.interrupted ? ' — interrupted, committed so far' : '';
           const title = `${summary.dryRun ? 'Dry run (nothing written): ' : ''}import of ${summary.input} (${summary.format})${cut}`;
           const entries: Array<[string, string | number]> = [
             ['read', summary.read],
@@ -96,7 +105,7 @@ Examples:
           const width = outputWidth(ctx.stdout);
           ctx.stdout.write(renderKeyValue(entries, { title, width }));
           if (summary.playlists) {
-            const written = !summary.interrupted && !summary.stopped;
+            const written = !summary.interrupted && !summary.stopped && !summary.tooManyRejects;
             ctx.stdout.write(
               renderTable(
                 ['playlist', 'entries', 'tracks created', 'matched', 'skipped', 'rejected'],
@@ -117,6 +126,7 @@ Examples:
         }
         // After the summary: the one line that says why the import stopped.
         if (summary.stopped) ctx.stderr.write(`soulspot: ${summary.stopped}\n`);
+        else if (summary.tooManyRejects) ctx.stderr.write(`soulspot: ${summary.tooManyRejects}\n`);
         return exitCode;
       }),
     );

@@ -12,8 +12,9 @@ import { basename, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { UsageError } from '../../errors.js';
+import { AccountTracker } from './account-progress.js';
 import { JsonPathScanner, type JsonEvent, type JsonPath } from './account-json.js';
-import type { ImportFormat, RecordSource, SourceRecord } from './formats.js';
+import type { ImportFormat, RecordSource, SourceRecord } from './records.js';
 import type { RawValues } from './normalize.js';
 
 /** The files of an export that hold the library: YourLibrary.json, Playlist1.json, Playlist2.json… */
@@ -21,67 +22,6 @@ const LIBRARY_FILE = /^(YourLibrary|Playlist(\d*))\.json$/i;
 export const LIKED_SONGS = 'Liked Songs';
 
 export type AccountExportKind = 'zip' | 'folder' | 'json';
-
-/** A playlist of the export as read so far. */
-export interface AccountPlaylist {
-  index: number;
-  name: string;
-  description: string | null;
-  /** The file it is in. */
-  file: string;
-  /** Podcast episodes and audiobooks among its items (not imported). */
-  skipped: number;
-  /** Items refused while reading (the rejects file has them). */
-  rejected: number;
-}
-
-export interface AccountProgress {
-  /** The files read (or being read), in order. */
-  files: string[];
-  playlists: AccountPlaylist[];
-}
-
-/** The export's files and playlists as the parser reads them; sent to the writer with the chunks when changed. */
-export class AccountTracker {
-  private readonly files: string[] = [];
-  private readonly playlists: AccountPlaylist[] = [];
-  private dirty = true;
-
-  get progress(): AccountProgress {
-    return { files: this.files, playlists: this.playlists };
-  }
-
-  file(name: string): void {
-    this.files.push(name);
-    this.dirty = true;
-  }
-
-  declare(name: string, file: string): number {
-    this.playlists.push({ index: this.playlists.length, name, description: null, file, skipped: 0, rejected: 0 });
-    this.dirty = true;
-    return this.playlists.length - 1;
-  }
-
-  playlist(index: number): AccountPlaylist {
-    this.dirty = true;
-    return this.playlists[index];
-  }
-
-  rejected(index: number): void {
-    this.playlist(index).rejected += 1;
-  }
-
-  /** Everything so far (a copy, to post). */
-  snapshot(): AccountProgress {
-    this.dirty = false;
-    return { files: [...this.files], playlists: this.playlists.map((p) => ({ ...p })) };
-  }
-
-  /** The snapshot when anything changed since the last one. */
-  changes(): AccountProgress | undefined {
-    return this.dirty ? this.snapshot() : undefined;
-  }
-}
 
 /**
  * Whether `input` is an account export, and of what kind: a folder, a zip (by extension or

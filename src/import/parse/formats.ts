@@ -7,27 +7,15 @@ import { CsvTokenizer } from './csv.js';
 import { JsonArraySplitter, NdjsonSplitter, type JsonRecord } from './json.js';
 import { RowError, headerProblem, mapHeader, normaliseRow, valuesFromObject, type Field, type RawValues, type TrackRow } from './normalize.js';
 import type { Reject } from '../rejects.js';
-import { openAccountExport, accountExportKind, type AccountTracker } from './account-export.js';
+import { openAccountExport, accountExportKind } from './account-export.js';
+import { FORMATS, type ImportFormat, type RecordSource, type SourceRecord } from './records.js';
+
+export { FORMATS, type ImportFormat, type RecordSource, type SourceRecord };
 
 const LF = 0x0a;
 const CR = 0x0d;
 
-export const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify', 'spotify-account'] as const;
-export type ImportFormat = (typeof FORMATS)[number];
 
-/** One data row from the input: its values by field, or why it cannot be read. */
-export interface SourceRecord {
-  line: number;
-  /** JSON arrays: the element's place in the array, from 1 (a whole array may sit on one line). */
-  record?: number;
-  original: string;
-  values?: RawValues;
-  error?: string;
-  /** Where the record is, before its reasons, when not a line of the file (an account export's playlist and item). */
-  where?: string;
-  /** A Spotify account export: the index of the playlist the record is an entry of. */
-  playlist?: number;
-}
 
 /** A record as the importer takes it: its normalised row, or the reject that says why not. */
 export function rowOrReject(record: SourceRecord): { row: TrackRow } | { reject: Reject } {
@@ -45,18 +33,6 @@ export function rowOrReject(record: SourceRecord): { row: TrackRow } | { reject:
   }
 }
 
-export interface RecordSource {
-  format: ImportFormat;
-  /** What the input is called in messages: the path, or "stdin". */
-  name: string;
-  /** Size in bytes for files (progress percent and ETA); undefined for stdin. */
-  totalBytes?: number;
-  bytesRead(): number;
-  records: AsyncGenerator<SourceRecord>;
-  close(): void;
-  /** A Spotify account export: its files and playlists as read so far. */
-  account?: AccountTracker;
-}
 
 const EXTENSIONS: Record<string, ImportFormat> = {
   '.csv': 'csv',

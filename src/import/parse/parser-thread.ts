@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { UsageError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import type { ImportFormat } from './formats.js';
-import type { AccountProgress } from './account-export.js';
+import type { AccountProgress } from './account-progress.js';
 import type { TrackRow } from './normalize.js';
 import type { Reject } from '../rejects.js';
 import { decodeRows, transferList, type ChunkBuffers, type EncodedChunk } from '../row-chunks.js';
