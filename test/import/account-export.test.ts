@@ -1,11 +1,13 @@
 import { cpSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { withDatabase } from '../../src/db/client.js';
 import { UsageError } from '../../src/errors.js';
 import { importTracks, type ImportOptions } from '../../src/import/import-service.js';
 import { parseLocalUri } from '../../src/import/parse/account-export.js';
+import { jsonEvents, type JsonEvent } from '../../src/import/parse/account-json.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 
 // A Spotify account data export in the shapes Spotify writes: test/fixtures/account/export is the
@@ -27,6 +29,39 @@ describe('parseLocalUri', () => {
     });
     expect(parseLocalUri('spotify:local:::Caf%C3%A9+del+Mar:')).toEqual({ artist: undefined, album: undefined, title: 'Café del Mar', durationMs: undefined });
     expect(parseLocalUri('spotify:local:only:three')).toBeUndefined();
+  });
+});
+
+describe('jsonEvents', () => {
+  const collect = async (chunks: string[]) => {
+    const out: JsonEvent[] = [];
+    const wanted = (p: ReadonlyArray<string | number>) => (p[0] === 'playlists' && p.length === 4 && p[2] === 'items') || (p.length === 3 && p[2] === 'name');
+    for await (const e of jsonEvents(Readable.from(chunks.map((c) => Buffer.from(c))), wanted)) out.push(e);
+    return out;
+  };
+  test('only the values asked for, with their paths, whatever the chunks; playlists announced as they open', async () => {
+    const text = JSON.stringify({ x: [1, { y: 2 }], playlists: [{ items: [{ a: 'ü"\\' }, null], name: 'Ünï', skip: { items: [3] } }, { name: 'two', items: [] }] });
+    const whole = await collect([text]);
+    // Containers deeper than two levels are not announced; nothing inside a value taken is looked into.
+    expect(whole).toEqual([
+      { type: 'open', path: ['x'] },
+      { type: 'open', path: ['x', 1] },
+      { type: 'open', path: ['playlists'] },
+      { type: 'open', path: ['playlists', 0] },
+      { type: 'value', path: ['playlists', 0, 'items', 0], value: { a: 'ü"\\' } },
+      { type: 'value', path: ['playlists', 0, 'items', 1], value: null },
+      { type: 'value', path: ['playlists', 0, 'name'], value: 'Ünï' },
+      { type: 'open', path: ['playlists', 1] },
+      { type: 'value', path: ['playlists', 1, 'name'], value: 'two' },
+    ]);
+    // One byte a chunk (a multi-byte character cut in two): the same.
+    const bytes = Buffer.from(text);
+    const split: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i++) split.push(bytes.subarray(i, i + 1));
+    const out: JsonEvent[] = [];
+    for await (const e of jsonEvents(Readable.from(split), (p) => (p[0] === 'playlists' && p.length === 4 && p[2] === 'items') || (p.length === 3 && p[2] === 'name'))) out.push(e);
+    expect(out).toEqual(whole);
+    await expect(collect(['{"playlists": [{"items": [1,'])).rejects.toThrow();
   });
 });
 

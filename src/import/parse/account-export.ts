@@ -5,7 +5,6 @@
  * where it is, entry by entry, streaming (yauzl), never extracted; a folder (the zip unpacked) or
  * one of its JSON files works the same. Every other file of the export is ignored.
  */
-import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open as openFile, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
@@ -13,7 +12,7 @@ import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { UsageError } from '../../errors.js';
 import { AccountTracker } from './account-progress.js';
-import { JsonPathScanner, type JsonEvent, type JsonPath } from './account-json.js';
+import { jsonEvents, type JsonEvent, type JsonPath } from './account-json.js';
 import type { ImportFormat, RecordSource, SourceRecord } from './records.js';
 import type { RawValues } from './normalize.js';
 
@@ -178,7 +177,7 @@ async function openZip(path: string): Promise<{ files: ExportFile[]; close: () =
   };
 }
 
-/** What the scanner cuts out of an export file. */
+/** What is read of an export file (the rest is only tokenized). */
 function wanted(path: JsonPath): boolean {
   if (path[0] === 'tracks') return path.length === 2;
   if (path[0] !== 'playlists') return false;
@@ -187,15 +186,14 @@ function wanted(path: JsonPath): boolean {
 
 /** One file's records: its playlists declared as they open, their items as records. */
 async function* fileRecords(file: string, stream: Readable, tracker: AccountTracker, counter: { bytes: number }): AsyncGenerator<SourceRecord> {
-  const scanner = new JsonPathScanner(wanted);
   const library = /^yourlibrary\.json$/i.test(basename(file));
   // The file's playlists (their place in it) → the export's playlist index.
   const playlists = new Map<number, number>();
   const liked = library ? tracker.declare(LIKED_SONGS, file) : -1;
   const handle = (event: JsonEvent): SourceRecord | undefined => {
     const { path } = event;
-    if (event.type !== 'value') {
-      if (event.type === 'open' && path.length === 2 && path[0] === 'playlists') {
+    if (event.type === 'open') {
+      if (path.length === 2 && path[0] === 'playlists') {
         playlists.set(path[1] as number, tracker.declare(`${basename(file)} playlist ${(path[1] as number) + 1}`, file));
       }
       return undefined;
@@ -203,63 +201,40 @@ async function* fileRecords(file: string, stream: Readable, tracker: AccountTrac
     if (path[0] === 'tracks') {
       if (!library) return undefined;
       const item = Number(path[1]) + 1;
-      return record(event, liked, `${basename(file)}, "${LIKED_SONGS}" item ${item}: `, item, libraryTrack);
+      return record(event.value, liked, `${basename(file)}, "${LIKED_SONGS}" item ${item}: `, item, libraryTrack);
     }
     const index = playlists.get(path[1] as number);
     if (index === undefined) return undefined;
     const playlist = tracker.playlist(index);
     if (path.length === 3) {
-      const value = parseJson(event.raw);
+      const { value } = event;
       if (path[2] === 'name' && typeof value === 'string' && value.trim()) playlist.name = value.trim();
       if (path[2] === 'description') playlist.description = typeof value === 'string' && value.trim() ? value : null;
       return undefined;
     }
     const item = Number(path[3]) + 1;
-    return record(event, index, `${basename(file)}, playlist "${playlist.name}", item ${item}: `, item, (value) => playlistItem(value, () => (playlist.skipped += 1)));
+    return record(event.value, index, `${basename(file)}, playlist "${playlist.name}", item ${item}: `, item, (value) => playlistItem(value, () => (playlist.skipped += 1)));
   };
+  stream.on('data', (chunk: Buffer) => (counter.bytes += chunk.length));
   try {
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
-      counter.bytes += buf.length;
-      for (const event of scanner.push(buf)) {
-        const r = handle(event);
-        if (r) yield r;
-      }
-    }
-    for (const event of scanner.end()) {
+    for await (const event of jsonEvents(stream, wanted)) {
       const r = handle(event);
       if (r) yield r;
     }
   } catch (error) {
-    if (error instanceof SyntaxError) throw new UsageError(`cannot read ${file}: not the JSON of a Spotify account export (${error.message}); export it again from Spotify, or leave that file out`);
-    throw error;
-  }
-}
-
-function parseJson(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    return undefined;
+    throw new UsageError(`cannot read ${file}: not the JSON of a Spotify account export (${(error as Error).message}); export it again from Spotify, or leave that file out`);
   }
 }
 
 /**
- * A record from a cut value: `toValues` gives its values, a reason it is refused (text), or
- * undefined when it is not a track (an episode, an audiobook: skipped and counted).
+ * A record from an item: `toValues` gives its values, a reason it is refused (text), or undefined
+ * when it is not a track (an episode, an audiobook: skipped and counted). Items are named by
+ * their place (`line` is the item's number in its playlist) and kept as JSON text.
  */
-function record(event: Extract<JsonEvent, { type: 'value' }>, playlist: number, where: string, item: number, toValues: (value: Record<string, unknown>) => RawValues | string | undefined): SourceRecord | undefined {
-  const original = event.raw.toString('utf8');
-  const base = { line: event.line, record: item, original, where, playlist };
-  if (event.tooLong) return { ...base, error: 'item longer than the longest row soulspot reads' };
-  if (!isUtf8(event.raw)) return { ...base, error: 'invalid UTF-8' };
-  let value: unknown;
-  try {
-    value = JSON.parse(original);
-  } catch (error) {
-    return { ...base, error: `invalid JSON: ${(error as Error).message}` };
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return { ...base, error: `expected a JSON object, got ${JSON.stringify(value)?.slice(0, 40)}` };
+function record(value: unknown, playlist: number, where: string, item: number, toValues: (value: Record<string, unknown>) => RawValues | string | undefined): SourceRecord | undefined {
+  const original = JSON.stringify(value) ?? '';
+  const base = { line: item, record: item, original, where, playlist };
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return { ...base, error: `expected a JSON object, got ${original.slice(0, 40)}` };
   const values = toValues(value as Record<string, unknown>);
   if (values === undefined) return undefined;
   if (typeof values === 'string') return { ...base, error: values };
