@@ -419,8 +419,8 @@ export class BatchImporter {
     await this.store.attachAlbumUris(plan.albums.attaches, now);
     await this.store.insertTracks(plan.inserts, now);
     await this.store.updateTracks(plan.updates, now);
-    // Credits after the first (the first follows artist_id in the database): new tracks' that
-    // have some, updated tracks' replaced.
+    // Credits after the first (the first is artist_id): new tracks' that have some, updated
+    // tracks' replaced.
     await this.store.writeCredits(plan.inserts.filter((t) => t.credits), false);
     await this.store.writeCredits(plan.updates, true);
     // A separate reader cannot see this transaction: its seen ids are written after the commit.

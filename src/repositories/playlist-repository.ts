@@ -25,8 +25,8 @@ export type PlaylistUpdate = Partial<PlaylistInput>;
 /** The most playlists one `listAll` page returns. */
 export const MAX_PAGE_SIZE = 500;
 
-/** A track with its credited artists in order (position 0 is the track's artist). */
-export type TrackWithCredits = Track & { credits: Array<TrackArtist & { artist: Artist }> };
+/** A track with its artist and the artists credited after it (positions 1, 2, …). */
+export type TrackWithCredits = Track & { artist: Artist; credits: Array<TrackArtist & { artist: Artist }> };
 /** One position of a playlist, with its track and the track's credits. */
 export type PlaylistEntryWithCredits = PlaylistTrack & { track: TrackWithCredits };
 export type PlaylistWithCredits = Playlist & { tracks: PlaylistEntryWithCredits[] };
@@ -40,9 +40,12 @@ const withTracks = {
   tracks: { orderBy: [{ position: 'asc' }], include: { track: true } },
 } as const satisfies Prisma.PlaylistInclude;
 
-/** withTracks and every track's credited artists: two statements more (credits `IN` the track ids, artists `IN` theirs). */
+/** withTracks and every track's artists: three statements more (artists, credits `IN` the track ids, their artists). */
 const withCredits = {
-  tracks: { orderBy: [{ position: 'asc' }], include: { track: { include: { credits: { orderBy: { position: 'asc' }, include: { artist: true } } } } } },
+  tracks: {
+    orderBy: [{ position: 'asc' }],
+    include: { track: { include: { artist: true, credits: { orderBy: { position: 'asc' }, include: { artist: true } } } } },
+  },
 } as const satisfies Prisma.PlaylistInclude;
 
 /** Far below any position and above INTEGER's minimum: entries are moved through it (see shift). */
@@ -76,7 +79,7 @@ export class PlaylistRepository {
     return (await this.db.prisma.playlist.findUnique({ where: { spotifyUri }, include: withTracks })) ?? undefined;
   }
 
-  /** A playlist with its tracks and every track's credited artists, in order; five statements whatever its size. */
+  /** A playlist with its tracks, each with its artist and later credits in order; six statements whatever its size. */
   async getByIdWithCredits(id: string): Promise<PlaylistWithCredits | undefined> {
     return (await this.db.prisma.playlist.findUnique({ where: { id }, include: withCredits })) ?? undefined;
   }

@@ -170,9 +170,14 @@ const rowValues = (row: Track) => insertColumns.map((c) => row[c.field as keyof 
  * the track's identifiers, and the index-backed listings of DESIGN.md. Every write reports the ids
  * it touched to `hooks.onTracksWritten` after it committed.
  */
-/** A track with its credited artists in order. */
-export type TrackWithCredits = Track & { credits: Array<TrackArtist & { artist: Artist }> };
-const withCredits = { credits: { orderBy: { position: 'asc' }, include: { artist: true } } } as const;
+/** A track with its artist and the artists credited after it (positions 1, 2, …). */
+export type TrackWithCredits = Track & { artist: Artist; credits: Array<TrackArtist & { artist: Artist }> };
+const withCredits = { artist: true, credits: { orderBy: { position: 'asc' }, include: { artist: true } } } as const;
+
+/** Every artist credited on a track, in order: its artist, then the later credits. */
+export function creditedArtists(track: TrackWithCredits): Artist[] {
+  return [track.artist, ...track.credits.map((c) => c.artist)];
+}
 
 export class TrackRepository {
   constructor(
@@ -189,17 +194,17 @@ export class TrackRepository {
   }
 
   /**
-   * A track with every credited artist in order (position 0 is its artist), through `include`:
-   * three statements (track, credits, artists).
+   * A track with its artist and the artists credited after it, in order, through `include`: four
+   * statements (track, artist, credits, their artists). `creditedArtists` lists them all.
    */
   async getByIdWithCredits(id: string): Promise<TrackWithCredits | undefined> {
     return (await this.db.prisma.track.findUnique({ where: { id }, include: withCredits })) ?? undefined;
   }
 
-  /** The tracks of an artist's credits (as first or any later artist), with every credit: three statements whatever their number. */
+  /** The tracks an artist is credited on (first or later), with their credits: four statements whatever their number. */
   listCreditedTo(artistId: string, options: { take?: number } = {}): Promise<TrackWithCredits[]> {
     return this.db.prisma.track.findMany({
-      where: { credits: { some: { artistId } } },
+      where: { OR: [{ artistId }, { credits: { some: { artistId } } }] },
       orderBy: [{ title: 'asc' }, { id: 'asc' }],
       take: options.take ?? 1000,
       include: withCredits,

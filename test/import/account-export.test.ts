@@ -80,8 +80,8 @@ describe.each(providers)('Spotify account export on %s', (provider) => {
         source: p.source,
         entries: p.tracks.map((e) => `${e.position}|${e.track.title}|${e.addedAt.toISOString().slice(0, 10)}`),
       })),
-      tracks: (await prisma.track.findMany({ include: { credits: { include: { artist: true }, orderBy: { position: 'asc' } }, album: true } }))
-        .map((t) => [t.title, t.credits.map((c) => c.artist.name).join('+'), t.album?.title, t.spotifyUri, t.durationMs].join('|'))
+      tracks: (await prisma.track.findMany({ include: { artist: true, credits: { include: { artist: true }, orderBy: { position: 'asc' } }, album: true } }))
+        .map((t) => [t.title, [t.artist, ...t.credits.map((c) => c.artist)].map((a) => a.name).join('+'), t.album?.title, t.spotifyUri, t.durationMs].join('|'))
         .sort(),
     }));
 

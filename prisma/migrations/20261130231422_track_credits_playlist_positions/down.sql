@@ -2,12 +2,6 @@
 -- positions keeps its first (the old key allows one), and positions are renumbered 0, 1, … in
 -- order; credits after the first are dropped with track_artists (tracks.artist_id keeps the first).
 
--- Triggers
-DROP TRIGGER "tracks_first_credit_insert" ON "tracks";
-DROP TRIGGER "tracks_first_credit_update" ON "tracks";
-DROP FUNCTION "soulspot_tracks_first_credit_insert"();
-DROP FUNCTION "soulspot_tracks_first_credit_update"();
-
 -- DropForeignKey
 ALTER TABLE "track_artists" DROP CONSTRAINT "track_artists_track_id_fkey";
 

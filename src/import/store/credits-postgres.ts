@@ -1,7 +1,7 @@
 /**
- * The import's writes of track credits on PostgreSQL (track_artists positions 1, 2, …; position 0
- * follows tracks.artist_id through the database's triggers), as set-based statements over
- * unnest() arrays. Kept apart from postgres.ts, whose hot path only calls these.
+ * The import's reads and writes of track credits on PostgreSQL: the artists credited after a
+ * track's first (track_artists positions 1, 2, …; the first is tracks.artist_id), as set-based
+ * statements over unnest() arrays. Kept apart from postgres.ts, whose hot path only calls these.
  */
 import type { ImportStore } from './types.js';
 

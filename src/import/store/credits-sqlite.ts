@@ -1,7 +1,7 @@
 /**
- * The import's writes of track credits on SQLite (track_artists positions 1, 2, …; position 0
- * follows tracks.artist_id through the database's triggers). Kept apart from sqlite.ts, whose hot
- * path only calls these.
+ * The import's reads and writes of track credits on SQLite: the artists credited after a track's
+ * first (track_artists positions 1, 2, …; the first is tracks.artist_id). Kept apart from
+ * sqlite.ts, whose hot path only calls these.
  */
 import type Database from 'better-sqlite3';
 import type { ImportStore } from './types.js';

@@ -40,8 +40,8 @@ export interface TrackValues {
   audioSampleRate: number | null;
   /**
    * The ids of the artists credited after the track's artist, in order, comma-joined ('' for
-   * none): track_artists positions 1, 2, … (position 0, the track's artist, is kept equal to
-   * artist_id by the database's triggers). Filled by findCredits for found tracks.
+   * none): track_artists positions 1, 2, … (the first is artist_id, not stored twice). Filled by
+   * findCredits for found tracks.
    */
   credits: string;
   /**

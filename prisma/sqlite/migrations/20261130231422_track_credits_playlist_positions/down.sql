@@ -2,10 +2,6 @@
 -- positions keeps its first (the old key allows one), and positions are renumbered 0, 1, … in
 -- order; credits after the first are dropped with track_artists (tracks.artist_id keeps the first).
 
--- Triggers
-DROP TRIGGER "tracks_first_credit_insert";
-DROP TRIGGER "tracks_first_credit_update";
-
 -- DropIndex
 DROP INDEX "ix_track_artists_artist_id";
 
