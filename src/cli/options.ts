@@ -67,3 +67,20 @@ export function hostPort(value: string): { host: string; port: number } {
   if (!match || port > 65535) throw new InvalidArgumentError(`expected HOST:PORT such as 127.0.0.1:9464 (port 0 to 65535), got "${value}"`);
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
+
+/** A limit given as a count (`10`) or as a share of a total (`5%`, `0.5%`). */
+export type CountOrPercent = { count: number; percent?: undefined } | { percent: number; count?: undefined };
+
+/** `N` (a whole number of at least `min`) or `P%` (a percentage from 0 to 100). */
+export function countOrPercent(range: { min: number }): (value: string) => CountOrPercent {
+  const count = wholeNumber(range);
+  const share = decimal({ min: 0, max: 100 });
+  return (value) => {
+    const text = value.trim();
+    try {
+      return text.endsWith('%') ? { percent: share(text.slice(0, -1)) } : { count: count(text) };
+    } catch {
+      throw new InvalidArgumentError(`expected a whole number of at least ${range.min} or a percentage from 0% to 100%, got "${value}"`);
+    }
+  };
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { ExistingAlbum, ExistingArtist, ImportStore, PlaylistContent } from './store/index.js';
+import type { ExistingAlbum, ExistingArtist, ImportStore, PlaylistContent, PlaylistSpec } from './store/index.js';
 import type { AlbumRef, ArtistRef, TrackRow } from './parse/normalize.js';
 import { ALBUMS, albumKey, ARTISTS, artistKey, planRefs, planTracks, type RefKind, type RefPlan, type ResolvedRow, type TrackValues } from './plan.js';
 import type { Reject } from './rejects.js';
@@ -50,6 +50,29 @@ type ChunkPlan = ReturnType<typeof planTracks> & {
   albums: RefPlan<ExistingAlbum>;
 };
 
+/** What a playlist of an import received, for the summary. */
+export interface PlaylistCounts {
+  /** Entries it will hold: created + matched. */
+  entries: number;
+  /** Entries whose row created its track. */
+  created: number;
+  /** Entries whose row matched a track already in the library (or earlier in the file). */
+  matched: number;
+  /** Rows of this playlist refused while writing (a Spotify URI another track holds…). */
+  rejected: number;
+}
+
+/** A playlist an import fills: what to find or create, its new content, its counts. */
+interface PlaylistRun {
+  spec: PlaylistSpec;
+  id?: string;
+  content: PlaylistContent;
+  counts: PlaylistCounts;
+}
+
+/** The key of the --playlist playlist among an import's playlists (an account export's are 0, 1, …). */
+const OPTION_PLAYLIST = -1;
+
 const NO_ARTISTS: RefPlan<ExistingArtist> = { ids: new Map(), creates: [], attaches: [] };
 const NO_ALBUMS: RefPlan<ExistingAlbum> = { ids: new Map(), creates: [], attaches: [] };
 
@@ -71,7 +94,7 @@ export class BatchImporter {
    * it needs no table of its own nor session state (PgBouncer); an interrupted run leaves the
    * playlist as it was, and the next run rebuilds all of it.
    */
-  private playlist: { id: string; name: string; content: PlaylistContent } | undefined;
+  private readonly playlists = new Map<number, PlaylistRun>();
   /** With a separate reader: the last committed batch's markSeen, running while the next batch starts. */
   private seenWrite: Promise<void> | undefined;
 
@@ -81,11 +104,24 @@ export class BatchImporter {
     private readonly newId: () => string = randomUUID,
   ) {}
 
-  /** Creates the playlist if missing (before the first batch). */
+  /** Creates the --playlist playlist if missing (before the first batch); rows without a playlist of their own go there. */
   async preparePlaylist(name: string): Promise<string> {
-    const id = await this.store.transaction(() => this.store.getOrCreatePlaylist(name, this.clock()));
-    this.playlist = { id, name, content: { trackIds: [], addedAt: [] } };
+    const id = await this.store.transaction(() => this.store.getOrCreatePlaylist({ name }, this.clock()));
+    this.playlists.set(OPTION_PLAYLIST, { spec: { name }, id, content: { trackIds: [], addedAt: [] }, counts: emptyCounts() });
     return id;
+  }
+
+  /**
+   * The playlists of a Spotify account export as the parser knows them so far (declared before
+   * the rows that are their entries): each is found or created at the end, by name.
+   */
+  declarePlaylists(playlists: ReadonlyArray<{ index: number; name: string; description?: string | null }>): void {
+    for (const p of playlists) {
+      const spec: PlaylistSpec = { name: p.name, description: p.description ?? null, source: 'spotify' };
+      const run = this.playlists.get(p.index);
+      if (run) run.spec = spec;
+      else this.playlists.set(p.index, { spec, content: { trackIds: [], addedAt: [] }, counts: emptyCounts() });
+    }
   }
 
   /**
@@ -100,8 +136,8 @@ export class BatchImporter {
    * in turn.
    */
   async writeBatch(first: TrackRow[], next: () => Promise<TrackRow[] | undefined>): Promise<BatchOutcome> {
-    const content = this.playlist?.content;
-    const startLength = content?.trackIds.length ?? 0;
+    // Where the playlists stood before this batch: a retried transaction starts over from there.
+    const marks = new Map([...this.playlists].map(([k, run]) => [k, { length: run.content.trackIds.length, counts: { ...run.counts } }]));
     const kept: TrackRow[][] = [];
     let pending: TrackRow[] | undefined = first;
     let exhausted = false;
@@ -124,7 +160,11 @@ export class BatchImporter {
     const overlap = this.store.separateReader;
     const attempt = await this.store.transaction(async () => {
       // A retried transaction starts over: nothing it learnt may leak into the caches before commit.
-      if (content) content.trackIds.length = content.addedAt.length = startLength;
+      for (const [k, run] of this.playlists) {
+        const mark = marks.get(k);
+        run.content.trackIds.length = run.content.addedAt.length = mark?.length ?? 0;
+        run.counts = { ...(mark?.counts ?? emptyCounts()) };
+      }
       const a: Attempt = {
         now: this.clock(),
         outcome: { rows: 0, inserted: 0, updated: 0, unchanged: 0, duplicates: 0, rejects: [], artistsCreated: 0, albumsCreated: 0 },
@@ -202,11 +242,14 @@ export class BatchImporter {
       }
       return key;
     };
+    // The artists credited after the first, by row (rare: only rows crediting several).
+    const creditKeys = new Map<number, string[]>();
     for (let i = 0; i < n; i++) {
       const r = rows[i];
       const key = wantArtist(r.artist);
       artistKeys[i] = key;
       if (r.album) albumArtistKeys[i] = r.album.artist === r.artist ? key : wantArtist(r.album.artist);
+      if (r.credits?.length) creditKeys.set(i, r.credits.map(wantArtist));
     }
     let artists = NO_ARTISTS;
     if (missingArtists.size) {
@@ -256,6 +299,8 @@ export class BatchImporter {
       const r = resolved[i];
       r.artistId = artistIds.get(artistKeys[i])!;
       r.albumId = r.album ? albumIds.get(albumKeys[i])! : null;
+      const credits = creditKeys.get(i);
+      r.creditIds = credits ? credits.map((k) => artistIds.get(k)!).join(',') : '';
       if (r.spotifyUri) uris.push(r.spotifyUri);
       if (r.isrc) isrcs.push(r.isrc);
       if (r.musicbrainzId) mbids.push(r.musicbrainzId);
@@ -312,6 +357,11 @@ export class BatchImporter {
    */
   private async completed(found: TrackValues[], own: Set<TrackValues> | undefined, a: Attempt): Promise<{ candidates: TrackValues[]; seen: Set<string> }> {
     const committed = own ? a.unseen!.committed(found) : found;
+    // Their credits after the first, to compare with the rows' (a track found twice is one object per find).
+    if (committed.length) {
+      const credits = await this.store.findCredits([...new Set(committed.map((t) => t.id))]);
+      for (const t of committed) t.credits = credits.get(t.id) ?? '';
+    }
     const seen = await this.store.findSeen(committed);
     if (!own) return { candidates: found, seen };
     for (const t of own) seen.add(t.id);
@@ -343,11 +393,19 @@ export class BatchImporter {
     outcome.unchanged += plan.unchanged;
     outcome.duplicates += plan.duplicates;
     outcome.rejects.push(...plan.rejects);
-    const content = this.playlist?.content;
-    if (content) {
-      for (const { track, row } of plan.accepted) {
-        content.trackIds.push(track.id);
-        content.addedAt.push(row.addedAt ? Date.parse(row.addedAt) : NaN);
+    if (this.playlists.size) {
+      for (const { row, trackId, created } of plan.placed) {
+        const run = this.playlists.get(row.playlist ?? OPTION_PLAYLIST);
+        if (!run) continue;
+        run.content.trackIds.push(trackId);
+        run.content.addedAt.push(row.addedAt ? Date.parse(row.addedAt) : NaN);
+        run.counts.entries += 1;
+        if (created) run.counts.created += 1;
+        else run.counts.matched += 1;
+      }
+      for (const r of plan.rejects) {
+        const run = this.playlists.get(r.playlist ?? OPTION_PLAYLIST);
+        if (run) run.counts.rejected += 1;
       }
     }
     return plan;
@@ -361,16 +419,40 @@ export class BatchImporter {
     await this.store.attachAlbumUris(plan.albums.attaches, now);
     await this.store.insertTracks(plan.inserts, now);
     await this.store.updateTracks(plan.updates, now);
+    // Credits after the first (the first is artist_id): new tracks' that have some, updated
+    // tracks' replaced.
+    await this.store.writeCredits(plan.inserts.filter((t) => t.credits), false);
+    await this.store.writeCredits(plan.updates, true);
     // A separate reader cannot see this transaction: its seen ids are written after the commit.
     if (!this.store.separateReader) await this.store.markSeen(plan.accepted.map((x) => x.track));
   }
 
-  /** After the last batch of a complete run: the playlist becomes exactly this run's tracks, in file order; returns how many. */
-  async finishPlaylist(): Promise<number | undefined> {
-    await this.finish();
-    if (!this.playlist) return undefined;
-    const { id, name, content } = this.playlist;
-    await this.store.transaction(() => this.store.replacePlaylist(id, name, content, this.clock()));
-    return content.trackIds.length;
+  /** Each playlist's counts so far, by key (an account export's playlist index). */
+  playlistCounts(): Map<number, PlaylistCounts> {
+    return new Map([...this.playlists].map(([k, run]) => [k, { ...run.counts }]));
   }
+
+  /**
+   * After the last batch of a complete run: each playlist becomes exactly this run's entries, in
+   * file order, one transaction each (found or created by name first, for an account export's).
+   * Returns each playlist's id, name and counts, the --playlist one first.
+   */
+  async finishPlaylists(): Promise<Array<{ key: number; id: string; name: string; counts: PlaylistCounts }>> {
+    await this.finish();
+    const done: Array<{ key: number; id: string; name: string; counts: PlaylistCounts }> = [];
+    for (const [key, run] of [...this.playlists].sort((x, y) => x[0] - y[0])) {
+      const id = await this.store.transaction(async () => {
+        const now = this.clock();
+        const playlistId = run.id ?? (await this.store.getOrCreatePlaylist(run.spec, now));
+        await this.store.replacePlaylist(playlistId, run.spec.name, run.content, now);
+        return playlistId;
+      });
+      done.push({ key, id, name: run.spec.name, counts: { ...run.counts } });
+    }
+    return done;
+  }
+}
+
+function emptyCounts(): PlaylistCounts {
+  return { entries: 0, created: 0, matched: 0, rejected: 0 };
 }

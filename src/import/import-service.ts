@@ -58,6 +58,13 @@ export interface ImportOptions {
   rejectsPath?: string;
   /** Validate and count without changing the database (one transaction, rolled back). */
   dryRun?: boolean;
+  /**
+   * Stop once more rows than this are rejected: a count, or a percentage of the rows read so far
+   * (checked as each chunk is taken and each batch commits). The current batch is committed with
+   * the rows it has, the rejects file holds every reject so far, the playlists are left as they
+   * were. Default: no limit.
+   */
+  maxRejects?: { count: number } | { percent: number };
   /** Aborting stops after the current batch is committed (Ctrl-C). */
   signal?: AbortSignal;
   onProgress?: (progress: ImportProgress) => void;
@@ -65,6 +72,19 @@ export interface ImportOptions {
   cwd?: string;
   clock?: () => Date;
   busyTimeoutMs?: number;
+}
+
+export interface ImportedPlaylist {
+  name: string;
+  /** The export file it came from. */
+  file: string;
+  entries: number;
+  created: number;
+  matched: number;
+  skipped: number;
+  rejected: number;
+  /** Its id, once written (the run completed). */
+  id?: string;
 }
 
 export interface ImportProgress {
@@ -85,6 +105,8 @@ export interface ImportSummary {
    * could not be written): the counts cover what was committed, the playlist was left as it was.
    */
   stopped?: string;
+  /** Why the import stopped at --max-rejects (the counts cover what was committed). */
+  tooManyRejects?: string;
   read: number;
   inserted: number;
   updated: number;
@@ -94,7 +116,16 @@ export interface ImportSummary {
   artistsCreated: number;
   albumsCreated: number;
   batches: number;
+  /** --playlist: its entries once the run completed (undefined when it did not: the playlist was left as it was). */
   playlist?: { name: string; id: string; tracks?: number };
+  /** A Spotify account export: the files read (its other files are ignored). */
+  files?: string[];
+  /**
+   * A Spotify account export: each playlist (Liked Songs first), in the export's order. `entries`
+   * = created + matched; `skipped`: podcast episodes and audiobooks; `rejected`: items refused
+   * (see the rejects file). Written only when the run completed (`written`).
+   */
+  playlists?: ImportedPlaylist[];
   /** The rejects file, when rows were rejected and it was written. */
   rejectsFile?: string;
   /** The first rejects (up to 10), for the summary. */
@@ -159,6 +190,9 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     };
     // The counts as of the last commit, for a summary of what was committed if the import stops.
     const committed = { read: 0, rejected: 0, firstRejects: 0, lastLine: undefined as number | undefined };
+    if (options.playlist && parser.format === 'spotify-account') {
+      throw new UsageError(`--playlist does not apply to a Spotify account export: its playlists are imported under their own names (Liked Songs for YourLibrary.json); drop --playlist`);
+    }
     try {
       if (options.dryRun) await store.beginDryRun();
       if (options.playlist) {
@@ -182,8 +216,17 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     // it is decoded while the database finishes the current batch (on PostgreSQL the server runs
     // the COPY and the commit meanwhile).
     let prefetched: ReturnType<ParserThread['next']> | undefined;
+    const { maxRejects } = options;
+    const overLimit = () =>
+      maxRejects !== undefined &&
+      ('count' in maxRejects ? summary.rejected > maxRejects.count : summary.rejected > (maxRejects.percent / 100) * summary.read);
     const takeChunk = async (): Promise<TrackRow[] | undefined> => {
       if (ended || batchEnded) return undefined;
+      // Past --max-rejects: no more rows; the batch commits what it has.
+      if (overLimit()) {
+        ended = true;
+        return undefined;
+      }
       // The wait also ends on abort (stdin may sit idle).
       const pending = prefetched ?? parser.next(options.signal);
       prefetched = undefined;
@@ -194,6 +237,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         return undefined;
       }
       summary.read += chunk.read;
+      if (parser.account) importer.declarePlaylists(parser.account.playlists);
       for (const r of chunk.rejects) await reject(r);
       if (chunk.last) {
         batchEnded = true;
@@ -245,6 +289,14 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         Object.assign(committed, { read: summary.read, rejected: summary.rejected + outcome.rejects.length, lastLine: lastLine ?? committed.lastLine });
         committed.firstRejects = Math.min(10, summary.firstRejects.length + outcome.rejects.length);
         for (const r of outcome.rejects) await reject(r);
+        if (overLimit()) ended = true;
+      }
+      if (overLimit()) {
+        const limit = 'count' in maxRejects! ? `${maxRejects.count} row(s)` : `${maxRejects!.percent}% of the rows read`;
+        summary.tooManyRejects =
+          `more than ${limit} rejected (${summary.rejected} of ${summary.read} read; --max-rejects): the import stopped after ${summary.batches} committed batch(es)` +
+          `${committed.lastLine === undefined ? '' : ` (up to line ${committed.lastLine})`}${summary.playlist || parser.account ? ', the playlists left as they were' : ''}; ` +
+          `see the rejects file, fix the rows and run again (committed rows are kept)`;
       }
       await rejects?.close();
     } catch (error) {
@@ -259,12 +311,36 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       summary.stopped =
         `${stopped.message}; the import stopped after ${summary.batches} committed batch(es)${upTo}` +
         `${summary.playlist ? ', the playlist left as it was' : ''}; make room or pass --rejects another path, and run again (committed rows are kept, their rejects found again)`;
-    } else if (!summary.interrupted && summary.playlist) {
+    }
+    const written = new Map<number, string>();
+    if (!stopped && !summary.interrupted && !summary.tooManyRejects && (summary.playlist || parser.account)) {
+      // Playlists declared after the last rows (empty ones at the end of an export).
+      if (parser.account) importer.declarePlaylists(parser.account.playlists);
       try {
-        summary.playlist.tracks = await importer.finishPlaylist();
+        for (const done of await importer.finishPlaylists()) {
+          if (done.key < 0) summary.playlist!.tracks = done.counts.entries;
+          else written.set(done.key, done.id);
+        }
       } catch (error) {
-        throw asDatabaseError(error, 'cannot finish the playlist');
+        throw asDatabaseError(error, summary.playlist ? 'cannot finish the playlist' : 'cannot write the playlists');
       }
+    }
+    if (parser.account) {
+      summary.files = [...parser.account.files];
+      const counts = importer.playlistCounts();
+      summary.playlists = parser.account.playlists.map((p) => {
+        const c = counts.get(p.index);
+        return {
+          name: p.name,
+          file: p.file,
+          entries: c?.entries ?? 0,
+          created: c?.created ?? 0,
+          matched: c?.matched ?? 0,
+          skipped: p.skipped,
+          rejected: p.rejected + (c?.rejected ?? 0),
+          id: written.get(p.index),
+        };
+      });
     }
     try {
       await importer.finish();

@@ -14,6 +14,8 @@ export type { ExistingAlbum, ExistingArtist, TrackValues };
 export interface ResolvedRow extends TrackRow {
   artistId: string;
   albumId: string | null;
+  /** The ids of the artists credited after the first, comma-joined ('' for none): TrackValues.credits. */
+  creditIds: string;
 }
 
 // Cache keys: the Spotify URI itself when there is one (no new string to build and hash for
@@ -111,6 +113,12 @@ export interface TrackPlan {
   /** Every track a row resolved to (inserted, updated or unchanged), in file order. */
   accepted: Array<{ track: TrackValues; row: ResolvedRow }>;
   /**
+   * Every row not rejected, in file order, with its track: the playlist entries (a duplicate row
+   * is an entry too: a playlist may hold a track at several positions). `created`: the row
+   * inserted the track.
+   */
+  placed: Array<{ row: ResolvedRow; trackId: string; created: boolean }>;
+  /**
    * Rows that came to matching by title although their title was not looked up (`titlesFetched`
    * said no: a track held their Spotify URI or ISRC when looked up, and an earlier row took it
    * away). The plan is then incomplete: look their titles up and plan again.
@@ -133,6 +141,7 @@ const COMPARED: Array<keyof TrackValues> = [
   'audioBitrate',
   'audioFormat',
   'audioSampleRate',
+  'credits',
 ];
 
 function valuesOf(row: ResolvedRow, id: string): TrackValues {
@@ -152,6 +161,7 @@ function valuesOf(row: ResolvedRow, id: string): TrackValues {
     audioBitrate: row.audioBitrate ?? null,
     audioFormat: row.audioFormat ?? null,
     audioSampleRate: row.audioSampleRate ?? null,
+    credits: row.creditIds,
   };
 }
 
@@ -173,6 +183,8 @@ function merged(existing: TrackValues, row: ResolvedRow): TrackValues {
     audioBitrate: row.audioBitrate ?? existing.audioBitrate,
     audioFormat: row.audioFormat ?? existing.audioFormat,
     audioSampleRate: row.audioSampleRate ?? existing.audioSampleRate,
+    // The row lists every artist it credits: its list replaces the track's.
+    credits: row.creditIds,
   };
 }
 
@@ -221,7 +233,7 @@ export function planTracks(
     index({ ...c });
   }
 
-  const plan: TrackPlan = { inserts: [], updates: [], unchanged: 0, duplicates: 0, rejects: [], accepted: [], untitled: [] };
+  const plan: TrackPlan = { inserts: [], updates: [], unchanged: 0, duplicates: 0, rejects: [], accepted: [], placed: [], untitled: [] };
   // Tracks matched earlier in this batch: a second row matching one is a duplicate. (So a track is
   // inserted or updated at most once a batch.)
   const touched = new Set<string>();
@@ -243,17 +255,19 @@ export function planTracks(
     }
     if (match && (touched.has(match.id) || seen.has(match.id))) {
       plan.duplicates += 1;
+      plan.placed.push({ row, trackId: match.id, created: false });
       continue;
     }
     if (!match) {
       // New: its Spotify URI and ISRC were looked up above and belong to no track.
       const next = valuesOf(row, newId());
       if (owner(byMbid, next.musicbrainzId, undefined)) {
-        plan.rejects.push({ line: row.line, original: row.original, reason: `musicbrainz_id ${next.musicbrainzId} already belongs to another track; fix the row or that track` });
+        plan.rejects.push({ line: row.line, original: row.original, playlist: row.playlist, reason: `musicbrainz_id ${next.musicbrainzId} already belongs to another track; fix the row or that track` });
         continue;
       }
       touched.add(next.id);
       plan.accepted.push({ track: next, row });
+      plan.placed.push({ row, trackId: next.id, created: true });
       index(next, key);
       plan.inserts.push(next);
       continue;
@@ -264,11 +278,12 @@ export function planTracks(
       (owner(byIsrc, next.isrc, match.id) && `isrc ${next.isrc}`) ||
       (owner(byMbid, next.musicbrainzId, match.id) && `musicbrainz_id ${next.musicbrainzId}`);
     if (taken) {
-      plan.rejects.push({ line: row.line, original: row.original, reason: `${taken} already belongs to another track; fix the row or that track` });
+      plan.rejects.push({ line: row.line, original: row.original, playlist: row.playlist, reason: `${taken} already belongs to another track; fix the row or that track` });
       continue;
     }
     touched.add(next.id);
     plan.accepted.push({ track: next, row });
+    plan.placed.push({ row, trackId: next.id, created: false });
     if (COMPARED.every((k) => match[k] === next[k])) {
       plan.unchanged += 1;
       continue;

@@ -10,6 +10,8 @@ export interface Reject {
   line: number;
   reason: string;
   original: string;
+  /** A Spotify account export: the playlist the row was an entry of (for its counts). */
+  playlist?: number;
 }
 
 /**

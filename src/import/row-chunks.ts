@@ -4,7 +4,7 @@
  *
  * Why not post TrackRow objects: structured clone of them costs the receiving thread about 0.4 s
  * per 100,000 rows, and its serialisation buffers (MBs a message, allocated on one thread and
- * freed on the other) made the process's memory grow by tens of MB. Here the 13 string fields of
+ * freed on the other) made the process's memory grow by tens of MB. Here the 14 string fields of
  * a chunk's rows are one buffer (Latin-1 or UTF-16) that the writer decodes with a single call
  * and cuts with `slice` (no copy); the rows' texts as read, needed only for the few rows the
  * writer rejects, stay bytes and are decoded one by one on demand; numbers travel in a
@@ -28,7 +28,9 @@ const S_MBID = 9;
 const S_FILE_PATH = 10;
 const S_AUDIO_FORMAT = 11;
 const S_ADDED_AT = 12;
-const STRINGS = 13;
+/** The artists after the first, as JSON `[[name, uri?], …]` (only rows crediting several). */
+const S_CREDITS = 13;
+const STRINGS = 14;
 
 /** Number slots per row (NaN when the row has none), in this order. */
 const N_DURATION = 0;
@@ -38,7 +40,9 @@ const N_FILE_SIZE = 3;
 const N_BITRATE = 4;
 const N_SAMPLE_RATE = 5;
 const N_YEAR = 6;
-const NUMBERS = 7;
+/** A Spotify account export's playlist index (NaN for other rows). */
+const N_PLAYLIST = 7;
+const NUMBERS = 8;
 
 /** The buffers of one chunk; they go back and forth between the threads. */
 export interface ChunkBuffers {
@@ -46,7 +50,7 @@ export interface ChunkBuffers {
   text: ArrayBuffer;
   /** The rows' texts as read, one after the other. */
   originals: ArrayBuffer;
-  /** Where each string field ends in the decoded text (13 a row), then where each row's text ends (in characters). */
+  /** Where each string field ends in the decoded text (14 a row), then where each row's text ends (in characters). */
   ends: ArrayBuffer;
   numbers: ArrayBuffer;
   lines: ArrayBuffer;
@@ -133,6 +137,7 @@ export class ChunkEncoder {
     this.string(row.filePath);
     this.string(row.audioFormat);
     this.string(row.addedAt);
+    this.string(row.credits && JSON.stringify(row.credits.map((c) => (c.spotifyUri ? [c.name, c.spotifyUri] : [c.name]))));
     this.originals.push(row.original);
     this.originalsLength += row.original.length;
     this.originalEnds.push(this.originalsLength);
@@ -144,6 +149,7 @@ export class ChunkEncoder {
       row.audioBitrate ?? NaN,
       row.audioSampleRate ?? NaN,
       album?.releaseYear ?? NaN,
+      row.playlist ?? NaN,
     );
   }
 
@@ -241,6 +247,8 @@ class ChunkRow implements TrackRow {
     readonly audioFormat: string | undefined,
     readonly audioSampleRate: number | undefined,
     readonly addedAt: string | undefined,
+    readonly credits: ArtistRef[] | undefined,
+    readonly playlist: number | undefined,
     originals: Originals,
     index: number,
   ) {
@@ -308,6 +316,8 @@ export function decodeRows(chunk: EncodedChunk): TrackRow[] {
       s[S_AUDIO_FORMAT],
       optNum(n[ni + N_SAMPLE_RATE]),
       s[S_ADDED_AT],
+      s[S_CREDITS] === undefined ? undefined : (JSON.parse(s[S_CREDITS]) as Array<[string, string?]>).map(([name, spotifyUri]) => (spotifyUri ? { name, spotifyUri } : { name })),
+      optNum(n[ni + N_PLAYLIST]),
       originals,
       i,
     );

@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.js';
-import type { Playlist, PlaylistTrack, Prisma, Track } from '../generated/sqlite/client.js';
+import type { Artist, Playlist, PlaylistTrack, Prisma, Track, TrackArtist } from '../generated/sqlite/client.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { findByConditions, inConditions, isForeignKeyViolation, isUniqueViolation, transaction, uniqueLookups } from './sql.js';
 import { Checker } from './validation.js';
@@ -17,7 +17,7 @@ export interface PlaylistInput {
   description?: string | null;
   source?: PlaylistSource;
   spotifyUri?: string | null;
-  /** The tracks in order; each once. */
+  /** The tracks in order; a track may stand at several positions. */
   trackIds?: string[];
 }
 export type PlaylistUpdate = Partial<PlaylistInput>;
@@ -25,14 +25,31 @@ export type PlaylistUpdate = Partial<PlaylistInput>;
 /** The most playlists one `listAll` page returns. */
 export const MAX_PAGE_SIZE = 500;
 
+/** A track with its artist and the artists credited after it (positions 1, 2, …). */
+export type TrackWithCredits = Track & { artist: Artist; credits: Array<TrackArtist & { artist: Artist }> };
+/** One position of a playlist, with its track and the track's credits. */
+export type PlaylistEntryWithCredits = PlaylistTrack & { track: TrackWithCredits };
+export type PlaylistWithCredits = Playlist & { tracks: PlaylistEntryWithCredits[] };
+
 /**
  * Eager loading through Prisma `include`: the playlists, then their entries (`IN` the playlist
  * ids, ordered by position), then the tracks (`IN` the track ids) — three statements whatever the
  * number of playlists and tracks, never one per row.
  */
 const withTracks = {
-  tracks: { orderBy: [{ position: 'asc' }, { trackId: 'asc' }], include: { track: true } },
+  tracks: { orderBy: [{ position: 'asc' }], include: { track: true } },
 } as const satisfies Prisma.PlaylistInclude;
+
+/** withTracks and every track's artists: three statements more (artists, credits `IN` the track ids, their artists). */
+const withCredits = {
+  tracks: {
+    orderBy: [{ position: 'asc' }],
+    include: { track: { include: { artist: true, credits: { orderBy: { position: 'asc' }, include: { artist: true } } } } },
+  },
+} as const satisfies Prisma.PlaylistInclude;
+
+/** Far below any position and above INTEGER's minimum: entries are moved through it (see shift). */
+const SHIFT = 1_000_000_000;
 
 function validateFields(input: PlaylistUpdate, check: Checker, full: boolean): Omit<PlaylistUpdate, 'trackIds'> & { trackIds?: string[] } {
   const out: PlaylistUpdate = {};
@@ -42,12 +59,7 @@ function validateFields(input: PlaylistUpdate, check: Checker, full: boolean): O
   if (input.spotifyUri !== undefined) out.spotifyUri = check.optionalText('spotifyUri', input.spotifyUri, 255);
   if (input.trackIds !== undefined) {
     if (!Array.isArray(input.trackIds)) throw new ValidationError(`${describe(input)}: trackIds must be an array of track ids`);
-    const seen = new Set<string>();
-    input.trackIds.forEach((id, i) => {
-      check.text(`trackIds[${i}]`, id, 36);
-      if (seen.has(id)) throw new ValidationError(`${describe(input)}: track ${id} is listed twice (trackIds[${i}]); a playlist holds a track once`);
-      seen.add(id);
-    });
+    input.trackIds.forEach((id, i) => check.text(`trackIds[${i}]`, id, 36));
     out.trackIds = input.trackIds;
   }
   return out;
@@ -64,6 +76,11 @@ export class PlaylistRepository {
   readonly getBySpotifyUri = this.lookups.getBySpotifyUri;
 
   constructor(private readonly db: Database) {}
+
+  /** A playlist with its tracks, each with its artist and later credits in order; six statements whatever its size. */
+  async getByIdWithCredits(id: string): Promise<PlaylistWithCredits | undefined> {
+    return (await this.db.prisma.playlist.findUnique({ where: { id }, include: withCredits })) ?? undefined;
+  }
 
   /** One page of playlists by name (page 1 first), each with its tracks; three statements per page. */
   listAll(options: { page?: number; pageSize?: number } = {}): Promise<PlaylistWithTracks[]> {
@@ -112,11 +129,17 @@ export class PlaylistRepository {
         const { count } = await tx.playlist.updateMany({ where: { id }, data: { ...fields, updatedAt: now } });
         if (count === 0) throw new NotFoundError('playlist', id);
         if (trackIds) {
-          const previous = new Map((await tx.playlistTrack.findMany({ where: { playlistId: id }, select: { trackId: true, addedAt: true } })).map((e) => [e.trackId, e.addedAt]));
+          // An entry kept keeps its added_at: the n-th entry of a track takes the n-th one's before.
+          const previous = new Map<string, Date[]>();
+          for (const e of await tx.playlistTrack.findMany({ where: { playlistId: id }, select: { trackId: true, addedAt: true }, orderBy: { position: 'asc' } })) {
+            const times = previous.get(e.trackId);
+            if (times) times.push(e.addedAt);
+            else previous.set(e.trackId, [e.addedAt]);
+          }
           await tx.playlistTrack.deleteMany({ where: { playlistId: id } });
           if (trackIds.length > 0) {
             await tx.playlistTrack.createMany({
-              data: trackIds.map((trackId, position) => ({ playlistId: id, trackId, position, addedAt: previous.get(trackId) ?? now })),
+              data: trackIds.map((trackId, position) => ({ playlistId: id, trackId, position, addedAt: previous.get(trackId)?.shift() ?? now })),
             });
           }
         }
@@ -131,8 +154,8 @@ export class PlaylistRepository {
   }
 
   /**
-   * Adds a track at the end, or at `position` (0-based; later entries move down one).
-   * Returns the position it got. Refuses a track already in the playlist and a position past the end.
+   * Adds a track at the end, or at `position` (0-based; later entries move down one). A track may
+   * stand at several positions. Returns the position it got. Refuses a position past the end.
    */
   async addTrack(playlistId: string, trackId: string, position?: number): Promise<number> {
     const check = new Checker(`playlist ${playlistId}`);
@@ -146,27 +169,25 @@ export class PlaylistRepository {
         const length = await tx.playlistTrack.count({ where: { playlistId } });
         const at = position ?? length;
         if (at > length) throw new ValidationError(`playlist ${playlistId}: position must be from 0 to ${length} (its length), got ${at}`);
-        if (await tx.playlistTrack.findUnique({ where: { playlistId_trackId: { playlistId, trackId } }, select: { position: true } })) {
-          throw new ConflictError(`playlist ${playlistId} already holds track ${trackId}; remove it first to move it`);
-        }
-        if (at < length) await tx.playlistTrack.updateMany({ where: { playlistId, position: { gte: at } }, data: { position: { increment: 1 } } });
+        if (at < length) await shift(tx, playlistId, at, 1);
         await tx.playlistTrack.create({ data: { playlistId, trackId, position: at, addedAt: now } });
         return at;
       }),
     );
   }
 
-  /** Removes a track; later entries move up one. False when the track was not in the playlist. */
+  /** Removes every entry of a track; later entries move up. False when the track was not in the playlist. */
   async removeTrack(playlistId: string, trackId: string): Promise<boolean> {
     const now = new Date();
     return transaction(this.db, async (tx) => {
-      const entry = await tx.playlistTrack.findUnique({ where: { playlistId_trackId: { playlistId, trackId } }, select: { position: true } });
-      if (!entry) {
+      const entries = await tx.playlistTrack.findMany({ where: { playlistId, trackId }, select: { position: true }, orderBy: { position: 'desc' } });
+      if (!entries.length) {
         if (!(await tx.playlist.findUnique({ where: { id: playlistId }, select: { id: true } }))) throw new NotFoundError('playlist', playlistId);
         return false;
       }
-      await tx.playlistTrack.delete({ where: { playlistId_trackId: { playlistId, trackId } } });
-      await tx.playlistTrack.updateMany({ where: { playlistId, position: { gt: entry.position } }, data: { position: { decrement: 1 } } });
+      await tx.playlistTrack.deleteMany({ where: { playlistId, trackId } });
+      // From the last removed entry back, so each shift moves only entries that stay.
+      for (const { position } of entries) await shift(tx, playlistId, position + 1, -1);
       await tx.playlist.update({ where: { id: playlistId }, data: { updatedAt: now } });
       return true;
     });
@@ -193,4 +214,15 @@ export class PlaylistRepository {
       throw error;
     }
   }
+}
+
+/**
+ * Moves the entries at `from` and after by `by` positions. Positions are the primary key, which
+ * both databases check row by row during an UPDATE: `position + 1` in one statement would collide
+ * with the next entry. So the entries go below zero first (distinct, out of the way), then to
+ * their place.
+ */
+async function shift(tx: Prisma.TransactionClient, playlistId: string, from: number, by: number): Promise<void> {
+  await tx.playlistTrack.updateMany({ where: { playlistId, position: { gte: from } }, data: { position: { decrement: SHIFT } } });
+  await tx.playlistTrack.updateMany({ where: { playlistId, position: { lt: 0 } }, data: { position: { increment: SHIFT + by } } });
 }

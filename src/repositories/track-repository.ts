@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { pgQuery } from '../db/direct.js';
-import type { Track } from '../generated/sqlite/client.js';
+import type { Artist, Track, TrackArtist } from '../generated/sqlite/client.js';
 import { ConflictError, ValidationError } from './errors.js';
 import { notifyTracksWritten, type RepositoryHooks } from './hooks.js';
 import { assertArray, findByConditions, found, groupByChangedColumns, inConditions, isForeignKeyViolation, isUniqueViolation, pruneDefaultColumns, quoteIdent, retryOnUniqueViolation, transaction, uniqueLookups, updateRows, writeRows, type Column } from './sql.js';
@@ -156,6 +156,15 @@ const rowValues = (row: Track) => insertColumns.map((c) => row[c.field as keyof 
  * the track's identifiers, and the index-backed listings of DESIGN.md. Every write reports the ids
  * it touched to `hooks.onTracksWritten` after it committed.
  */
+/** A track with its artist and the artists credited after it (positions 1, 2, …). */
+export type TrackWithCredits = Track & { artist: Artist; credits: Array<TrackArtist & { artist: Artist }> };
+const withCredits = { artist: true, credits: { orderBy: { position: 'asc' }, include: { artist: true } } } as const;
+
+/** Every artist credited on a track, in order: its artist, then the later credits. */
+export function creditedArtists(track: TrackWithCredits): Artist[] {
+  return [track.artist, ...track.credits.map((c) => c.artist)];
+}
+
 export class TrackRepository {
   private readonly lookups = uniqueLookups((where) => this.db.prisma.track.findUnique({ where }));
   /** The track with this id, or undefined. */
@@ -167,6 +176,24 @@ export class TrackRepository {
     private readonly db: Database,
     private readonly hooks?: RepositoryHooks,
   ) {}
+
+  /**
+   * A track with its artist and the artists credited after it, in order, through `include`: four
+   * statements (track, artist, credits, their artists). `creditedArtists` lists them all.
+   */
+  async getByIdWithCredits(id: string): Promise<TrackWithCredits | undefined> {
+    return (await this.db.prisma.track.findUnique({ where: { id }, include: withCredits })) ?? undefined;
+  }
+
+  /** The tracks an artist is credited on (first or later), with their credits: four statements whatever their number. */
+  listCreditedTo(artistId: string, options: { take?: number } = {}): Promise<TrackWithCredits[]> {
+    return this.db.prisma.track.findMany({
+      where: { OR: [{ artistId }, { credits: { some: { artistId } } }] },
+      orderBy: [{ title: 'asc' }, { id: 'asc' }],
+      take: options.take ?? 1000,
+      include: withCredits,
+    });
+  }
 
   /** The tracks that exist among `ids`, in the order of `ids` (each once); unknown ids are left out. */
   async getManyByIds(ids: string[]): Promise<Track[]> {

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { decimal, listOf, oneOf, wholeNumber } from '../../src/cli/options.js';
+import { countOrPercent, decimal, listOf, oneOf, wholeNumber } from '../../src/cli/options.js';
 import { formatUsageError } from '../../src/cli/main.js';
 
 const message = (parse: () => unknown) => {
@@ -13,6 +13,17 @@ const message = (parse: () => unknown) => {
 };
 
 describe('option parsers', () => {
+  test('countOrPercent: a count, or a percentage from 0% to 100%', () => {
+    const parse = countOrPercent({ min: 0 });
+    expect(parse('10')).toEqual({ count: 10 });
+    expect(parse('0')).toEqual({ count: 0 });
+    expect(parse(' 5% ')).toEqual({ percent: 5 });
+    expect(parse('0.5%')).toEqual({ percent: 0.5 });
+    for (const bad of ['', '%', '-1', '1.5', '101%', 'ten', '5 %x']) {
+      expect(() => parse(bad)).toThrow(`expected a whole number of at least 0 or a percentage from 0% to 100%, got "${bad}"`);
+    }
+  });
+
   test('wholeNumber: at least min, at most max; spaces around are fine', () => {
     expect(wholeNumber({ min: 1 })('20')).toBe(20);
     expect(wholeNumber({ min: 0 })('0')).toBe(0);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -138,7 +138,7 @@ describe.each(providers)('soulspot import-tracks (CLI) on %s', (provider) => {
     const ok = await cli(['--database-url', url, 'import-tracks', 'exportify.csv', '--playlist', 'Liked Songs'], work);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/inserted\s*│ 13/);
-    expect(ok.stdout).toMatch(/Liked Songs \(13 tracks\)/);
+    expect(ok.stdout).toMatch(/Liked Songs \(14 tracks\)/);
     const bad = await cli(['--database-url', url, '--json', 'import-tracks', 'bad-rows.csv', '--batch-size', '3'], work);
     expect(bad.code).toBe(8);
     const s = JSON.parse(bad.stdout);
@@ -147,13 +147,70 @@ describe.each(providers)('soulspot import-tracks (CLI) on %s', (provider) => {
     expect(existsSync(join(work, 'bad-rows.csv.rejects.csv'))).toBe(true);
   });
 
+  test('--max-rejects N: stops past N rejects (exit 8), committed batches and the rejects file so far kept, the playlist left as it was; a second run finishes', async () => {
+    const url = await fresh();
+    // 2,000 rows, every tenth followed by a line of the wrong column count: 200 rejects, about 20 a batch of 200.
+    const lines = [EXPORTER_HEADER];
+    for (let i = 0; i < 2000; i++) {
+      lines.push(exporterRow(i));
+      if (i % 10 === 9) lines.push(`broken,row,${i}`);
+    }
+    writeFileSync(join(work, 'rejecty.csv'), lines.join('\n') + '\n');
+    const cut = await cli(['--database-url', url, '--json', 'import-tracks', 'rejecty.csv', '--batch-size', '200', '--playlist', 'R', '--max-rejects', '25'], work);
+    expect(cut.code).toBe(8);
+    const s = JSON.parse(cut.stdout);
+    expect(s.tooManyRejects).toMatch(/^more than 25 row\(s\) rejected \(\d+ of \d+ read; --max-rejects\): the import stopped after \d+ committed batch\(es\) \(up to line \d+\), the playlists left as they were/);
+    expect(cut.stderr).toContain(`soulspot: ${s.tooManyRejects}`);
+    expect(s.rejected).toBeGreaterThan(25);
+    expect(s.rejected).toBeLessThan(200);
+    expect(s.inserted).toBeGreaterThan(0);
+    expect(s.inserted).toBeLessThan(2000);
+    expect(s.read).toBe(s.inserted + s.updated + s.unchanged + s.duplicates + s.rejected);
+    // Every committed row is in the database, every reject so far in the rejects file, the playlist untouched.
+    expect(await trackCount(url, provider)).toBe(s.inserted);
+    const rejectLines = readFileSync(join(work, 'rejecty.csv.rejects.csv'), 'utf8').trim().split('\n');
+    expect(rejectLines).toHaveLength(s.rejected + 1);
+    expect(rejectLines.slice(1).every((l) => /^\d+,"wrong column count/.test(l))).toBe(true);
+    expect(await playlistOf(url, provider, 'R')).toEqual([]);
+    // A percentage above the file's share of bad rows lets it finish: exit 8 for the rejects, not stopped.
+    const rest = await cli(['--database-url', url, '--json', 'import-tracks', 'rejecty.csv', '--batch-size', '200', '--playlist', 'R', '--max-rejects', '50%'], work);
+    expect(rest.code).toBe(8);
+    const r = JSON.parse(rest.stdout);
+    expect(r.tooManyRejects).toBeUndefined();
+    expect(r).toMatchObject({ read: 2200, rejected: 200, inserted: 2000 - s.inserted, unchanged: s.inserted });
+    expect(await trackCount(url, provider)).toBe(2000);
+    expect(await playlistOf(url, provider, 'R')).toHaveLength(2000);
+    // 5%: the first chunk's share (10%) is past it.
+    const pct = await cli(['--database-url', url, '--json', 'import-tracks', 'rejecty.csv', '--batch-size', '200', '--max-rejects', '5%'], work);
+    expect(pct.code).toBe(8);
+    expect(JSON.parse(pct.stdout).tooManyRejects).toMatch(/^more than 5% of the rows read rejected/);
+    const badValue = await cli(['--database-url', url, 'import-tracks', 'rejecty.csv', '--max-rejects', '5x'], work);
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toMatch(/--max-rejects: expected a whole number of at least 0 or a percentage from 0% to 100%, got "5x"/);
+  });
+
+  test('a Spotify account export zip: exit 8 for its one bad item, a table per playlist, the files read', async () => {
+    const url = await fresh();
+    copyFileSync(join(process.cwd(), 'test/fixtures/account/my_spotify_data.zip'), join(work, 'my_spotify_data.zip'));
+    const r = await cli(['--database-url', url, 'import-tracks', 'my_spotify_data.zip'], work);
+    expect(r.code).toBe(8);
+    expect(r.stdout).toMatch(/import of my_spotify_data\.zip \(spotify-account\)/);
+    expect(r.stdout).toMatch(/files read\s*│ Spotify Account Data\/YourLibrary\.json, Spotify Account/);
+    expect(r.stdout).toContain('Playlist2.json');
+    expect(r.stdout).not.toContain('StreamingHistory');
+    expect(r.stdout).toMatch(/│ Road trip 🚗\s*│ 3\s*│ 1\s*│ 2\s*│ 2\s*│ 1\s*│/);
+    expect(r.stdout).toMatch(/│ Nothing yet\s*│ 0\s*│ 0\s*│ 0\s*│ 0\s*│ 0\s*│/);
+    expect(r.stdout).toMatch(/item 6: missing title/);
+    expect(await playlistOf(url, provider, 'Liked Songs')).toHaveLength(3);
+  });
+
   test('exit 2 for a missing or empty file, an unknown format or a bad --batch-size; nothing written', async () => {
     const url = await fresh();
     writeFileSync(join(work, 'empty.csv'), '');
     const cases: Array<[string[], RegExp]> = [
       [['import-tracks', 'missing.csv'], /no such file/],
       [['import-tracks', 'empty.csv'], /is empty/],
-      [['import-tracks', 'empty.csv', '--format', 'xml'], /--format: expected one of csv, tsv, json, ndjson, exportify, got "xml"/],
+      [['import-tracks', 'empty.csv', '--format', 'xml'], /--format: expected one of csv, tsv, json, ndjson, exportify, spotify-account, got "xml"/],
       [['import-tracks', 'empty.csv', '--batch-size', '0'], /--batch-size/],
     ];
     for (const [args, message] of cases) {

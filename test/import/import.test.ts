@@ -41,7 +41,8 @@ describe.each(providers)('import-tracks on %s', (provider) => {
 
   test('exporter CSV: multiple artists, Unicode, a local file, a duplicate; Prisma reads the rows back', async () => {
     const s = await run({ input: fixture('exportify.csv') });
-    expect(s).toMatchObject({ format: 'exportify', read: 14, inserted: 13, updated: 0, unchanged: 0, duplicates: 1, rejected: 0, artistsCreated: 13, albumsCreated: 13 });
+    // 16 artists: the 13 first-listed and three credited after them (Roddy Ricch, Playboi Carti, JAY-Z).
+    expect(s).toMatchObject({ format: 'exportify', read: 14, inserted: 13, updated: 0, unchanged: 0, duplicates: 1, rejected: 0, artistsCreated: 16, albumsCreated: 13 });
     expect(s.read).toBe(s.inserted + s.updated + s.unchanged + s.duplicates + s.rejected);
     expect(s.rejectsFile).toBeUndefined();
     expect(existsSync(join(work, 'exportify.csv.rejects.csv'))).toBe(false);
@@ -51,6 +52,11 @@ describe.each(providers)('import-tracks on %s', (provider) => {
       expect(earfquake.artist.spotifyUri).toBe('spotify:artist:4V8LLVI7PbaPR0K2TGSxFF');
       expect(earfquake).toMatchObject({ title: 'EARFQUAKE', durationMs: 190066, trackNumber: 2, discNumber: 1, isrc: 'USQX91900918' });
       expect(earfquake.album!.title).toBe('IGOR');
+      // Every credited artist in order ("Tyler\, The Creator" is one name): the first is the
+      // track's artist, the others track_artists positions 1, 2, …; only the three featuring tracks have any.
+      const credits = await prisma.trackArtist.findMany({ where: { trackId: earfquake.id }, orderBy: { position: 'asc' }, include: { artist: true } });
+      expect(credits.map((c) => [c.position, c.artist.name, c.artist.spotifyUri])).toEqual([[1, 'Playboi Carti', 'spotify:artist:0ONHkAv9pCAFxb0zJwDNTy']]);
+      expect(await prisma.trackArtist.count()).toBe(3);
       expect(earfquake.album!.releaseYear).toBe(2019);
       // Timestamps written by the raw driver read back through Prisma as the same instant.
       expect(earfquake.createdAt).toBeInstanceOf(Date);
@@ -61,8 +67,13 @@ describe.each(providers)('import-tracks on %s', (provider) => {
       const local = await prisma.track.findFirstOrThrow({ where: { title: 'Side A (live)' }, include: { artist: true } });
       expect(local).toMatchObject({ spotifyUri: null, trackNumber: null, discNumber: 1, durationMs: 241000 });
       expect(local.artist).toMatchObject({ name: 'Unknown Artist', spotifyUri: null });
-      // The featured artist of a duet is not the track's artist.
-      expect(await prisma.artist.count({ where: { name: 'Roddy Ricch' } })).toBe(0);
+      // The featured artist of a duet is not the track's artist, but is credited after it.
+      const rockstar = await prisma.track.findUniqueOrThrow({
+        where: { spotifyUri: 'spotify:track:7ytR5pFWmSjzHJIeQkgog4' },
+        include: { artist: true, credits: { orderBy: { position: 'asc' }, include: { artist: true } } },
+      });
+      expect(rockstar.artist.name).toBe('DaBaby');
+      expect(rockstar.credits.map((c) => [c.position, c.artist.name])).toEqual([[1, 'Roddy Ricch']]);
     });
   });
 
@@ -156,17 +167,19 @@ describe.each(providers)('import-tracks on %s', (provider) => {
     });
   });
 
-  test('--playlist keeps file order, skips duplicates, and replaces the order on re-import', async () => {
+  test('--playlist keeps file order, the same track at each of its positions, and replaces the order on re-import', async () => {
     const input = fixture('exportify.csv');
     const s = await run({ input, playlist: 'Liked Songs' });
-    expect(s.playlist).toMatchObject({ name: 'Liked Songs', tracks: 13 });
+    // 14 entries: Jóga stands first and last (a playlist may hold a track twice).
+    expect(s.playlist).toMatchObject({ name: 'Liked Songs', tracks: 14 });
     const order = () =>
       withDatabase(tdb.config, ({ prisma }) =>
         prisma.playlistTrack.findMany({ where: { playlist: { name: 'Liked Songs' } }, orderBy: { position: 'asc' }, include: { track: true } }),
       ).then((rows) => rows.map((r) => [r.position, r.track.title]));
     const first = await order();
     expect(first.slice(0, 3)).toEqual([[0, 'Jóga'], [1, 'Feel It Still'], [2, 'Blinding Lights']]);
-    expect(first).toHaveLength(13);
+    expect(first).toHaveLength(14);
+    expect(first[13]).toEqual([13, 'Jóga']);
     // Re-import a reversed, shorter export: the playlist becomes exactly that, in that order.
     const lines = readFileSync(input, 'utf8').trim().split('\n');
     const reversed = join(work, 'reversed.csv');
@@ -186,7 +199,8 @@ describe.each(providers)('import-tracks on %s', (provider) => {
       ).then((rows) => rows.map((r) => ({ position: r.position, uri: r.track.spotifyUri, addedAt: r.addedAt.toISOString() })));
     await run({ input: fixture('exportify.csv'), playlist: 'P' });
     const before = await entries();
-    expect(before).toHaveLength(13);
+    expect(before).toHaveLength(14);
+    expect(before[13]).toEqual({ position: 13, uri: 'spotify:track:3MrRksHupTVEQ7YbA0FsZK', addedAt: '2023-01-15T10:00:00.000Z' });
     expect(before[0]).toEqual({ position: 0, uri: 'spotify:track:3MrRksHupTVEQ7YbA0FsZK', addedAt: '2023-01-14T09:12:44.000Z' });
 
     const input = join(work, 'big.csv');
@@ -283,7 +297,8 @@ describe.each(providers)('import-tracks on %s', (provider) => {
       expect(results[0].db.tracks).toContain(`Renamed|Old Band|Old LP|${uri('track', 'T2')}|USTTT0000001||5000`);
       expect(results[0].db.tracks).toContain(`Twin|Old Band|Old LP|${uri('track', 'T1')}|||6000`);
       expect(results[0].db.tracks.filter((t) => t.startsWith('Twin|'))).toHaveLength(1);
-      expect(results[0].db.playlist).toHaveLength(9);
+      // Every row but the rejected one is an entry, duplicates included.
+      expect(results[0].db.playlist).toHaveLength(14);
       expect(results[1]).toEqual(results[0]);
     } finally {
       await other.drop();
@@ -298,9 +313,9 @@ describe.each(providers)('import-tracks on %s', (provider) => {
         expect(store.separateReader).toBe(false);
         await store.close();
         const s = await importTracks(db, { cwd: work, input: fixture('exportify.csv'), playlist: 'P' });
-        expect(s).toMatchObject({ read: 14, inserted: 13, duplicates: 1, artistsCreated: 13, albumsCreated: 13, playlist: { name: 'P', tracks: 13 } });
+        expect(s).toMatchObject({ read: 14, inserted: 13, duplicates: 1, artistsCreated: 16, albumsCreated: 13, playlist: { name: 'P', tracks: 14 } });
         const again = await importTracks(db, { cwd: work, input: fixture('exportify.csv'), playlist: 'P' });
-        expect(again).toMatchObject({ read: 14, inserted: 0, unchanged: 13, duplicates: 1, playlist: { tracks: 13 } });
+        expect(again).toMatchObject({ read: 14, inserted: 0, unchanged: 13, duplicates: 1, playlist: { tracks: 14 } });
       });
       await withDatabase(tdb.config, async (db) => {
         const store = await openImportStore(db, { busyTimeoutMs: 1000 });

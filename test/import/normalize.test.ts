@@ -30,6 +30,38 @@ describe('normaliseRow', () => {
     expect(r.artist).toEqual({ name: 'Tyler, The Creator', spotifyUri: 'spotify:artist:4V8LLVI7PbaPR0K2TGSxFF' });
     expect(r.album).toEqual({ title: 'IGOR', artist: r.artist, releaseYear: 2019 });
     expect([r.trackNumber, r.durationMs]).toEqual([2, 190066]);
+    expect(r.credits).toEqual([{ name: 'Playboi Carti', spotifyUri: 'spotify:artist:0ONHkAv9pCAFxb0zJwDNTy' }]);
+  });
+
+  test('every credited artist is kept in order; one artist URI makes a name with a plain comma one artist', () => {
+    const three = row({ title: 't', artists: 'A, B\\, C, D', artistUris: 'spotify:artist:AAAAAAAAAAAAAAAAAAAAAA, spotify:artist:BBBBBBBBBBBBBBBBBBBBBB, spotify:artist:DDDDDDDDDDDDDDDDDDDDDD' });
+    expect([three.artist, ...(three.credits ?? [])].map((a) => [a.name, a.spotifyUri])).toEqual([
+      ['A', 'spotify:artist:AAAAAAAAAAAAAAAAAAAAAA'],
+      ['B, C', 'spotify:artist:BBBBBBBBBBBBBBBBBBBBBB'],
+      ['D', 'spotify:artist:DDDDDDDDDDDDDDDDDDDDDD'],
+    ]);
+    // An exporter that did not escape the comma: one URI says one artist.
+    const one = row({ title: 't', artists: 'Tyler, The Creator', artistUris: 'spotify:artist:4V8LLVI7PbaPR0K2TGSxFF' });
+    expect(one.artist).toEqual({ name: 'Tyler, The Creator', spotifyUri: 'spotify:artist:4V8LLVI7PbaPR0K2TGSxFF' });
+    expect(one.credits).toBeUndefined();
+    // Without URIs (a local file) the list is split as written.
+    expect([row({ title: 't', artists: 'X, Y' }).artist.name, row({ title: 't', artists: 'X, Y' }).credits]).toEqual(['X', [{ name: 'Y' }]]);
+    // The Spotify API shape: artists as objects.
+    const api = row({ title: 't', artists: [{ name: 'P', uri: 'spotify:artist:PPPPPPPPPPPPPPPPPPPPPP' }, { name: 'Q' }] });
+    expect([api.artist.name, api.credits]).toEqual(['P', [{ name: 'Q' }]]);
+  });
+
+  test('the album artist comes from the album-artist column, by the same rules', () => {
+    const r = row({
+      title: 'EARFQUAKE',
+      artists: 'Tyler\\, The Creator, Playboi Carti',
+      album: 'IGOR',
+      albumArtists: 'Tyler, The Creator',
+      albumArtistUris: 'spotify:artist:4V8LLVI7PbaPR0K2TGSxFF',
+    });
+    expect(r.album!.artist).toEqual({ name: 'Tyler, The Creator', spotifyUri: 'spotify:artist:4V8LLVI7PbaPR0K2TGSxFF' });
+    const various = row({ title: 't', artist: 'Someone', album: 'Hits', albumArtist: 'Various Artists' });
+    expect(various.album!.artist).toEqual({ name: 'Various Artists' });
   });
 
   test('a single artist column is never split', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
 import { packageRoot } from '../../src/paths.js';
+import { readMigrations } from '../../src/migrate/migrations.js';
 
 // A migrate killed with SIGKILL while it holds its lock file leaves the file behind. The next
 // migrate must say that it waits and on what, and take the lock over once it has gone stale.
@@ -43,6 +44,6 @@ test('the next migrate after a killed one says it waits for the lock file, then 
   const next = await runCli(['migrate', '--json'], { env });
   expect(next.code).toBe(0);
   expect(next.stderr).toMatch(new RegExp(`^warn: waiting for another soulspot migrate: it holds the lock file ${lock} .*taken over once it has not been refreshed`));
-  expect(JSON.parse(next.stdout).applied).toHaveLength(1);
+  expect(JSON.parse(next.stdout).applied).toHaveLength(readMigrations('sqlite').migrations.length);
   expect(existsSync(lock)).toBe(false);
 });

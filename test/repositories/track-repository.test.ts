@@ -1,7 +1,7 @@
 import type { Database } from '../../src/db/client.js';
 import { ArtistRepository } from '../../src/repositories/artist-repository.js';
 import { AlbumRepository } from '../../src/repositories/album-repository.js';
-import { TrackRepository, type TrackInput } from '../../src/repositories/track-repository.js';
+import { TrackRepository, creditedArtists, type TrackInput } from '../../src/repositories/track-repository.js';
 import { ConflictError, ValidationError } from '../../src/repositories/errors.js';
 import { providers } from '../helpers/db.js';
 import { openTestDatabase, statementsOf } from './helpers.js';
@@ -248,6 +248,32 @@ describe.each(providers)('TrackRepository on %s', (provider) => {
     expect(order.indexOf(viaBatch)).toBeGreaterThan(order.indexOf(viaPrisma.id));
     expect((await repo.listUpdatedSince(batchRow.updatedAt)).map((t) => t.id)).not.toContain(viaPrisma.id);
     await repo.deleteBatch([viaPrisma.id, viaBatch]);
+  });
+
+  test('credits: every credited artist in order, loaded with include in a constant number of statements', async () => {
+    const [guest, other] = await new ArtistRepository(db).getOrCreateBatch([{ name: 'Thom Yorke' }, { name: 'Tyler, The Creator' }]);
+    const [one] = await repo.addBatchReturningIds([{ title: 'credits one', artistId }]);
+    const names = async (id: string) => creditedArtists((await repo.getByIdWithCredits(id))!).map((a) => a.name);
+    // The first artist is the track's; later ones are track_artists positions 1, 2, ….
+    expect(await names(one)).toEqual(['Björk']);
+    await db.prisma.trackArtist.create({ data: { trackId: one, artistId: guest.id, position: 1 } });
+    expect(await names(one)).toEqual(['Björk', 'Thom Yorke']);
+    await repo.updateBatch([{ id: one, artistId: other.id }]);
+    expect(await names(one)).toEqual(['Tyler, The Creator', 'Thom Yorke']);
+
+    const many = await repo.addBatchReturningIds(Array.from({ length: 500 }, (_, i) => ({ title: `credited ${i}`, artistId })));
+    await db.prisma.trackArtist.createMany({ data: many.map((trackId) => ({ trackId, artistId: guest.id, position: 1 })) });
+    const count = async (fn: () => Promise<unknown>) => (await statementsOf(db, fn)).sql.length;
+    const small = await count(async () => expect((await repo.listCreditedTo(other.id)).map((t) => t.id)).toEqual([one]));
+    const large = await count(async () => {
+      const tracks = await repo.listCreditedTo(guest.id);
+      expect(tracks).toHaveLength(501);
+      expect(tracks.every((t) => creditedArtists(t).map((a) => a.name).join('|') === (t.id === one ? 'Tyler, The Creator|Thom Yorke' : 'Björk|Thom Yorke'))).toBe(true);
+    });
+    expect(small).toBeLessThanOrEqual(4);
+    expect(large).toBe(small);
+    await repo.deleteBatch([one, ...many]);
+    expect(await db.prisma.trackArtist.count({ where: { trackId: { in: [one, ...many.slice(0, 10)] } } })).toBe(0);
   });
 
   test('getManyByIds splits id lists above the parameter limit', async () => {

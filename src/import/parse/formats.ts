@@ -7,47 +7,32 @@ import { CsvTokenizer } from './csv.js';
 import { JsonArraySplitter, NdjsonSplitter, type JsonRecord } from './json.js';
 import { RowError, headerProblem, mapHeader, normaliseRow, valuesFromObject, type Field, type RawValues, type TrackRow } from './normalize.js';
 import type { Reject } from '../rejects.js';
+import { openAccountExport, accountExportKind } from './account-export.js';
+import { FORMATS, type ImportFormat, type RecordSource, type SourceRecord } from './records.js';
+
+export { FORMATS, type ImportFormat, type RecordSource, type SourceRecord };
 
 const LF = 0x0a;
 const CR = 0x0d;
 
-export const FORMATS = ['csv', 'tsv', 'json', 'ndjson', 'exportify'] as const;
-export type ImportFormat = (typeof FORMATS)[number];
 
-/** One data row from the input: its values by field, or why it cannot be read. */
-export interface SourceRecord {
-  line: number;
-  /** JSON arrays: the element's place in the array, from 1 (a whole array may sit on one line). */
-  record?: number;
-  original: string;
-  values?: RawValues;
-  error?: string;
-}
 
 /** A record as the importer takes it: its normalised row, or the reject that says why not. */
 export function rowOrReject(record: SourceRecord): { row: TrackRow } | { reject: Reject } {
   // A JSON array's rows are named by their place too: its elements may all be on line 1.
-  const where = record.record === undefined ? '' : `record ${record.record}: `;
-  const reject = (reason: string) => ({ reject: { line: record.line, original: record.original, reason: where + reason } });
+  const where = record.where ?? (record.record === undefined ? '' : `record ${record.record}: `);
+  const reject = (reason: string) => ({ reject: { line: record.line, original: record.original, reason: where + reason, playlist: record.playlist } });
   if (!record.values) return reject(record.error ?? 'unreadable row');
   try {
-    return { row: normaliseRow(record.values, record.line, record.original) };
+    const row = normaliseRow(record.values, record.line, record.original);
+    if (record.playlist !== undefined) row.playlist = record.playlist;
+    return { row };
   } catch (error) {
     if (!(error instanceof RowError)) throw error;
     return reject(error.message);
   }
 }
 
-export interface RecordSource {
-  format: ImportFormat;
-  /** What the input is called in messages: the path, or "stdin". */
-  name: string;
-  /** Size in bytes for files (progress percent and ETA); undefined for stdin. */
-  totalBytes?: number;
-  bytesRead(): number;
-  records: AsyncGenerator<SourceRecord>;
-  close(): void;
-}
 
 const EXTENSIONS: Record<string, ImportFormat> = {
   '.csv': 'csv',
@@ -137,6 +122,12 @@ async function* chunksOf(stream: Readable, counter: { bytes: number }, head: Buf
 export async function openRecordSource(input: string, options: { format?: ImportFormat; stdin?: Readable } = {}): Promise<RecordSource> {
   const isStdin = input === '-';
   const name = isStdin ? 'stdin' : input;
+  if (options.format === 'spotify-account' && isStdin) {
+    throw new UsageError('--format spotify-account reads a zip, a folder or a JSON file of the export, not stdin; name the file');
+  }
+  // A Spotify account export: a zip, a folder, YourLibrary.json or PlaylistN.json.
+  const account = isStdin ? undefined : await accountExportKind(input, options.format);
+  if (account) return openAccountExport(input, account);
   let totalBytes: number | undefined;
   let stream: Readable;
   if (isStdin) {

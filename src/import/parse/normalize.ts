@@ -34,6 +34,10 @@ export interface TrackRow {
   audioSampleRate?: number;
   /** When the row was added to the exported playlist (ISO text), for --playlist. */
   addedAt?: string;
+  /** The artists credited after `artist`, in order (positions 1, 2, …); absent when only one. */
+  credits?: ArtistRef[];
+  /** A Spotify account export: the index of the playlist the row is an entry of (see PlaylistInfo). */
+  playlist?: number;
 }
 
 /** The fields soulspot understands, whatever a file calls them. */
@@ -312,37 +316,41 @@ export function splitList(value: string): string[] {
   return out.filter(Boolean);
 }
 
-function firstOfList(value: unknown, column: string): { name?: string; uri?: string } {
-  if (Array.isArray(value)) {
-    const first: unknown = value[0];
-    if (first && typeof first === 'object' && !Array.isArray(first)) {
-      const o = first as Record<string, unknown>;
-      return { name: text(o.name, column), uri: text(o.uri, `${column} URI`) };
-    }
-    return { name: text(first, column) };
-  }
-  if (value && typeof value === 'object') {
+/** A list of Spotify URIs: a JSON array, or text joined with commas (a URI never holds one). */
+function uriList(value: unknown, column: string): string[] {
+  if (Array.isArray(value)) return value.map((v) => text(v, column)).filter((v): v is string => v !== undefined);
+  const t = text(value, column);
+  return t === undefined ? [] : t.split(',').map((u) => u.trim()).filter(Boolean);
+}
+
+type NamedRef = { name?: string; uri?: string };
+
+function refOf(value: unknown, column: string): NamedRef {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
     const o = value as Record<string, unknown>;
     return { name: text(o.name, column), uri: text(o.uri, `${column} URI`) };
   }
-  const t = text(value, column);
-  return { name: t === undefined ? undefined : splitList(t)[0] };
+  return { name: text(value, column) };
 }
 
-/** The first artist of a list column, else the single-name column (never split: names may hold commas). */
-function pickArtist(list: unknown, single: unknown, column: string): { name?: string; uri?: string } {
-  if (list !== undefined && list !== null && list !== '') {
-    const first = firstOfList(list, column);
-    if (first.name) return first;
+/**
+ * Every artist a row credits, in order: from the list column (a JSON array of names or
+ * `{name, uri}`; Exportify's text `A, B` with `\,` for a comma inside a name), else the
+ * single-name column (never split: names may hold commas). When the URIs column lists exactly one
+ * URI, the list is one artist, even with a plain comma in its name (`Tyler, The Creator`).
+ */
+function artistList(list: unknown, single: unknown, uris: unknown, column: string): NamedRef[] {
+  const uriTexts = uriList(uris, `${column} URI`);
+  const withUris = (names: NamedRef[]) => names.map((n, i) => (n.uri || !uriTexts[i] ? n : { ...n, uri: uriTexts[i] }));
+  if (Array.isArray(list) && list.length) return withUris(list.map((v) => refOf(v, column)));
+  if (list && typeof list === 'object' && !Array.isArray(list)) return withUris([refOf(list, column)]);
+  const t = typeof list === 'object' ? undefined : text(list, column);
+  if (t !== undefined) {
+    const names = uriTexts.length === 1 ? [t.replace(/\\,/g, ',').trim()] : splitList(t);
+    if (names.length) return withUris(names.map((name) => ({ name })));
   }
-  if (single && typeof single === 'object') return firstOfList(single, column);
-  return { name: text(single, column) };
-}
-
-function firstUri(value: unknown, column: string): string | undefined {
-  if (Array.isArray(value)) return text(value[0], column);
-  const t = text(value, column);
-  return t === undefined ? undefined : t.split(',')[0].trim() || undefined;
+  if (single && typeof single === 'object') return withUris(Array.isArray(single) ? single.map((v) => refOf(v, column)) : [refOf(single, column)]);
+  return withUris([{ name: text(single, column) }]);
 }
 
 const ISRC = /^[A-Z]{2}[A-Z0-9]{3}\d{7}$/;
@@ -368,15 +376,15 @@ function artistRef(name: string | undefined, uri: string | undefined, column: st
 export function normaliseRow(values: RawValues, line: number, original: string): TrackRow {
   const title = text(values.title, 'title');
   if (!title) throw new RowError('missing title');
-  const first = pickArtist(values.artists, values.artist, 'artist');
-  const artistName = first.name;
-  if (!artistName) throw new RowError('missing artist');
-  const artist = artistRef(artistName, first.uri ?? firstUri(values.artistUris ?? values.artistUri, 'artist URI'), 'artist')!;
+  const credited = artistList(values.artists, values.artist, values.artistUris ?? values.artistUri, 'artist');
+  if (!credited[0]?.name) throw new RowError('missing artist');
+  const [artist, ...others] = credited.flatMap((c) => artistRef(c.name, c.uri, 'artist') ?? []);
 
   const row: TrackRow = { line, original, title: limit(title, 255, 'title'), artist };
+  if (others.length) row.credits = others;
 
   let albumValue = values.album;
-  let albumUri = firstUri(values.albumUri, 'album URI');
+  let albumUri: string | undefined = uriList(values.albumUri, 'album URI')[0];
   let releaseDate = values.releaseDate;
   let albumArtistList = values.albumArtists;
   const albumArtistSingle = values.albumArtist;
@@ -390,10 +398,8 @@ export function normaliseRow(values: RawValues, line: number, original: string):
   const albumTitle = text(albumValue, 'album');
   const year = releaseYear(releaseDate, 'release date'); // validated even without an album
   if (albumTitle) {
-    const aa = pickArtist(albumArtistList, albumArtistSingle, 'album artist');
-    const albumArtist = aa.name
-      ? artistRef(aa.name, aa.uri ?? firstUri(values.albumArtistUris ?? values.albumArtistUri, 'album artist URI'), 'album artist')!
-      : artist;
+    const aa = artistList(albumArtistList, albumArtistSingle, values.albumArtistUris ?? values.albumArtistUri, 'album artist')[0];
+    const albumArtist = aa?.name ? artistRef(aa.name, aa.uri, 'album artist')! : artist;
     row.album = { title: limit(albumTitle, 255, 'album'), artist: albumArtist };
     if (albumUri) {
       const parsed = parseSpotifyUri(albumUri, 'album', 'album URI');

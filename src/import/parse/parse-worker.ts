@@ -29,13 +29,19 @@ async function run(): Promise<void> {
     source = await openRecordSource(data.input, { format: data.format });
     // The first row shows an empty input (or a JSON file that is not an array) before any write.
     const first = await source.records.next();
-    if (first.done) throw new UsageError(`nothing to import: ${source.name} has no track rows; expected at least one row after the header`);
-    post({ type: 'ready', format: source.format, name: source.name, totalBytes: source.totalBytes });
+    // An account export may hold only empty playlists: those are kept.
+    if (first.done && !source.account?.progress.playlists.length) {
+      throw new UsageError(`nothing to import: ${source.name} has no track rows; expected at least one row after the header`);
+    }
+    post({ type: 'ready', format: source.format, name: source.name, totalBytes: source.totalBytes, account: source.account?.snapshot() });
 
     const handle = (record: SourceRecord) => {
       const read = rowOrReject(record);
       if ('row' in read) encoder.add(read.row);
-      else encoder.reject(read.reject);
+      else {
+        encoder.reject(read.reject);
+        if (record.playlist !== undefined) source!.account?.rejected(record.playlist);
+      }
     };
     // Valid rows of the current batch (transaction) in the chunks posted so far.
     let inBatch = 0;
@@ -44,21 +50,23 @@ async function run(): Promise<void> {
       credit -= 1;
       inBatch = last ? 0 : inBatch + encoder.count;
       const chunk = encoder.take(source!.bytesRead());
-      post({ type: 'chunk', chunk, last }, transferList(chunk.buffers));
+      post({ type: 'chunk', chunk, last, account: source!.account?.changes() }, transferList(chunk.buffers));
     };
 
     const full = async () => {
       if (inBatch + encoder.count >= data.batchSize) await send(true);
       else if (encoder.count >= data.chunkRows) await send(false);
     };
-    handle(first.value);
-    await full();
+    if (!first.done) {
+      handle(first.value);
+      await full();
+    }
     for await (const record of source.records) {
       handle(record);
       await full();
     }
     if (encoder.records > 0) await send(true);
-    post({ type: 'end' });
+    post({ type: 'end', account: source.account?.snapshot() });
   } catch (error) {
     post({
       type: 'error',

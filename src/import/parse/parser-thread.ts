@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { UsageError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import type { ImportFormat } from './formats.js';
+import type { AccountProgress } from './account-progress.js';
 import type { TrackRow } from './normalize.js';
 import type { Reject } from '../rejects.js';
 import { decodeRows, transferList, type ChunkBuffers, type EncodedChunk } from '../row-chunks.js';
@@ -34,9 +35,9 @@ export interface ParserData {
 }
 
 export type ParserMessage =
-  | { type: 'ready'; format: ImportFormat; name: string; totalBytes?: number }
-  | { type: 'chunk'; chunk: EncodedChunk; last: boolean }
-  | { type: 'end' }
+  | { type: 'ready'; format: ImportFormat; name: string; totalBytes?: number; account?: AccountProgress }
+  | { type: 'chunk'; chunk: EncodedChunk; last: boolean; account?: AccountProgress }
+  | { type: 'end'; account?: AccountProgress }
   | { type: 'error'; usage: boolean; message: string; stack?: string };
 
 /** One more chunk may be posted; `buffers` are a chunk's, to reuse. */
@@ -92,6 +93,11 @@ export interface ParserThread {
   next(signal?: AbortSignal): Promise<ParsedChunk | undefined | 'aborted'>;
   /** Stops the worker (at once, wherever it is) and detaches stdin. */
   close(): Promise<void>;
+  /**
+   * A Spotify account export: the files and playlists read so far (a playlist is known before
+   * the chunk holding its first entry arrives); undefined for other formats.
+   */
+  readonly account: AccountProgress | undefined;
 }
 
 /**
@@ -162,10 +168,14 @@ export async function startParserThread(
     await close();
     throw thrown(first);
   }
+  let account = first.account;
   return {
     format: first.format,
     name: first.name,
     totalBytes: first.totalBytes,
+    get account() {
+      return account;
+    },
     async next(signal) {
       // One turn of the event loop first. Node delivers a port's messages in a loop that goes on
       // while more arrive, running each handler's promise continuations in between, and the
@@ -189,6 +199,7 @@ export async function startParserThread(
       });
       if (onAbort) signal!.removeEventListener('abort', onAbort);
       if (item === 'aborted') return item;
+      if ((item.type === 'chunk' || item.type === 'end') && item.account) account = item.account;
       if (item.type === 'chunk') {
         const { chunk } = item;
         const rows = decodeRows(chunk);

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DatabaseError } from '../../errors.js';
 import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ImportStore, type TrackValues } from './types.js';
+import { pgCredits } from './credits-postgres.js';
 
 /**
  * Planner settings for the import's lookups: with the default random_page_cost the planner reads a
@@ -124,6 +125,7 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
     provider: 'postgresql',
     replays: true,
     separateReader: reader !== writer,
+    ...pgCredits(r, q),
     async transaction(fn) {
       if (dryRun) return fn();
       for (let attempt = 1; ; attempt++) {
@@ -240,11 +242,35 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
         ],
       );
     },
-    async getOrCreatePlaylist(name, now) {
-      const found = await q<{ id: string }>('SELECT id FROM playlists WHERE name = $1 ORDER BY created_at, id LIMIT 1', [name]);
-      if (found.length) return found[0].id;
+    async getOrCreatePlaylist(spec, now) {
+      const ts = now.toISOString();
+      const found = spec.spotifyUri
+        ? await q<{ id: string }>(
+            `SELECT id FROM (SELECT id, 0 AS o, created_at FROM playlists WHERE spotify_uri = $1
+               UNION ALL SELECT id, 1, created_at FROM playlists WHERE name = $2 AND spotify_uri IS NULL) p ORDER BY o, created_at, id LIMIT 1`,
+            [spec.spotifyUri, spec.name],
+          )
+        : await q<{ id: string }>('SELECT id FROM playlists WHERE name = $1 ORDER BY created_at, id LIMIT 1', [spec.name]);
+      if (found.length) {
+        if (spec.description !== undefined || spec.spotifyUri) {
+          await q('UPDATE playlists SET description = $2, spotify_uri = COALESCE(spotify_uri, $3), updated_at = $4::timestamp WHERE id = $1', [
+            found[0].id,
+            spec.description ?? null,
+            spec.spotifyUri ?? null,
+            ts,
+          ]);
+        }
+        return found[0].id;
+      }
       const id = randomUUID();
-      await q("INSERT INTO playlists (id, name, source, created_at, updated_at) VALUES ($1, $2, 'manual', $3::timestamp, $3::timestamp)", [id, name, now.toISOString()]);
+      await q('INSERT INTO playlists (id, name, description, source, spotify_uri, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6::timestamp, $6::timestamp)', [
+        id,
+        spec.name,
+        spec.description ?? null,
+        spec.source ?? 'manual',
+        spec.spotifyUri ?? null,
+        ts,
+      ]);
       return id;
     },
     async replacePlaylist(playlistId, name, content, now) {
@@ -253,28 +279,42 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
       // the repository) takes its turn. Transaction-scoped, as PgBouncer's transaction mode needs.
       const { rowCount } = await writer.query('UPDATE playlists SET updated_at = $2::timestamp WHERE id = $1', [playlistId, ts]);
       if (!rowCount) await q("INSERT INTO playlists (id, name, source, created_at, updated_at) VALUES ($1, $2, 'manual', $3::timestamp, $3::timestamp)", [playlistId, name, ts]);
-      // Staged in a table of this transaction only (dropped at its end: no session state).
-      await q('CREATE TEMP TABLE import_playlist (position int PRIMARY KEY, track_id text NOT NULL UNIQUE, added_at timestamp) ON COMMIT DROP');
+      // Staged in a table of this transaction only (dropped at its end: no session state). k: the
+      // entry's occurrence of its track (1 for the first).
+      await q('CREATE TEMP TABLE import_playlist (position int PRIMARY KEY, track_id text NOT NULL, k int NOT NULL, added_at timestamp) ON COMMIT DROP');
       const { trackIds, addedAt } = content;
+      const occurrences = new Map<string, number>();
       for (let start = 0; start < trackIds.length; start += PLAYLIST_COPY_ROWS) {
         let text = '';
         for (let i = start; i < Math.min(start + PLAYLIST_COPY_ROWS, trackIds.length); i++) {
-          text += `${i}\t${copyField(trackIds[i])}\t${Number.isNaN(addedAt[i]) ? '\\N' : new Date(addedAt[i]).toISOString()}\n`;
+          const k = (occurrences.get(trackIds[i]) ?? 0) + 1;
+          occurrences.set(trackIds[i], k);
+          text += `${i}\t${copyField(trackIds[i])}\t${k}\t${Number.isNaN(addedAt[i]) ? '\\N' : new Date(addedAt[i]).toISOString()}\n`;
         }
-        await copyRows(writer, 'import_playlist (position, track_id, added_at)', text);
+        await copyRows(writer, 'import_playlist (position, track_id, k, added_at)', text);
       }
       await q('ANALYZE import_playlist');
-      await q('DELETE FROM playlist_tracks p WHERE p.playlist_id = $1 AND NOT EXISTS (SELECT 1 FROM import_playlist s WHERE s.track_id = p.track_id)', [playlistId]);
+      // An entry the row gives no time keeps the time of the same occurrence of its track in the
+      // playlist before (the 2nd entry of a track takes the 2nd one's), else gets the import's.
       await q(
-        `UPDATE playlist_tracks p SET position = s.position, added_at = COALESCE(s.added_at, p.added_at)
-         FROM import_playlist s WHERE p.playlist_id = $1 AND p.track_id = s.track_id`,
+        `UPDATE import_playlist s SET added_at = COALESCE(o.added_at, $2::timestamp)
+         FROM import_playlist s2 LEFT JOIN (SELECT track_id, added_at, row_number() OVER (PARTITION BY track_id ORDER BY position) AS k
+                                             FROM playlist_tracks WHERE playlist_id = $1) o ON o.track_id = s2.track_id AND o.k = s2.k
+         WHERE s.added_at IS NULL AND s2.position = s.position`,
+        [playlistId, ts],
+      );
+      // Then only what differs is written: positions past the new end go, changed ones are set, new ones added.
+      await q('DELETE FROM playlist_tracks WHERE playlist_id = $1 AND position >= $2', [playlistId, trackIds.length]);
+      await q(
+        `UPDATE playlist_tracks p SET track_id = s.track_id, added_at = s.added_at FROM import_playlist s
+         WHERE p.playlist_id = $1 AND p.position = s.position AND (p.track_id <> s.track_id OR p.added_at <> s.added_at)`,
         [playlistId],
       );
       await q(
         `INSERT INTO playlist_tracks (playlist_id, track_id, position, added_at)
-         SELECT $1, s.track_id, s.position, COALESCE(s.added_at, $2::timestamp) FROM import_playlist s
-         WHERE NOT EXISTS (SELECT 1 FROM playlist_tracks p WHERE p.playlist_id = $1 AND p.track_id = s.track_id)`,
-        [playlistId, ts],
+         SELECT $1, s.track_id, s.position, s.added_at FROM import_playlist s
+         WHERE NOT EXISTS (SELECT 1 FROM playlist_tracks p WHERE p.playlist_id = $1 AND p.position = s.position)`,
+        [playlistId],
       );
     },
     async beginDryRun() {

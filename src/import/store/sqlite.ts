@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { DatabaseError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore } from './types.js';
+import { sqliteCredits } from './credits-sqlite.js';
 import { sqliteTimestamp } from '../../db/sqlite-values.js';
 
 /** WAL pages between two automatic checkpoints during an import (see openSqliteImportStore). */
@@ -20,6 +21,7 @@ const SELECT_TRACK = `SELECT rowid AS rowid, ${TRACK_COLUMNS.join(', ')} FROM tr
 export function openSqliteImportStore(path: string, busyTimeoutMs: number): ImportStore {
   let db: Database.Database | undefined;
   let stmt: Statements;
+  let credits: ReturnType<typeof sqliteCredits>;
   try {
     db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
@@ -38,15 +40,17 @@ export function openSqliteImportStore(path: string, busyTimeoutMs: number): Impo
     db.pragma('temp.cache_size = -2048');
     db.pragma('foreign_keys = ON');
     db.exec('CREATE TEMP TABLE IF NOT EXISTS import_seen (rid INTEGER PRIMARY KEY)');
-    db.exec('CREATE TEMP TABLE IF NOT EXISTS import_playlist (position INTEGER PRIMARY KEY, track_id TEXT NOT NULL UNIQUE, added_at TEXT)');
+    // k: the entry's occurrence of its track in the playlist (1 for the first), see replacePlaylist.
+    db.exec('CREATE TEMP TABLE IF NOT EXISTS import_playlist (position INTEGER PRIMARY KEY, track_id TEXT NOT NULL, k INTEGER NOT NULL, added_at TEXT)');
     // Compiling the statements checks the schema: an unmigrated file fails here, before any write.
     stmt = prepare(db);
+    credits = sqliteCredits(db);
   } catch (error) {
     db?.close();
     throw new DatabaseError(`cannot open the SQLite database ${path} for import: ${(error as Error).message}; ${adviceFor(error)}`, { cause: error });
   }
   // Last: a thread, which would keep the process alive if anything above failed after it started.
-  return sqliteStore(db, stmt, startCheckpointer(path));
+  return { ...sqliteStore(db, stmt, startCheckpointer(path)), ...credits };
 }
 
 /** What to do about a failure to open the database: only a missing table calls for migrate. */
@@ -130,29 +134,39 @@ function prepare(db: Database.Database) {
       `UPDATE tracks SET ${TRACK_COLUMNS.slice(1).map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE id = ?`,
     ),
     playlistByName: db.prepare('SELECT id FROM playlists WHERE name = ? ORDER BY created_at, id LIMIT 1').pluck(),
-    insertPlaylist: db.prepare("INSERT INTO playlists (id, name, source, created_at, updated_at) VALUES (?, ?, 'manual', ?, ?)"),
-    playlistStage: db.prepare('INSERT INTO temp.import_playlist (position, track_id, added_at) VALUES (?, ?, ?)'),
+    playlistByNameWithoutUri: db.prepare('SELECT id FROM playlists WHERE name = ? AND spotify_uri IS NULL ORDER BY created_at, id LIMIT 1').pluck(),
+    playlistByUri: db.prepare('SELECT id FROM playlists WHERE spotify_uri = ?').pluck(),
+    insertPlaylist: db.prepare('INSERT INTO playlists (id, name, description, source, spotify_uri, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    describePlaylist: db.prepare('UPDATE playlists SET description = ?, spotify_uri = COALESCE(spotify_uri, ?), updated_at = ? WHERE id = ?'),
+    playlistStage: db.prepare('INSERT INTO temp.import_playlist (position, track_id, k, added_at) VALUES (?, ?, ?, ?)'),
     playlistUnstage: db.prepare('DELETE FROM temp.import_playlist'),
-    // The entries of a playlist replaced whole from the staged content: those not in it go, those
-    // in it get their position (and added_at, when the row gives one), the new ones are added.
-    playlistDrop: db.prepare(
-      'DELETE FROM playlist_tracks WHERE playlist_id = ? AND track_id NOT IN (SELECT track_id FROM temp.import_playlist)',
+    // The entries of a playlist replaced whole from the staged content, position by position. An
+    // entry the row gives no time keeps the time of the same occurrence of its track in the
+    // playlist before (the 2nd entry of a track takes the 2nd one's), else gets the import's.
+    playlistKeepTimes: db.prepare(
+      `UPDATE temp.import_playlist AS s SET added_at = o.added_at
+       FROM (SELECT track_id, added_at, row_number() OVER (PARTITION BY track_id ORDER BY position) AS k FROM playlist_tracks WHERE playlist_id = ?) AS o
+       WHERE s.added_at IS NULL AND o.track_id = s.track_id AND o.k = s.k`,
     ),
-    playlistMove: db.prepare(
-      `UPDATE playlist_tracks SET position = s.position, added_at = COALESCE(s.added_at, playlist_tracks.added_at)
-       FROM temp.import_playlist s WHERE playlist_tracks.playlist_id = ? AND playlist_tracks.track_id = s.track_id`,
+    playlistNewTimes: db.prepare('UPDATE temp.import_playlist SET added_at = ? WHERE added_at IS NULL'),
+    // Then only what differs is written: positions past the new end go, changed ones are set, new ones added.
+    playlistCut: db.prepare('DELETE FROM playlist_tracks WHERE playlist_id = ? AND position >= ?'),
+    playlistSet: db.prepare(
+      `UPDATE playlist_tracks SET track_id = s.track_id, added_at = s.added_at FROM temp.import_playlist s
+       WHERE playlist_tracks.playlist_id = ? AND playlist_tracks.position = s.position
+         AND (playlist_tracks.track_id <> s.track_id OR playlist_tracks.added_at <> s.added_at)`,
     ),
     playlistAdd: db.prepare(
       `INSERT INTO playlist_tracks (playlist_id, track_id, position, added_at)
-       SELECT @playlist, s.track_id, s.position, COALESCE(s.added_at, @now) FROM temp.import_playlist s
-       WHERE NOT EXISTS (SELECT 1 FROM playlist_tracks p WHERE p.playlist_id = @playlist AND p.track_id = s.track_id)`,
+       SELECT @playlist, s.track_id, s.position, s.added_at FROM temp.import_playlist s
+       WHERE NOT EXISTS (SELECT 1 FROM playlist_tracks p WHERE p.playlist_id = @playlist AND p.position = s.position)`,
     ),
     touchPlaylist: db.prepare('UPDATE playlists SET updated_at = ? WHERE id = ?'),
     recreatePlaylist: db.prepare("INSERT OR IGNORE INTO playlists (id, name, source, created_at, updated_at) VALUES (?, ?, 'manual', ?, ?)"),
   };
 }
 
-function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Checkpointer | undefined): ImportStore {
+function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Checkpointer | undefined): Omit<ImportStore, 'findCredits' | 'writeCredits'> {
   let dryRun = false;
 
   return {
@@ -249,12 +263,17 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
         );
       }
     },
-    async getOrCreatePlaylist(name, now) {
-      const found = stmt.playlistByName.get(name) as string | undefined;
-      if (found) return found;
-      const id = crypto.randomUUID();
+    async getOrCreatePlaylist(spec, now) {
       const ts = sqliteTimestamp(now);
-      stmt.insertPlaylist.run(id, name, ts, ts);
+      const found = (
+        spec.spotifyUri ? (stmt.playlistByUri.get(spec.spotifyUri) ?? stmt.playlistByNameWithoutUri.get(spec.name)) : stmt.playlistByName.get(spec.name)
+      ) as string | undefined;
+      if (found) {
+        if (spec.description !== undefined || spec.spotifyUri) stmt.describePlaylist.run(spec.description ?? null, spec.spotifyUri ?? null, ts, found);
+        return found;
+      }
+      const id = crypto.randomUUID();
+      stmt.insertPlaylist.run(id, spec.name, spec.description ?? null, spec.source ?? 'manual', spec.spotifyUri ?? null, ts, ts);
       return id;
     },
     async replacePlaylist(playlistId, name, content, now) {
@@ -263,12 +282,17 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
       stmt.recreatePlaylist.run(playlistId, name, ts, ts);
       stmt.playlistUnstage.run();
       const { trackIds, addedAt } = content;
+      const occurrences = new Map<string, number>();
       for (let i = 0; i < trackIds.length; i++) {
-        stmt.playlistStage.run(i, trackIds[i], Number.isNaN(addedAt[i]) ? null : sqliteTimestamp(new Date(addedAt[i])));
+        const k = (occurrences.get(trackIds[i]) ?? 0) + 1;
+        occurrences.set(trackIds[i], k);
+        stmt.playlistStage.run(i, trackIds[i], k, Number.isNaN(addedAt[i]) ? null : sqliteTimestamp(new Date(addedAt[i])));
       }
-      stmt.playlistDrop.run(playlistId);
-      stmt.playlistMove.run(playlistId);
-      stmt.playlistAdd.run({ playlist: playlistId, now: ts });
+      stmt.playlistKeepTimes.run(playlistId);
+      stmt.playlistNewTimes.run(ts);
+      stmt.playlistCut.run(playlistId, trackIds.length);
+      stmt.playlistSet.run(playlistId);
+      stmt.playlistAdd.run({ playlist: playlistId });
       stmt.touchPlaylist.run(ts, playlistId);
       stmt.playlistUnstage.run();
     },

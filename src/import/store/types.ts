@@ -39,6 +39,12 @@ export interface TrackValues {
   audioFormat: string | null;
   audioSampleRate: number | null;
   /**
+   * The ids of the artists credited after the track's artist, in order, comma-joined ('' for
+   * none): track_artists positions 1, 2, … (the first is artist_id, not stored twice). Filled by
+   * findCredits for found tracks.
+   */
+  credits: string;
+  /**
    * SQLite only: the row's rowid, set by the finds and insertTracks. The run's set of tracks
    * already matched is keyed by it there (an integer key costs less than the 36-character id).
    */
@@ -54,6 +60,15 @@ export interface TrackValues {
 export interface PlaylistContent {
   trackIds: string[];
   addedAt: number[];
+}
+
+/** A playlist an import fills: found by its Spotify URI where it has one, else by name. */
+export interface PlaylistSpec {
+  name: string;
+  spotifyUri?: string;
+  /** Set on the playlist when given (null clears it). */
+  description?: string | null;
+  source?: 'manual' | 'spotify';
 }
 
 /** Finds and writes the rows of one import; one instance per run, on its own connection. */
@@ -91,7 +106,18 @@ export interface ImportStore {
   /** Inserts new tracks (on SQLite, also sets each one's rowid). */
   insertTracks(rows: TrackValues[], now: Date): Promise<void>;
   updateTracks(rows: TrackValues[], now: Date): Promise<void>;
-  getOrCreatePlaylist(name: string, now: Date): Promise<string>;
+  /**
+   * The credits after the first (TrackValues.credits) of these tracks, by id; a track without any
+   * is left out. Runs where the finds run (see separateReader).
+   */
+  findCredits(trackIds: string[]): Promise<Map<string, string>>;
+  /**
+   * Writes the credits after the first of `tracks` (TrackValues.credits): added for new tracks,
+   * replaced for the others (`replace`). In the batch's transaction.
+   */
+  writeCredits(tracks: TrackValues[], replace: boolean): Promise<void>;
+  /** The playlist of this Spotify URI, else the oldest of this name, else a new one; its description set when given. */
+  getOrCreatePlaylist(spec: PlaylistSpec, now: Date): Promise<string>;
   /**
    * In a transaction: makes `content` the playlist's entries, whole (re-created as `name` if it
    * was deleted meanwhile). Holds the playlist's row lock until the commit, so writers of the same
@@ -139,6 +165,7 @@ export function trackFromRow(r: Record<string, unknown>): TrackValues {
     audioBitrate: r.audio_bitrate === null ? null : Number(r.audio_bitrate),
     audioFormat: (r.audio_format as string | null) ?? null,
     audioSampleRate: r.audio_sample_rate === null ? null : Number(r.audio_sample_rate),
+    credits: '',
   };
   if (r.rowid !== undefined) t.rowid = r.rowid as number;
   return t;
