@@ -6,6 +6,7 @@ import { ALBUMS, albumKey, ARTISTS, artistKey, planRefs, planTracks, type RefKin
 import type { Reject } from './rejects.js';
 import { detach } from './row-chunks.js';
 import { UnseenWrites, type WrittenRefs } from './store/unseen-writes.js';
+import { KeyFilter } from './key-filter.js';
 
 export interface BatchOutcome {
   /** Valid rows written (each inserted, updated, unchanged or a duplicate, or rejected below). */
@@ -29,7 +30,19 @@ interface Attempt {
   albums: Map<string, string>;
   /** With a separate reader: what this transaction wrote, which the finds cannot see. */
   unseen?: UnseenWrites;
+  /**
+   * When the tracks table was empty as the transaction began: the keys of every track it has
+   * matched since. No track holds a key not in it, so rows with none of their keys in it skip the
+   * finds (a fresh load's rows all do).
+   */
+  fresh?: KeyFilter;
 }
+
+/** The kinds of a track's keys in a KeyFilter, as the finds match them. */
+const URI = 1;
+const ISRC = 2;
+const MBID = 3;
+const TITLE = 4;
 
 /** A chunk ready to plan: its rows resolved, the tracks they could match, those already matched. */
 interface Prepared {
@@ -98,8 +111,12 @@ export class BatchImporter {
    * writes run, the next is looked up on the reader and planned, its finds completed with what
    * the transaction wrote (UnseenWrites). Otherwise each chunk is looked up, planned and written
    * in turn.
+   *
+   * `expectedRows` (about how many rows the batch will hold) lets the store build the secondary
+   * indexes it does not need after the batch's rows, in the same transaction, when the batch is
+   * at least as large as the table it loads into (see ImportStore.deferIndexes).
    */
-  async writeBatch(first: TrackRow[], next: () => Promise<TrackRow[] | undefined>): Promise<BatchOutcome> {
+  async writeBatch(first: TrackRow[], next: () => Promise<TrackRow[] | undefined>, options: { expectedRows?: number } = {}): Promise<BatchOutcome> {
     const content = this.playlist?.content;
     const startLength = content?.trackIds.length ?? 0;
     const kept: TrackRow[][] = [];
@@ -121,16 +138,29 @@ export class BatchImporter {
       }
       return rows;
     };
-    const overlap = this.store.separateReader;
     const attempt = await this.store.transaction(async () => {
       // A retried transaction starts over: nothing it learnt may leak into the caches before commit.
       if (content) content.trackIds.length = content.addedAt.length = startLength;
+      // A batch at least as large as the table it loads into builds the indexes the import does
+      // not read after its rows, before the commit; when the table is empty it also keeps its new
+      // tracks' keys in a filter, to skip the finds of rows no track can match.
+      let restoreIndexes: (() => Promise<void>) | undefined;
+      let fresh: KeyFilter | undefined;
+      const expected = options.expectedRows;
+      if (expected) {
+        const existing = await this.store.countTracks(expected);
+        if (existing === 0) fresh = new KeyFilter(expected * 4);
+        if (existing < expected && this.store.deferIndexes) restoreIndexes = await this.store.deferIndexes();
+      }
+      // Read after deferIndexes, which may move the finds onto the writer for this transaction.
+      const overlap = this.store.separateReader;
       const a: Attempt = {
         now: this.clock(),
         outcome: { rows: 0, inserted: 0, updated: 0, unchanged: 0, duplicates: 0, rejects: [], artistsCreated: 0, albumsCreated: 0 },
         artists: new Map(),
         albums: new Map(),
         unseen: overlap ? new UnseenWrites() : undefined,
+        fresh,
       };
       const replay = { index: 0 };
       // The writes in flight (their failure is reported where they are awaited, not as an
@@ -151,6 +181,7 @@ export class BatchImporter {
           }
         }
         if (flushing) await flushing;
+        await restoreIndexes?.();
         // The previous batch's seen ids are written by now (the reader runs in order); a failure
         // there is this transaction's too.
         await this.seenWrite;
@@ -183,7 +214,7 @@ export class BatchImporter {
    * with those this run has already matched.
    */
   private async prepare(rows: TrackRow[], a: Attempt): Promise<Prepared> {
-    const { outcome, unseen } = a;
+    const { outcome, unseen, fresh } = a;
     const n = rows.length;
     outcome.rows += n;
 
@@ -256,14 +287,14 @@ export class BatchImporter {
       const r = resolved[i];
       r.artistId = artistIds.get(artistKeys[i])!;
       r.albumId = r.album ? albumIds.get(albumKeys[i])! : null;
-      if (r.spotifyUri) uris.push(r.spotifyUri);
-      if (r.isrc) isrcs.push(r.isrc);
-      if (r.musicbrainzId) mbids.push(r.musicbrainzId);
+      if (r.spotifyUri && (!fresh || fresh.has(URI, r.spotifyUri))) uris.push(r.spotifyUri);
+      if (r.isrc && (!fresh || fresh.has(ISRC, r.isrc))) isrcs.push(r.isrc);
+      if (r.musicbrainzId && (!fresh || fresh.has(MBID, r.musicbrainzId))) mbids.push(r.musicbrainzId);
     }
     // The tracks holding a row's keys; then, for the rows none of those matches by Spotify URI or
     // ISRC (only they can match by title), the tracks of the same title and artist. A re-import
     // thus fetches each track once, and skips the title lookups.
-    const held = await this.store.findTracks(uris, isrcs, mbids);
+    const held = uris.length || isrcs.length || mbids.length ? await this.store.findTracks(uris, isrcs, mbids) : [];
     const own = unseen?.own(resolved);
     const view = own ? [...own, ...unseen!.committed(held)] : held;
     const heldUris = new Set<string>();
@@ -274,7 +305,9 @@ export class BatchImporter {
     }
     const titled = new Set<ResolvedRow>();
     for (const r of resolved) if (!(r.spotifyUri && heldUris.has(r.spotifyUri)) && !(r.isrc && heldIsrcs.has(r.isrc))) titled.add(r);
-    const found = titled.size ? [...held, ...(await this.findByTitle(titled))] : held;
+    // (Every titled row counts as looked up by title; with a filter, only those whose title it may hold are.)
+    const byTitle = fresh ? [...titled].filter((r) => fresh.has(TITLE, r.artistId, r.title)) : [...titled];
+    const found = byTitle.length ? [...held, ...(await this.findByTitle(byTitle))] : held;
     const { candidates, seen } = await this.completed(found, own, a);
     return { rows: resolved, candidates, seen, titled, own, artists, albums };
   }
@@ -337,6 +370,7 @@ export class BatchImporter {
     }
     const plan: ChunkPlan = { ...tracks, artists: prepared.artists, albums: prepared.albums };
     a.unseen?.tracksMatched(plan.accepted.map((x) => x.track));
+    if (a.fresh) for (const { track } of plan.accepted) addKeys(a.fresh, track);
     const { outcome } = a;
     outcome.inserted += plan.inserts.length;
     outcome.updated += plan.updates.length;
@@ -373,4 +407,12 @@ export class BatchImporter {
     await this.store.transaction(() => this.store.replacePlaylist(id, name, content, this.clock()));
     return content.trackIds.length;
   }
+}
+
+/** Puts a track's keys in a batch's filter (see Attempt.fresh). */
+function addKeys(filter: KeyFilter, t: TrackValues): void {
+  if (t.spotifyUri) filter.add(URI, t.spotifyUri);
+  if (t.isrc) filter.add(ISRC, t.isrc);
+  if (t.musicbrainzId) filter.add(MBID, t.musicbrainzId);
+  filter.add(TITLE, t.artistId, t.title);
 }
