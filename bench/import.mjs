@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark of `soulspot import-tracks` against the raw drivers and sqlite-utils, side by side in one run.
 //
-//   npm run build && node bench/import.mjs [--rows 100000] [--rounds 3] [--skip-pg] [--scale] [--scale-rows 1000000]
+//   npm run build && node bench/import.mjs [--rows 100000] [--rounds 3] [--skip-pg] [--scale [--scale-only]] [--scale-rows 1000000]
 //
 // 1. SQLite: N exporter-CSV rows imported by the CLI into a fresh migrated file, vs a raw
 //    better-sqlite3 prepared-statement insert of the same rows (artists, albums, tracks; parsed
@@ -11,6 +11,7 @@
 // 2. PostgreSQL: the same import vs COPY of the same rows into the same schema.
 // 3. --scale: 1,000,000 rows (--scale-rows) on both providers: peak RSS of the import process at
 //    10,000 rows and at 1M, and on PostgreSQL the re-import of unchanged rows, per row, at N and 1M.
+//    --scale-only runs just that part.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
@@ -32,7 +33,8 @@ const flag = (name, fallback) => {
 };
 const ROWS = flag('--rows', 100_000);
 const SCALE_ROWS = flag('--scale-rows', flag('--memory-rows', 1_000_000));
-const SCALE = args.includes('--scale');
+const SCALE_ONLY = args.includes('--scale-only');
+const SCALE = SCALE_ONLY || args.includes('--scale');
 const ROUNDS = flag('--rounds', 3);
 const median = (xs) => {
   const s = [...xs].sort((x, y) => x - y);
@@ -223,15 +225,13 @@ async function createPgDatabase() {
   };
 }
 
-const results = [];
-try {
-  console.log(`import-tracks benchmark: ${fmt(ROWS)} exporter-CSV rows; ${cpus().length} CPU cores; Node ${process.version}; ${load()}`);
+
+/** The side-by-side comparisons at ROWS rows: SQLite against the raw insert and sqlite-utils, PostgreSQL against COPY. */
+async function compare(file) {
   ensureSqliteUtils();
-  const file = join(dir, 'tracks.csv');
-  await writeExporterCsv(file, ROWS);
   const rows = prepareRows(file);
   console.log(`(${fmt(rows.artists.length)} artists, ${fmt(rows.albums.length)} albums, ${fmt(rows.tracks.length)} tracks)`);
-
+  const results = [];
   // Each side is measured ROUNDS times, alternating, on fresh databases; the table gives the
   // medians and each round's ratio (single runs on a shared 2-core machine vary by ±15%).
   const sqlite = { raw: [], rawParse: [], import: [], rawCpu: [], importCpu: [], importWall: [], sqliteUtils: [] };
@@ -348,6 +348,14 @@ try {
       'each round': ratios(ourRates, baseRates).map(pct).join(', '),
     })),
   );
+
+}
+
+try {
+  console.log(`import-tracks benchmark: ${fmt(ROWS)} exporter-CSV rows; ${cpus().length} CPU cores; Node ${process.version}; ${load()}`);
+  const file = join(dir, 'tracks.csv');
+  await writeExporterCsv(file, ROWS);
+  if (!SCALE_ONLY) await compare(file);
 
   if (SCALE) {
     const small = join(dir, 'small.csv');
