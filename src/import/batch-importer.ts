@@ -163,6 +163,8 @@ export class BatchImporter {
         fresh,
       };
       const replay = { index: 0 };
+      // The seen ids being written in this transaction (see flush).
+      const marks: Array<Promise<void>> = [];
       // The writes in flight (their failure is reported where they are awaited, not as an
       // unhandled rejection).
       let flushing: Promise<void> | undefined;
@@ -173,7 +175,7 @@ export class BatchImporter {
           if (!rows.length) continue;
           const plan = await this.plan(await this.prepare(rows, a), a);
           if (flushing) await flushing;
-          flushing = this.flush(plan, a.now);
+          flushing = this.flush(plan, a.now, marks);
           flushing.catch(() => {});
           if (!overlap) {
             await flushing;
@@ -181,6 +183,7 @@ export class BatchImporter {
           }
         }
         if (flushing) await flushing;
+        await Promise.all(marks);
         await restoreIndexes?.();
         // The previous batch's seen ids are written by now (the reader runs in order); a failure
         // there is this transaction's too.
@@ -388,7 +391,7 @@ export class BatchImporter {
   }
 
   /** A planned chunk's writes, in its batch's transaction. */
-  private async flush(plan: ChunkPlan, now: Date): Promise<void> {
+  private async flush(plan: ChunkPlan, now: Date, marks: Array<Promise<void>>): Promise<void> {
     await this.store.insertArtists(plan.artists.creates, now);
     await this.store.attachArtistUris(plan.artists.attaches, now);
     await this.store.insertAlbums(plan.albums.creates, now);
@@ -396,7 +399,13 @@ export class BatchImporter {
     await this.store.insertTracks(plan.inserts, now);
     await this.store.updateTracks(plan.updates, now);
     // A separate reader cannot see this transaction: its seen ids are written after the commit.
-    if (!this.store.separateReader) await this.store.markSeen(plan.accepted.map((x) => x.track));
+    // Not awaited here: on PostgreSQL's bulk load it runs on the other connection meanwhile (that
+    // connection runs findSeen after it, in order); the transaction awaits it before its commit.
+    if (!this.store.separateReader) {
+      const mark = this.store.markSeen(plan.accepted.map((x) => x.track));
+      mark.catch(() => {});
+      marks.push(mark);
+    }
   }
 
   /** After the last batch of a complete run: the playlist becomes exactly this run's tracks, in file order; returns how many. */
