@@ -359,7 +359,10 @@ function pickArtist(list: unknown, single: unknown, column: string): { name?: st
 function firstUri(value: unknown, column: string): string | undefined {
   if (Array.isArray(value)) return text(value[0], column);
   const t = text(value, column);
-  return t === undefined ? undefined : t.split(',')[0].trim() || undefined;
+  if (t === undefined) return undefined;
+  // The first of a list (no array of all of them: this runs for every row).
+  const comma = t.indexOf(',');
+  return comma < 0 ? t : t.slice(0, comma).trim() || undefined;
 }
 
 const ISRC = /^[A-Z]{2}[A-Z0-9]{3}\d{7}$/;
