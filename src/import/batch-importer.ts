@@ -195,10 +195,9 @@ export class BatchImporter {
       }
       return a;
     });
-    // Committed: only now may the caches learn the ids. (Keys copied: they may be slices of a
-    // chunk's text, which the caches would otherwise keep alive.)
-    for (const [k, v] of attempt.artists) this.artistIds.set(detach(k), v);
-    for (const [k, v] of attempt.albums) this.albumIds.set(detach(k), v);
+    // Committed: only now may the caches learn the ids (their keys copied already, see planRefs).
+    for (const [k, v] of attempt.artists) this.artistIds.set(k, v);
+    for (const [k, v] of attempt.albums) this.albumIds.set(k, v);
     if (attempt.unseen) {
       this.seenWrite = this.store.markSeen(attempt.unseen.matched());
       this.seenWrite.catch(() => {});
@@ -332,7 +331,9 @@ export class BatchImporter {
     const plan = planRefs(kind, refs, existing, this.newId);
     written?.planned(plan.creates, plan.attaches, existing);
     for (const [k, id] of plan.ids) {
-      learnt.set(k, id);
+      // Copied: the key may be a slice of its chunk's text, which would otherwise stay in memory
+      // until the commit, a chunk's text per chunk of the batch (tens of MB in a bulk load's).
+      learnt.set(detach(k), id);
       ids.set(k, id);
     }
     return plan;
