@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// Benchmark of `soulspot import-tracks` against the raw drivers, side by side in one run.
+// Benchmark of `soulspot import-tracks` against the raw drivers and sqlite-utils, side by side in one run.
 //
-//   npm run build && node bench/import.mjs [--rows 100000] [--rounds 3] [--memory-rows 1000000] [--skip-pg] [--skip-memory]
+//   npm run build && node bench/import.mjs [--rows 100000] [--rounds 3] [--skip-pg] [--scale [--scale-only]] [--scale-rows 1000000]
 //
 // 1. SQLite: N exporter-CSV rows imported by the CLI into a fresh migrated file, vs a raw
 //    better-sqlite3 prepared-statement insert of the same rows (artists, albums, tracks; parsed
-//    beforehand, not timed) into the same schema in one transaction.
+//    beforehand, not timed) into the same schema in one transaction, and vs the whole process of
+//    `sqlite-utils insert db tracks file.csv --csv` (Debian's package; installed with apt-get when
+//    missing) against the whole `soulspot import-tracks` process.
 // 2. PostgreSQL: the same import vs COPY of the same rows into the same schema.
-// 3. Memory: peak RSS of the import child process for 10,000 rows and for 1,000,000 rows, on each.
-import { execFileSync, spawn } from 'node:child_process';
+// 3. --scale: 1,000,000 rows (--scale-rows) on both providers: peak RSS of the import process at
+//    10,000 rows and at 1M, and on PostgreSQL the re-import of unchanged rows, per row, at N and 1M.
+//    --scale-only runs just that part.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -28,7 +32,9 @@ const flag = (name, fallback) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const ROWS = flag('--rows', 100_000);
-const MEMORY_ROWS = flag('--memory-rows', 1_000_000);
+const SCALE_ROWS = flag('--scale-rows', flag('--memory-rows', 1_000_000));
+const SCALE_ONLY = args.includes('--scale-only');
+const SCALE = SCALE_ONLY || args.includes('--scale');
 const ROUNDS = flag('--rounds', 3);
 const median = (xs) => {
   const s = [...xs].sort((x, y) => x - y);
@@ -39,6 +45,7 @@ const pct = (x) => `${(x * 100).toFixed(0)}%`;
 const PG_ADMIN = process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const dir = mkdtempSync(join(tmpdir(), 'soulspot-bench-import-'));
 const fmt = (n) => Math.round(n).toLocaleString('en');
+const load = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min)`;
 
 // Prints the child's peak RSS on exit, whatever command it runs.
 const RSS_HOOK =
@@ -46,6 +53,7 @@ const RSS_HOOK =
 
 function run(argv, env = {}) {
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     const child = spawn(process.execPath, ['--import', RSS_HOOK, join(root, 'bin/soulspot.js'), ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -54,7 +62,7 @@ function run(argv, env = {}) {
     child.on('error', reject);
     child.on('close', (code) => {
       const rss = /MAXRSS_KB (\d+) CPU_US (\d+)/.exec(err);
-      resolve({ code, out, err, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, cpuMs: rss ? Number(rss[2]) / 1000 : NaN });
+      resolve({ code, out, err, wallMs: performance.now() - started, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, cpuMs: rss ? Number(rss[2]) / 1000 : NaN });
     });
   });
 }
@@ -68,7 +76,29 @@ async function importWithCli(url, file) {
   const r = await run(['--database-url', url, '--json', 'import-tracks', file]);
   if (r.code !== 0) throw new Error(`import failed (${r.code}): ${r.err}`);
   const summary = JSON.parse(r.out);
-  return { ...summary, maxRssMb: r.maxRssMb, cpuMs: r.cpuMs };
+  return { ...summary, maxRssMb: r.maxRssMb, cpuMs: r.cpuMs, wallMs: r.wallMs };
+}
+
+/** sqlite-utils from Debian's package, installed when missing (the benchmark runs as root on the CI machines). */
+function ensureSqliteUtils() {
+  const has = () => spawnSync('sqlite-utils', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (has()) return;
+  console.log('sqlite-utils is missing: apt-get install -y sqlite-utils');
+  let r = spawnSync('apt-get', ['install', '-y', 'sqlite-utils'], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
+    r = spawnSync('apt-get', ['install', '-y', 'sqlite-utils'], { stdio: 'inherit' });
+  }
+  if (r.status !== 0 || !has()) throw new Error('sqlite-utils is not installed and apt-get install -y sqlite-utils failed; install it (Debian package sqlite-utils) and run again');
+}
+
+/** The whole `sqlite-utils insert db tracks file.csv --csv` process (a flat table, no indexes), in ms. */
+function sqliteUtilsInsert(path, file) {
+  const t0 = performance.now();
+  const r = spawnSync('sqlite-utils', ['insert', path, 'tracks', file, '--csv'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`sqlite-utils insert failed (${r.status}): ${r.stderr}`);
+  return ms;
 }
 
 /** The file's rows as the raw baselines insert them: parsed and given ids before the clock starts. */
@@ -195,17 +225,16 @@ async function createPgDatabase() {
   };
 }
 
-const results = [];
-try {
-  console.log(`import-tracks benchmark: ${fmt(ROWS)} exporter-CSV rows; ${cpus().length} CPU cores; Node ${process.version}`);
-  const file = join(dir, 'tracks.csv');
-  await writeExporterCsv(file, ROWS);
+
+/** The side-by-side comparisons at ROWS rows: SQLite against the raw insert and sqlite-utils, PostgreSQL against COPY. */
+async function compare(file) {
+  ensureSqliteUtils();
   const rows = prepareRows(file);
   console.log(`(${fmt(rows.artists.length)} artists, ${fmt(rows.albums.length)} albums, ${fmt(rows.tracks.length)} tracks)`);
-
+  const results = [];
   // Each side is measured ROUNDS times, alternating, on fresh databases; the table gives the
   // medians and each round's ratio (single runs on a shared 2-core machine vary by ±15%).
-  const sqlite = { raw: [], rawParse: [], import: [], rawCpu: [], importCpu: [] };
+  const sqlite = { raw: [], rawParse: [], import: [], rawCpu: [], importCpu: [], importWall: [], sqliteUtils: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const rawPath = join(dir, `raw-${round}.db`);
     await migrate(`file:${rawPath}`);
@@ -220,13 +249,29 @@ try {
     const reparsed = prepareRows(file);
     const parseMs = performance.now() - parseStart;
     sqlite.rawParse.push((ROWS * 1000) / (parseMs + rawSqlite(rawPath2, reparsed)));
+    // sqlite-utils and the import, whole processes, in turns (which goes first alternates).
     const importPath = join(dir, `import-${round}.db`);
+    const utilsPath = join(dir, `utils-${round}.db`);
     await migrate(`file:${importPath}`);
-    flushDisk();
-    const imported = await importWithCli(`file:${importPath}`, file);
-    sqlite.import.push((imported.read * 1000) / imported.elapsedMs);
-    sqlite.importCpu.push(imported.cpuMs);
-    for (const p of [rawPath, rawPath2, importPath]) for (const suffix of ['', '-wal', '-shm']) rmSync(p + suffix, { force: true });
+    const runImport = async () => {
+      flushDisk();
+      const imported = await importWithCli(`file:${importPath}`, file);
+      sqlite.import.push((imported.read * 1000) / imported.elapsedMs);
+      sqlite.importCpu.push(imported.cpuMs);
+      sqlite.importWall.push(imported.wallMs);
+    };
+    const runUtils = () => {
+      flushDisk();
+      sqlite.sqliteUtils.push(sqliteUtilsInsert(utilsPath, file));
+    };
+    if (round % 2 === 0) {
+      await runImport();
+      runUtils();
+    } else {
+      runUtils();
+      await runImport();
+    }
+    for (const p of [rawPath, rawPath2, importPath, utilsPath]) for (const suffix of ['', '-wal', '-shm']) rmSync(p + suffix, { force: true });
   }
   // Each round's import against the baseline measured next to it; the table's ratio is the median
   // of those paired ratios.
@@ -237,6 +282,21 @@ try {
     `SQLite CPU time (less sensitive to other load on the machine): raw insert ${fmt(median(sqlite.rawCpu))} ms, import process ${fmt(median(sqlite.importCpu))} ms ` +
       `(medians; including Node start-up) = ${pct(median(sqlite.rawCpu) / median(sqlite.importCpu))} of the raw insert's speed`,
   );
+  const wallRatios = ratios(sqlite.importWall, sqlite.sqliteUtils);
+  console.log(`\nWhole processes on SQLite, wall time (median of ${ROUNDS} alternating rounds; ${load()})`);
+  console.table([
+    {
+      command: `sqlite-utils insert db tracks file.csv --csv (flat table, no indexes)`,
+      'wall s (median)': (median(sqlite.sqliteUtils) / 1000).toFixed(2),
+      'each round': sqlite.sqliteUtils.map((x) => (x / 1000).toFixed(2)).join(', '),
+    },
+    {
+      command: 'node bin/soulspot.js import-tracks file.csv (fresh migrated file)',
+      'wall s (median)': (median(sqlite.importWall) / 1000).toFixed(2),
+      'each round': sqlite.importWall.map((x) => (x / 1000).toFixed(2)).join(', '),
+    },
+  ]);
+  console.log(`import-tracks / sqlite-utils wall time: ${median(wallRatios).toFixed(2)}x (each round ${wallRatios.map((x) => x.toFixed(2)).join(', ')}; target at most 1.00x)`);
 
   if (!args.includes('--skip-pg')) {
     const pgRuns = { copy: [], import: [] };
@@ -247,13 +307,26 @@ try {
         await migrate(a.url);
         await migrate(b.url);
         await settle();
-        pgRuns.copy.push((ROWS * 1000) / (await rawCopy(b.url, rows)));
-        // The baseline's rows are dropped and flushed before the import starts, so the server's
-        // background work on them (autovacuum, writing dirty pages) does not land in the import's time.
-        await b.drop();
-        await settle();
-        const imported = await importWithCli(a.url, file);
-        pgRuns.import.push((imported.read * 1000) / imported.elapsedMs);
+        const copyRound = async () => {
+          pgRuns.copy.push((ROWS * 1000) / (await rawCopy(b.url, rows)));
+          // The baseline's rows are dropped and flushed before the import starts, so the server's
+          // background work on them (autovacuum, writing dirty pages) does not land in the import's time.
+          await b.drop();
+          await settle();
+        };
+        const importRound = async () => {
+          const imported = await importWithCli(a.url, file);
+          pgRuns.import.push((imported.read * 1000) / imported.elapsedMs);
+          await a.drop();
+          await settle();
+        };
+        if (round % 2 === 0) {
+          await copyRound();
+          await importRound();
+        } else {
+          await importRound();
+          await copyRound();
+        }
       } finally {
         await a.drop();
         await b.drop();
@@ -263,7 +336,7 @@ try {
   }
 
   console.log(
-    `\nThroughput (rows/s, median of ${ROUNDS} rounds; ratio: the median of each round's import / baseline; the import is timed from opening the file to the last commit, the baselines on pre-parsed rows)`,
+    `\nThroughput (rows/s, median of ${ROUNDS} alternating rounds; ratio: the median of each round's import / baseline; the import is timed from opening the file to the last commit, the baselines on pre-parsed rows; ${load()})`,
   );
   console.table(
     results.map(([db, base, baseRates, ourRates]) => ({
@@ -276,37 +349,70 @@ try {
     })),
   );
 
-  if (!args.includes('--skip-memory')) {
+}
+
+try {
+  console.log(`import-tracks benchmark: ${fmt(ROWS)} exporter-CSV rows; ${cpus().length} CPU cores; Node ${process.version}; ${load()}`);
+  const file = join(dir, 'tracks.csv');
+  await writeExporterCsv(file, ROWS);
+  if (!SCALE_ONLY) await compare(file);
+
+  if (SCALE) {
     const small = join(dir, 'small.csv');
     const big = join(dir, 'big.csv');
     await writeExporterCsv(small, 10_000);
-    await writeExporterCsv(big, MEMORY_ROWS);
+    await writeExporterCsv(big, SCALE_ROWS);
     const targets = [['SQLite', async () => ({ url: `file:${join(dir, `mem-${randomUUID()}.db`)}`, drop: async () => {} })]];
     if (!args.includes('--skip-pg')) targets.push(['PostgreSQL', createPgDatabase]);
     const memory = [];
-    const ratios = [];
+    const memoryRatios = [];
+    const reimport = [];
     for (const [database, create] of targets) {
       const peaks = [];
-      for (const [label, f] of [
-        ['10,000 rows', small],
-        [`${fmt(MEMORY_ROWS)} rows`, big],
+      for (const [label, f, rowCount] of [
+        ['10,000 rows', small, 10_000],
+        [`${fmt(SCALE_ROWS)} rows`, big, SCALE_ROWS],
       ]) {
         const target = await create();
         try {
           await migrate(target.url);
           const r = await importWithCli(target.url, f);
           peaks.push(r.maxRssMb);
-          memory.push({ database, rows: label, 'peak RSS (MB)': r.maxRssMb.toFixed(1), 'rows/s': fmt(r.rowsPerSecond) });
+          memory.push({ database, rows: label, 'peak RSS (MB)': r.maxRssMb.toFixed(1), 'rows/s': fmt(r.rowsPerSecond), 'wall s': (r.wallMs / 1000).toFixed(1) });
+          if (database === 'PostgreSQL' && rowCount === SCALE_ROWS) {
+            // Re-importing the same file: every row found unchanged.
+            const again = await importWithCli(target.url, f);
+            reimport.push({ rows: label, unchanged: fmt(again.unchanged), 'rows/s': fmt(again.rowsPerSecond), 'µs a row': ((again.elapsedMs * 1000) / again.read).toFixed(1) });
+          }
         } finally {
           await target.drop();
         }
       }
-      ratios.push(`${database} ${(peaks[1] / peaks[0]).toFixed(2)}x`);
+      memoryRatios.push(`${database} ${(peaks[1] / peaks[0]).toFixed(2)}x`);
     }
-    console.log('\nPeak memory of the import process');
+    if (!args.includes('--skip-pg')) {
+      // The re-import at ROWS, for the per-row comparison with the one at SCALE_ROWS.
+      const target = await createPgDatabase();
+      try {
+        await migrate(target.url);
+        await importWithCli(target.url, file);
+        const again = await importWithCli(target.url, file);
+        reimport.unshift({ rows: `${fmt(ROWS)} rows`, unchanged: fmt(again.unchanged), 'rows/s': fmt(again.rowsPerSecond), 'µs a row': ((again.elapsedMs * 1000) / again.read).toFixed(1) });
+      } finally {
+        await target.drop();
+      }
+    }
+    console.log(`\nScale: peak memory of the import process (${load()})`);
     console.table(memory);
-    console.log(`peak RSS ${fmt(MEMORY_ROWS)} rows / 10,000 rows: ${ratios.join(', ')} (target at most 1.5x)`);
+    console.log(`peak RSS ${fmt(SCALE_ROWS)} rows / 10,000 rows: ${memoryRatios.join(', ')} (target at most 1.5x)`);
+    if (reimport.length === 2) {
+      console.log('\nPostgreSQL: re-importing the same file into the database it was imported into (every row unchanged)');
+      console.table(reimport);
+      const perRow = reimport.map((r) => Number(r['µs a row']));
+      console.log(`per row, ${reimport[1].rows} / ${reimport[0].rows}: ${(perRow[1] / perRow[0]).toFixed(2)}x (target at most 1.00x)`);
+    }
   }
+  console.log(`\n(${load()})`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -6,6 +6,7 @@ import { ALBUMS, albumKey, ARTISTS, artistKey, planRefs, planTracks, type RefKin
 import type { Reject } from './rejects.js';
 import { detach } from './row-chunks.js';
 import { UnseenWrites, type WrittenRefs } from './store/unseen-writes.js';
+import { KeyFilter } from './key-filter.js';
 
 export interface BatchOutcome {
   /** Valid rows written (each inserted, updated, unchanged or a duplicate, or rejected below). */
@@ -29,7 +30,19 @@ interface Attempt {
   albums: Map<string, string>;
   /** With a separate reader: what this transaction wrote, which the finds cannot see. */
   unseen?: UnseenWrites;
+  /**
+   * When the tracks table was empty as the transaction began: the keys of every track it has
+   * matched since. No track holds a key not in it, so rows with none of their keys in it skip the
+   * finds (a fresh load's rows all do).
+   */
+  fresh?: KeyFilter;
 }
+
+/** The kinds of a track's keys in a KeyFilter, as the finds match them. */
+const URI = 1;
+const ISRC = 2;
+const MBID = 3;
+const TITLE = 4;
 
 /** A chunk ready to plan: its rows resolved, the tracks they could match, those already matched. */
 interface Prepared {
@@ -134,10 +147,14 @@ export class BatchImporter {
    * writes run, the next is looked up on the reader and planned, its finds completed with what
    * the transaction wrote (UnseenWrites). Otherwise each chunk is looked up, planned and written
    * in turn.
+   *
+   * `expectedRows` (about how many rows the batch will hold) lets the store build the secondary
+   * indexes it does not need after the batch's rows, in the same transaction, when the batch is
+   * at least as large as the table it loads into (see ImportStore.deferIndexes).
    */
-  async writeBatch(first: TrackRow[], next: () => Promise<TrackRow[] | undefined>): Promise<BatchOutcome> {
+  async writeBatch(first: TrackRow[], next: () => Promise<TrackRow[] | undefined>, options: { expectedRows?: number } = {}): Promise<BatchOutcome> {
     // Where the playlists stood before this batch: a retried transaction starts over from there.
-    const marks = new Map([...this.playlists].map(([k, run]) => [k, { length: run.content.trackIds.length, counts: { ...run.counts } }]));
+    const playlistMarks = new Map([...this.playlists].map(([k, run]) => [k, { length: run.content.trackIds.length, counts: { ...run.counts } }]));
     const kept: TrackRow[][] = [];
     let pending: TrackRow[] | undefined = first;
     let exhausted = false;
@@ -157,22 +174,37 @@ export class BatchImporter {
       }
       return rows;
     };
-    const overlap = this.store.separateReader;
     const attempt = await this.store.transaction(async () => {
       // A retried transaction starts over: nothing it learnt may leak into the caches before commit.
       for (const [k, run] of this.playlists) {
-        const mark = marks.get(k);
+        const mark = playlistMarks.get(k);
         run.content.trackIds.length = run.content.addedAt.length = mark?.length ?? 0;
         run.counts = { ...(mark?.counts ?? emptyCounts()) };
       }
+      // A batch at least as large as the table it loads into builds the indexes the import does
+      // not read after its rows, before the commit; when the table is empty it also keeps its new
+      // tracks' keys in a filter, to skip the finds of rows no track can match.
+      let restoreIndexes: (() => Promise<void>) | undefined;
+      let fresh: KeyFilter | undefined;
+      const expected = options.expectedRows;
+      if (expected) {
+        const existing = await this.store.countTracks(expected);
+        if (existing === 0) fresh = new KeyFilter(expected * 4);
+        if (existing < expected && this.store.deferIndexes) restoreIndexes = await this.store.deferIndexes();
+      }
+      // Read after deferIndexes, which may move the finds onto the writer for this transaction.
+      const overlap = this.store.separateReader;
       const a: Attempt = {
         now: this.clock(),
         outcome: { rows: 0, inserted: 0, updated: 0, unchanged: 0, duplicates: 0, rejects: [], artistsCreated: 0, albumsCreated: 0 },
         artists: new Map(),
         albums: new Map(),
         unseen: overlap ? new UnseenWrites() : undefined,
+        fresh,
       };
       const replay = { index: 0 };
+      // The seen ids being written in this transaction (see flush).
+      const marks: Array<Promise<void>> = [];
       // The writes in flight (their failure is reported where they are awaited, not as an
       // unhandled rejection).
       let flushing: Promise<void> | undefined;
@@ -183,7 +215,7 @@ export class BatchImporter {
           if (!rows.length) continue;
           const plan = await this.plan(await this.prepare(rows, a), a);
           if (flushing) await flushing;
-          flushing = this.flush(plan, a.now);
+          flushing = this.flush(plan, a.now, marks);
           flushing.catch(() => {});
           if (!overlap) {
             await flushing;
@@ -191,6 +223,8 @@ export class BatchImporter {
           }
         }
         if (flushing) await flushing;
+        await Promise.all(marks);
+        await restoreIndexes?.();
         // The previous batch's seen ids are written by now (the reader runs in order); a failure
         // there is this transaction's too.
         await this.seenWrite;
@@ -201,10 +235,9 @@ export class BatchImporter {
       }
       return a;
     });
-    // Committed: only now may the caches learn the ids. (Keys copied: they may be slices of a
-    // chunk's text, which the caches would otherwise keep alive.)
-    for (const [k, v] of attempt.artists) this.artistIds.set(detach(k), v);
-    for (const [k, v] of attempt.albums) this.albumIds.set(detach(k), v);
+    // Committed: only now may the caches learn the ids (their keys copied already, see planRefs).
+    for (const [k, v] of attempt.artists) this.artistIds.set(k, v);
+    for (const [k, v] of attempt.albums) this.albumIds.set(k, v);
     if (attempt.unseen) {
       this.seenWrite = this.store.markSeen(attempt.unseen.matched());
       this.seenWrite.catch(() => {});
@@ -223,7 +256,7 @@ export class BatchImporter {
    * with those this run has already matched.
    */
   private async prepare(rows: TrackRow[], a: Attempt): Promise<Prepared> {
-    const { outcome, unseen } = a;
+    const { outcome, unseen, fresh } = a;
     const n = rows.length;
     outcome.rows += n;
 
@@ -301,14 +334,14 @@ export class BatchImporter {
       r.albumId = r.album ? albumIds.get(albumKeys[i])! : null;
       const credits = creditKeys.get(i);
       r.creditIds = credits ? credits.map((k) => artistIds.get(k)!).join(',') : '';
-      if (r.spotifyUri) uris.push(r.spotifyUri);
-      if (r.isrc) isrcs.push(r.isrc);
-      if (r.musicbrainzId) mbids.push(r.musicbrainzId);
+      if (r.spotifyUri && (!fresh || fresh.has(URI, r.spotifyUri))) uris.push(r.spotifyUri);
+      if (r.isrc && (!fresh || fresh.has(ISRC, r.isrc))) isrcs.push(r.isrc);
+      if (r.musicbrainzId && (!fresh || fresh.has(MBID, r.musicbrainzId))) mbids.push(r.musicbrainzId);
     }
     // The tracks holding a row's keys; then, for the rows none of those matches by Spotify URI or
     // ISRC (only they can match by title), the tracks of the same title and artist. A re-import
     // thus fetches each track once, and skips the title lookups.
-    const held = await this.store.findTracks(uris, isrcs, mbids);
+    const held = uris.length || isrcs.length || mbids.length ? await this.store.findTracks(uris, isrcs, mbids) : [];
     const own = unseen?.own(resolved);
     const view = own ? [...own, ...unseen!.committed(held)] : held;
     const heldUris = new Set<string>();
@@ -319,7 +352,9 @@ export class BatchImporter {
     }
     const titled = new Set<ResolvedRow>();
     for (const r of resolved) if (!(r.spotifyUri && heldUris.has(r.spotifyUri)) && !(r.isrc && heldIsrcs.has(r.isrc))) titled.add(r);
-    const found = titled.size ? [...held, ...(await this.findByTitle(titled))] : held;
+    // (Every titled row counts as looked up by title; with a filter, only those whose title it may hold are.)
+    const byTitle = fresh ? [...titled].filter((r) => fresh.has(TITLE, r.artistId, r.title)) : [...titled];
+    const found = byTitle.length ? [...held, ...(await this.findByTitle(byTitle))] : held;
     const { candidates, seen } = await this.completed(found, own, a);
     return { rows: resolved, candidates, seen, titled, own, artists, albums };
   }
@@ -341,7 +376,9 @@ export class BatchImporter {
     const plan = planRefs(kind, refs, existing, this.newId);
     written?.planned(plan.creates, plan.attaches, existing);
     for (const [k, id] of plan.ids) {
-      learnt.set(k, id);
+      // Copied: the key may be a slice of its chunk's text, which would otherwise stay in memory
+      // until the commit, a chunk's text per chunk of the batch (tens of MB in a bulk load's).
+      learnt.set(detach(k), id);
       ids.set(k, id);
     }
     return plan;
@@ -387,6 +424,7 @@ export class BatchImporter {
     }
     const plan: ChunkPlan = { ...tracks, artists: prepared.artists, albums: prepared.albums };
     a.unseen?.tracksMatched(plan.accepted.map((x) => x.track));
+    if (a.fresh) for (const { track } of plan.accepted) addKeys(a.fresh, track);
     const { outcome } = a;
     outcome.inserted += plan.inserts.length;
     outcome.updated += plan.updates.length;
@@ -412,7 +450,7 @@ export class BatchImporter {
   }
 
   /** A planned chunk's writes, in its batch's transaction. */
-  private async flush(plan: ChunkPlan, now: Date): Promise<void> {
+  private async flush(plan: ChunkPlan, now: Date, marks: Array<Promise<void>>): Promise<void> {
     await this.store.insertArtists(plan.artists.creates, now);
     await this.store.attachArtistUris(plan.artists.attaches, now);
     await this.store.insertAlbums(plan.albums.creates, now);
@@ -424,7 +462,13 @@ export class BatchImporter {
     await this.store.writeCredits(plan.inserts.filter((t) => t.credits), false);
     await this.store.writeCredits(plan.updates, true);
     // A separate reader cannot see this transaction: its seen ids are written after the commit.
-    if (!this.store.separateReader) await this.store.markSeen(plan.accepted.map((x) => x.track));
+    // Not awaited here: on PostgreSQL's bulk load it runs on the other connection meanwhile (that
+    // connection runs findSeen after it, in order); the transaction awaits it before its commit.
+    if (!this.store.separateReader) {
+      const mark = this.store.markSeen(plan.accepted.map((x) => x.track));
+      mark.catch(() => {});
+      marks.push(mark);
+    }
   }
 
   /** Each playlist's counts so far, by key (an account export's playlist index). */
@@ -455,4 +499,12 @@ export class BatchImporter {
 
 function emptyCounts(): PlaylistCounts {
   return { entries: 0, created: 0, matched: 0, rejected: 0 };
+}
+
+/** Puts a track's keys in a batch's filter (see Attempt.fresh). */
+function addKeys(filter: KeyFilter, t: TrackValues): void {
+  if (t.spotifyUri) filter.add(URI, t.spotifyUri);
+  if (t.isrc) filter.add(ISRC, t.isrc);
+  if (t.musicbrainzId) filter.add(MBID, t.musicbrainzId);
+  filter.add(TITLE, t.artistId, t.title);
 }

@@ -27,6 +27,17 @@ import { RejectsWriteError, RejectsWriter, defaultRejectsPath, type Reject } fro
 export const DEFAULT_BATCH_SIZE = { sqlite: 20_000, postgresql: 5_000 } as const;
 
 /**
+ * The first batch of a bulk load: when no --batch-size is given and the tracks table holds fewer
+ * tracks than this, the first batch takes up to this many rows, so that one transaction loads
+ * most of a fresh library and can build the secondary indexes after its rows instead of row by
+ * row, and skip the lookups of rows no track can match (see BatchImporter.writeBatch and
+ * ImportStore.deferIndexes). Memory does not grow with it: such a batch is written chunk by chunk
+ * and never redone (on PostgreSQL it locks the tables it writes instead, see store/postgres.ts).
+ * A kill -9 loses at most this batch; the next run redoes it.
+ */
+export const BULK_BATCH_ROWS = 100_000;
+
+/**
  * Rows between two full garbage collections (see fullGc), by provider. On SQLite every 5,000 rows
  * made peak memory no flatter and the import slower. The PostgreSQL path makes more garbage a row
  * (COPY text, array parameters, two connections' buffers): there every 5,000 rows, measured here,
@@ -188,6 +199,8 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       if (summary.firstRejects.length < 10) summary.firstRejects.push({ line: r.line, reason: detach(r.reason), original: detach(r.original) });
       await rejects?.write(r);
     };
+    /** The current batch's limit in rows: the first may be a bulk load's. */
+    let batchLimit = batchSize;
     // The counts as of the last commit, for a summary of what was committed if the import stops.
     const committed = { read: 0, rejected: 0, firstRejects: 0, lastLine: undefined as number | undefined };
     if (options.playlist && parser.format === 'spotify-account') {
@@ -198,6 +211,11 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       if (options.playlist) {
         const id = await importer.preparePlaylist(options.playlist);
         summary.playlist = { name: options.playlist, id };
+      }
+      // A bulk load (see BULK_BATCH_ROWS): asked for before the first chunk is taken.
+      if (options.batchSize === undefined && !options.dryRun && (await store.countTracks(BULK_BATCH_ROWS)) < BULK_BATCH_ROWS) {
+        parser.growFirstBatch(BULK_BATCH_ROWS);
+        batchLimit = Math.max(batchSize, BULK_BATCH_ROWS);
       }
     } catch (error) {
       throw asDatabaseError(error, 'cannot start the import');
@@ -211,6 +229,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     let firstLine: number | undefined;
     let lastLine: number | undefined;
     let gcRound = 0;
+    let lastBytesRead = 0;
     const gcEveryRows = GC_EVERY_ROWS[db.provider];
     // The next batch's first chunk, asked for as soon as the current batch has all of its chunks:
     // it is decoded while the database finishes the current batch (on PostgreSQL the server runs
@@ -254,6 +273,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         gcRound = Math.floor(summary.read / gcEveryRows);
         fullGc();
       }
+      lastBytesRead = chunk.bytesRead;
       options.onProgress?.({ rows: summary.read, bytesRead: chunk.bytesRead, totalBytes: parser.totalBytes, elapsedMs: performance.now() - started });
       return rows;
     };
@@ -273,7 +293,9 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         if (!first) continue;
         let outcome;
         try {
-          outcome = await importer.writeBatch(first, nextChunk);
+          const expectedRows = expectedBatchRows(batchLimit, first.length, summary.read, lastBytesRead, parser.totalBytes);
+          batchLimit = batchSize;
+          outcome = await importer.writeBatch(first, nextChunk, { expectedRows });
         } catch (error) {
           if (error instanceof RejectsWriteError) throw error;
           const where = firstLine === undefined ? '' : ` from line ${firstLine} to ${lastLine}`;
@@ -363,6 +385,17 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
   summary.elapsedMs = Math.round(performance.now() - started);
   summary.rowsPerSecond = summary.elapsedMs > 0 ? Math.round((summary.read * 1000) / summary.elapsedMs) : summary.read;
   return summary;
+}
+
+/**
+ * About how many rows a batch will hold, once its first chunk is read: the batch size, or fewer
+ * when the rest of the file (estimated from the bytes read so far) is shorter. From stdin, whose
+ * length is unknown, the batch size.
+ */
+export function expectedBatchRows(batchSize: number, firstChunkRows: number, read: number, bytesRead: number, totalBytes: number | undefined): number {
+  if (!totalBytes || !read || !bytesRead) return batchSize;
+  const rest = Math.ceil(((totalBytes - bytesRead) * read) / bytesRead);
+  return Math.max(1, Math.min(batchSize, firstChunkRows + Math.max(0, rest)));
 }
 
 function asDatabaseError(error: unknown, what: string): SoulspotError {

@@ -153,4 +153,20 @@ describe('normaliseRow', () => {
     expect(ms({ durationMs: '2147483647' })).toBe(2_147_483_647);
     expect(row({ title: 1979, artist: 'a' }).title).toBe('1979');
   });
+
+  test('added_at in the exporters\' shape (read without a Date) gives what Date gives, and refuses what it would roll over', () => {
+    const added = (addedAt: string) => row({ title: 't', artist: 'a', addedAt }).addedAt;
+    const valid = ['1900-01-01T00:00:00Z', '1900-02-28T12:00:00Z', '2000-02-29T23:59:59Z', '2024-02-29T00:00:01Z', '2100-12-31T23:59:59Z', '2023-04-30T10:20:30Z', '2023-12-31T23:59:59Z'];
+    // Every day of a leap year and of a common one, at a time that changes with the day.
+    for (const year of [2023, 2024]) {
+      for (let day = 0; day < 366; day++) {
+        const d = new Date(Date.UTC(year, 0, 1 + day, day % 24, day % 60, (day * 7) % 60));
+        if (d.getUTCFullYear() === year) valid.push(d.toISOString().replace('.000Z', 'Z'));
+      }
+    }
+    for (const text of valid) expect(added(text)).toBe(new Date(text).toISOString());
+    for (const text of ['1900-02-29T00:00:00Z', '2100-02-29T00:00:00Z', '2023-04-31T00:00:00Z', '2023-01-01T23:60:00Z', '2023-01-01T00:00:60Z', '2023-00-10T00:00:00Z']) {
+      expect(() => added(text)).toThrow(/does not exist/);
+    }
+  });
 });

@@ -83,6 +83,31 @@ describe('the import parser thread', () => {
     },
   );
 
+  test('growFirstBatch before the first chunk: the first batch grows to that many rows, the later ones keep batchSize', async () => {
+    // (The parser reads at most 4,000 rows ahead of the writer, so a batch of 5,000 cannot have ended before the message.)
+    const path = join(work, 'grow.csv');
+    writeFileSync(path, `${EXPORTER_HEADER}\n${Array.from({ length: 12_000 }, (_, i) => exporterRow(i)).join('\n')}\n`);
+    const batchesOf = async (grow?: number) => {
+      const parser = await startParserThread(path, { batchSize: 5000 });
+      if (grow) parser.growFirstBatch(grow);
+      const { chunks } = await drain(parser);
+      const sizes: number[] = [];
+      let inBatch = 0;
+      for (const c of chunks) {
+        inBatch += c.count;
+        if (c.last) {
+          sizes.push(inBatch);
+          inBatch = 0;
+        }
+      }
+      // (The end of the input ends the last batch.)
+      if (inBatch) sizes.push(inBatch);
+      return sizes;
+    };
+    expect(await batchesOf(9000)).toEqual([9000, 3000]);
+    expect(await batchesOf()).toEqual([5000, 5000, 2000]);
+  });
+
   test('a row whose album artist is its artist keeps one artist object (no second lookup)', async () => {
     const path = join(work, 'same-artist.csv');
     writeFileSync(path, 'title,artist,album,album_artist\nA,Band,LP,\nB,Band,LP,Other\n');

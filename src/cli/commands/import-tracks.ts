@@ -19,7 +19,7 @@ export function registerImportTracks(program: Command): void {
     .command('import-tracks <file>')
     .description('bulk-import tracks from CSV, TSV, JSON, NDJSON, a Spotify playlist export or Spotify\'s account data export (zip, folder or its JSON files; - for stdin)')
     .addOption(new Option('--format <format>', 'input format (default: from the extension and the header)').choices(FORMATS).argParser(oneOf(FORMATS)))
-    .option('--batch-size <n>', 'rows per transaction (default: 20000 on SQLite, 5000 on PostgreSQL)', wholeNumber({ min: 1 }))
+    .option('--batch-size <n>', 'rows per transaction (default: 20000 on SQLite, 5000 on PostgreSQL, and up to 100000 in the first batch of a load into fewer than 100000 tracks)', wholeNumber({ min: 1 }))
     .option('--playlist <name>', 'also put the tracks in this playlist, in file order (created if missing; order replaced)')
     .option('--rejects <path>', 'where rejected rows go (default: <file>.rejects.csv beside the file)')
     .option('--dry-run', 'validate and count; change nothing')

@@ -239,8 +239,12 @@ function durationToMs(value: unknown, column: string): number | undefined {
   return ms;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in `month` (1–12) of `year`, Gregorian (without a Date: this runs for every row). */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month !== 2) return DAYS_IN_MONTH[month - 1];
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
 /** The problem with a calendar date, if any (2024-02-30 is not a day; Date.parse would roll it over). */
@@ -269,10 +273,23 @@ function releaseYear(value: unknown, column: string): number | undefined {
  */
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
+/** The shape exporters write (2020-04-14T18:33:31Z): already UTC, read without a Date. */
+const ISO_UTC_SECONDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
+
 /** added_at as ISO text in UTC, within YEAR_MIN–YEAR_MAX (both databases and JS Date hold those). */
 function addedAt(value: unknown): string | undefined {
   const t = text(value, 'added_at');
   if (t === undefined) return undefined;
+  const simple = ISO_UTC_SECONDS.exec(t);
+  if (simple) {
+    const year = Number(simple[1]);
+    const month = Number(simple[2]);
+    const day = Number(simple[3]);
+    // A valid one is its own UTC text, with the milliseconds toISOString adds; anything else takes the full path (and its message).
+    if (year >= YEAR_MIN && year <= YEAR_MAX && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && Number(simple[4]) <= 23 && Number(simple[5]) <= 59 && Number(simple[6]) <= 59) {
+      return `${t.slice(0, 19)}.000Z`;
+    }
+  }
   const m = ISO_DATE_TIME.exec(t);
   if (!m) throw new RowError(`added_at is not an ISO 8601 date: "${clip(t)}" (expected e.g. 2020-04-14 or 2020-04-14T18:33:31Z)`);
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;

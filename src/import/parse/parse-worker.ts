@@ -16,7 +16,14 @@ const post = (message: ParserMessage, transfer: ArrayBuffer[] = []) => port.post
 const encoder = new ChunkEncoder();
 let credit = data.credit;
 let wake: (() => void) | undefined;
+/** Valid rows the current batch may hold: the first may be made larger (growFirstBatch) until it ends. */
+let batchLimit = data.batchSize;
+let firstBatch = true;
 const onMessage = (message: WriterMessage) => {
+  if (message.type === 'firstBatch') {
+    if (firstBatch) batchLimit = Math.max(batchLimit, message.rows);
+    return;
+  }
   credit += 1;
   encoder.recycle(message.buffers);
   wake?.();
@@ -49,12 +56,16 @@ async function run(): Promise<void> {
       while (credit <= 0) await new Promise<void>((resolve) => (wake = resolve));
       credit -= 1;
       inBatch = last ? 0 : inBatch + encoder.count;
+      if (last) {
+        firstBatch = false;
+        batchLimit = data.batchSize;
+      }
       const chunk = encoder.take(source!.bytesRead());
       post({ type: 'chunk', chunk, last, account: source!.account?.changes() }, transferList(chunk.buffers));
     };
 
     const full = async () => {
-      if (inBatch + encoder.count >= data.batchSize) await send(true);
+      if (inBatch + encoder.count >= batchLimit) await send(true);
       else if (encoder.count >= data.chunkRows) await send(false);
     };
     if (!first.done) {

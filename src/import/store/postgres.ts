@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DatabaseError } from '../../errors.js';
-import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ImportStore, type TrackValues } from './types.js';
+import { DEFERRED_TRACK_INDEXES, TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ImportStore, type TrackValues } from './types.js';
 import { pgCredits } from './credits-postgres.js';
 
 /**
@@ -97,6 +97,13 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
   }
   const q = async <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await writer.query<R>(sql, params)).rows;
   let dryRun = false;
+  /**
+   * The current transaction is a bulk load (deferIndexes): it holds the tables it writes, so no
+   * other writer can race it and it is never redone (its chunks are not kept: memory stays flat);
+   * the finds run on the writer, since the reader could not read tracks past the transaction's
+   * lock.
+   */
+  let bulk = false;
   let broken = false;
   let readerBroken = false;
   /** Work on the reader; an error without SQLSTATE means the connection itself failed, and must not go back to the pool. */
@@ -110,6 +117,8 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
   };
   const r = <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
     onReader(async () => (await reader.query<R>(sql, params)).rows);
+  /** The finds of artists, albums and tracks: on the reader, or on the writer in a bulk load. */
+  const find = <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) => (bulk ? q<R>(sql, params) : r<R>(sql, params));
 
   /** Gives artists or albums that have none the Spotify URI a batch matched them by. */
   const attachUris = async (table: 'artists' | 'albums', rows: Array<{ id: string; spotifyUri: string }>, now: Date) => {
@@ -123,8 +132,12 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
 
   const store: ImportStore = {
     provider: 'postgresql',
-    replays: true,
-    separateReader: reader !== writer,
+    get replays() {
+      return !bulk;
+    },
+    get separateReader() {
+      return reader !== writer && !bulk;
+    },
     ...pgCredits(r, q),
     async transaction(fn) {
       if (dryRun) return fn();
@@ -138,12 +151,40 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
         } catch (error) {
           await writer.query('ROLLBACK').catch(() => (broken = true));
           const code = (error as { code?: string }).code;
-          if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS || broken) throw error;
+          // A bulk load cannot be redone (its chunks were not kept); nothing raced it anyway.
+          if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS || broken || bulk) throw error;
+        } finally {
+          bulk = false;
         }
       }
     },
+    async countTracks(limit) {
+      const rows = await q<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM tracks LIMIT $1) t', [limit]);
+      return rows[0].n;
+    },
+    async deferIndexes() {
+      if (dryRun) return async () => {};
+      // The tables this batch writes, held until its commit: other writers wait (readers of
+      // artists and albums do not), so nothing can race the batch and it never needs redoing.
+      // Tracks is held whole anyway by DROP INDEX. A deadlock here comes before any row is taken,
+      // so the batch may still be retried.
+      await q('LOCK TABLE artists, albums IN SHARE ROW EXCLUSIVE MODE');
+      await q('LOCK TABLE tracks IN ACCESS EXCLUSIVE MODE');
+      bulk = true;
+      // Dropped in this transaction (PostgreSQL's DDL is transactional): a rollback, a lost
+      // connection or a killed import leaves them as they were.
+      const indexes = await q<{ name: string; definition: string }>(
+        `SELECT indexname AS name, indexdef AS definition FROM pg_indexes
+         WHERE schemaname = current_schema() AND tablename = 'tracks' AND indexname = ANY($1::text[]) ORDER BY indexname`,
+        [[...DEFERRED_TRACK_INDEXES]],
+      );
+      for (const { name } of indexes) await q(`DROP INDEX "${name.replace(/"/g, '""')}"`);
+      return async () => {
+        for (const { definition } of indexes) await q(definition);
+      };
+    },
     async findArtists(uris, names) {
-      const rows = await r<{ id: string; name: string; spotify_uri: string | null }>(
+      const rows = await find<{ id: string; name: string; spotify_uri: string | null }>(
         'SELECT id, name, spotify_uri FROM artists WHERE spotify_uri = ANY($1::text[]) OR name = ANY($2::text[]) ORDER BY created_at, id',
         [uris, names],
       );
@@ -159,7 +200,7 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
     },
     attachArtistUris: (rows, now) => attachUris('artists', rows, now),
     async findAlbums(uris, titles) {
-      const rows = await r<{ id: string; title: string; artist_id: string; spotify_uri: string | null; release_year: number | null }>(
+      const rows = await find<{ id: string; title: string; artist_id: string; spotify_uri: string | null; release_year: number | null }>(
         `SELECT id, title, artist_id, spotify_uri, release_year, created_at FROM albums WHERE spotify_uri = ANY($1::text[])
          UNION SELECT a.id, a.title, a.artist_id, a.spotify_uri, a.release_year, a.created_at FROM albums a
            JOIN unnest($2::text[], $3::text[]) AS k(title, artist_id) ON a.title = k.title AND a.artist_id = k.artist_id
@@ -179,10 +220,10 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
     },
     attachAlbumUris: (rows, now) => attachUris('albums', rows, now),
     async findTracks(uris, isrcs, mbids) {
-      return (await r(FIND_HELD_TRACKS_SQL, [uris, isrcs, mbids])).map(trackFromRow);
+      return (await find(FIND_HELD_TRACKS_SQL, [uris, isrcs, mbids])).map(trackFromRow);
     },
     async findTracksByTitle(titles) {
-      return (await r(FIND_TRACKS_BY_TITLE_SQL, [titles.map((t) => t[0]), titles.map((t) => t[1])])).map(trackFromRow);
+      return (await find(FIND_TRACKS_BY_TITLE_SQL, [titles.map((t) => t[0]), titles.map((t) => t[1])])).map(trackFromRow);
     },
     async findSeen(tracks) {
       if (!tracks.length) return new Set();

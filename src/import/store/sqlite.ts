@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
-import { TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore } from './types.js';
+import { DEFERRED_TRACK_INDEXES, TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore } from './types.js';
 import { sqliteCredits } from './credits-sqlite.js';
 import { sqliteTimestamp } from '../../db/sqlite-values.js';
 
@@ -162,6 +162,11 @@ function prepare(db: Database.Database) {
        WHERE NOT EXISTS (SELECT 1 FROM playlist_tracks p WHERE p.playlist_id = @playlist AND p.position = s.position)`,
     ),
     touchPlaylist: db.prepare('UPDATE playlists SET updated_at = ? WHERE id = ?'),
+    countTracks: db.prepare('SELECT count(*) FROM (SELECT 1 FROM tracks LIMIT ?)').pluck(),
+    deferrableIndexes: db.prepare(
+      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tracks' AND sql IS NOT NULL
+       AND name IN (${DEFERRED_TRACK_INDEXES.map(() => '?').join(', ')}) ORDER BY name`,
+    ),
     recreatePlaylist: db.prepare("INSERT OR IGNORE INTO playlists (id, name, source, created_at, updated_at) VALUES (?, ?, 'manual', ?, ?)"),
   };
 }
@@ -295,6 +300,20 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
       stmt.playlistAdd.run({ playlist: playlistId });
       stmt.touchPlaylist.run(ts, playlistId);
       stmt.playlistUnstage.run();
+    },
+    async countTracks(limit) {
+      return stmt.countTracks.get(limit) as number;
+    },
+    async deferIndexes() {
+      // A dry run is rolled back whole: nothing to gain.
+      if (dryRun) return async () => {};
+      // Inside the batch's transaction (SQLite's DDL is transactional): until the commit other
+      // connections still see the indexes, and a rollback or a crash leaves them as they were.
+      const indexes = stmt.deferrableIndexes.all(...DEFERRED_TRACK_INDEXES) as Array<{ name: string; sql: string }>;
+      for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`);
+      return async () => {
+        for (const { sql } of indexes) db.exec(sql);
+      };
     },
     async beginDryRun() {
       db.exec('BEGIN IMMEDIATE');

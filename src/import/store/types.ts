@@ -124,10 +124,37 @@ export interface ImportStore {
    * playlist take turns: the last to commit wins, never a mix.
    */
   replacePlaylist(playlistId: string, name: string, content: PlaylistContent, now: Date): Promise<void>;
+  /** How many tracks the table holds, counting at most `limit` (so the cost stays small on a large table). */
+  countTracks(limit: number): Promise<number>;
+  /**
+   * Bulk load, in the current transaction: drops those of DEFERRED_TRACK_INDEXES the table has
+   * and returns what builds them again, to be awaited before the commit. The drop is part of the
+   * transaction: a rollback (a failure, a kill) leaves the indexes as they were. Absent where it
+   * cannot be done safely (see the PostgreSQL store).
+   */
+  deferIndexes?(): Promise<() => Promise<void>>;
   /** Dry run: everything from here on happens in one transaction that `close` rolls back. */
   beginDryRun(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The tracks' secondary indexes an import may build after its rows rather than maintain row by
+ * row: none is unique (no constraint is lifted) and none serves the import's own lookups (Spotify
+ * URI, ISRC and MusicBrainz id use the unique indexes, title and artist ix_tracks_title_artist).
+ */
+export const DEFERRED_TRACK_INDEXES = [
+  // By album.
+  'ix_tracks_album_disc_track',
+  'ix_tracks_album_track_number',
+  // By state and time.
+  'ix_tracks_broken_updated',
+  'ix_tracks_last_scanned_at',
+  'ix_tracks_updated_at',
+  // By file.
+  'ix_tracks_file_hash',
+  'ix_tracks_file_path',
+] as const;
 
 export const TRACK_COLUMNS = [
   'id',

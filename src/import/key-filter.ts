@@ -1,0 +1,74 @@
+/**
+ * A Bloom filter of texts: `has` is false only for a text never added (true may be a false
+ * positive, at about 1% with the size given to the constructor). The import keeps one per batch
+ * that loads into an empty tracks table: every key that batch has written goes in, and a row none
+ * of whose keys is in it cannot match any track, so its lookups are skipped. Its size is fixed
+ * (about 1.2 bytes a key): memory stays flat however many rows go in.
+ * (No npm package for this is installed here; it is a few lines of arithmetic.)
+ */
+export class KeyFilter {
+  private readonly bits: Uint32Array;
+  private readonly mask: number;
+
+  /** Sized for about `keys` texts (a power of two of bits, at least 10 a key). */
+  constructor(keys: number) {
+    let size = 1024;
+    while (size < keys * 10) size *= 2;
+    this.bits = new Uint32Array(size / 32);
+    this.mask = size - 1;
+  }
+
+  /** Adds the key made of `kind` (a small number telling keys of different kinds apart) and the texts. */
+  add(kind: number, text: string, more?: string): void {
+    hash(kind, text, more);
+    const { mask, bits } = this;
+    for (let i = 0; i < PROBES; i++) {
+      const bit = (h1 + i * h2) & mask;
+      bits[bit >>> 5] |= 1 << (bit & 31);
+    }
+  }
+
+  /** False when that key was never added; true when it was (or, about 1% of the time, was not). */
+  has(kind: number, text: string, more?: string): boolean {
+    hash(kind, text, more);
+    const { mask, bits } = this;
+    for (let i = 0; i < PROBES; i++) {
+      const bit = (h1 + i * h2) & mask;
+      if ((bits[bit >>> 5] & (1 << (bit & 31))) === 0) return false;
+    }
+    return true;
+  }
+}
+
+/** Bits set per key: near the best for 10 bits a key (about 1% false positives). */
+const PROBES = 7;
+
+/** The last key's two hashes (module state, so hashing allocates nothing). */
+let h1 = 0;
+let h2 = 0;
+
+/**
+ * Two 32-bit FNV-1a-style hashes of the key (kind, text, more), with different multipliers; the
+ * second made odd, so the probes h1 + i * h2 cover the table. No string is built for the key.
+ */
+function hash(kind: number, text: string, more: string | undefined): void {
+  let a = Math.imul(0x811c9dc5 ^ kind, 0x01000193);
+  let b = Math.imul(0x9747b28c ^ kind, 0x5bd1e995);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  if (more !== undefined) {
+    // A separator the texts cannot make: (ab, c) and (a, bc) differ.
+    a = Math.imul(a ^ 0x10000, 0x01000193);
+    b = Math.imul(b ^ 0x10000, 0x5bd1e995);
+    for (let i = 0; i < more.length; i++) {
+      const c = more.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+    }
+  }
+  h1 = a >>> 0;
+  h2 = (b ^ (b >>> 15)) | 1;
+}

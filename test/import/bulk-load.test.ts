@@ -1,0 +1,224 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { sqliteFilePath } from '../../src/database-url.js';
+import { withDatabase } from '../../src/db/client.js';
+import { DatabaseError } from '../../src/errors.js';
+import { importTracks, type ImportOptions } from '../../src/import/import-service.js';
+import { DEFERRED_TRACK_INDEXES } from '../../src/import/store/index.js';
+import { EXPORTER_HEADER, exporterRow } from '../../src/bench/sample-data.js';
+import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+
+// The bulk load (import-service.ts BULK_BATCH_ROWS): into a small tracks table the first batch is
+// large, and the indexes the import does not read are dropped in its transaction and built again
+// before its commit. Whatever happens to that transaction, the indexes must be there, valid,
+// exactly as migrated. The CLI part runs the build (npx tsc -p tsconfig.json first).
+const BIN = join(process.cwd(), 'bin/soulspot.js');
+
+/** The tracks' indexes as the catalog defines them, and whether the database finds them sound. */
+async function trackIndexes(url: string, provider: string): Promise<{ definitions: string[]; sound: boolean }> {
+  if (provider === 'sqlite') {
+    const db = new Database(sqliteFilePath(url), { readonly: true, timeout: 10_000 });
+    try {
+      const rows = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tracks' ORDER BY name").all() as Array<{ name: string; sql: string | null }>;
+      // integrity_check compares every index with the table, entry by entry.
+      const check = db.prepare('PRAGMA integrity_check').pluck().all() as string[];
+      return { definitions: rows.map((r) => `${r.name}: ${r.sql ?? '(automatic)'}`), sound: check.length === 1 && check[0] === 'ok' };
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ name: string; definition: string; valid: boolean; ready: boolean }>(
+      `SELECT i.indexname AS name, i.indexdef AS definition, x.indisvalid AS valid, x.indisready AS ready
+       FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = current_schema()::regnamespace
+       JOIN pg_index x ON x.indexrelid = c.oid WHERE i.schemaname = current_schema() AND i.tablename = 'tracks' ORDER BY i.indexname`,
+    );
+    // The planner reaches a rebuilt index and it answers like the table does.
+    const scan = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM tracks WHERE updated_at > '1900-01-01'");
+    await c.query('SET enable_seqscan = off');
+    const viaIndex = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM tracks WHERE updated_at > '1900-01-01'");
+    return { definitions: rows.map((r) => `${r.name}: ${r.definition}`), sound: rows.every((r) => r.valid && r.ready) && scan.rows[0].n === viaIndex.rows[0].n };
+  } finally {
+    await c.end();
+  }
+}
+
+async function trackCount(url: string, provider: string): Promise<number> {
+  if (provider === 'sqlite') {
+    const db = new Database(sqliteFilePath(url), { readonly: true, timeout: 10_000 });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM tracks').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM tracks')).rows[0].n;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Resolves once the import's bulk transaction is open and has dropped an index (PostgreSQL) or holds the write lock (SQLite). */
+async function bulkTransactionOpen(url: string, provider: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error('the import never opened its bulk transaction');
+    if (provider === 'sqlite') {
+      const db = new Database(sqliteFilePath(url), { timeout: 0 });
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        db.exec('ROLLBACK');
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_BUSY') return;
+        throw error;
+      } finally {
+        db.close();
+      }
+    } else {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        // DROP INDEX holds the index itself in AccessExclusiveLock until the transaction ends.
+        const { rows } = await c.query(
+          `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = $1 AND l.mode = 'AccessExclusiveLock' AND l.granted`,
+          ['ix_tracks_updated_at'],
+        );
+        if (rows.length) return;
+      } finally {
+        await c.end();
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const rowsOf = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => exporterRow(from + i)).join('\n');
+
+describe.each(providers)('bulk load on %s', (provider) => {
+  let tdb: TestDatabase;
+  let work: string;
+  let migrated: { definitions: string[]; sound: boolean };
+  const run = (options: Partial<ImportOptions> & { input: string }) => withDatabase(tdb.config, (d) => importTracks(d, { cwd: work, ...options }));
+
+  beforeEach(async () => {
+    tdb = await createMigratedDatabase(provider);
+    work = mkdtempSync(join(tmpdir(), 'soulspot-bulk-'));
+    migrated = await trackIndexes(tdb.url, provider);
+  });
+  afterEach(async () => {
+    await tdb.drop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the migrated schema has the indexes a bulk load defers', () => {
+    for (const name of DEFERRED_TRACK_INDEXES) expect(migrated.definitions.some((d) => d.startsWith(`${name}: `))).toBe(true);
+    expect(migrated.sound).toBe(true);
+  });
+
+  test('success: one bulk batch into the empty table; the indexes come back as migrated, valid; duplicates are still found', async () => {
+    const input = join(work, 'tracks.csv');
+    // 3,000 tracks, then 200 of them again (a re-listed URI, found by the filter of this batch's keys).
+    writeFileSync(input, `${EXPORTER_HEADER}\n${rowsOf(0, 3000)}\n${rowsOf(1000, 1200)}\n`);
+    const s = await run({ input, chunkRows: 250 });
+    expect(s).toMatchObject({ read: 3200, inserted: 3000, duplicates: 200, rejected: 0, batches: 1 });
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+    // A second file into the now larger table: ordinary batches, the same indexes.
+    const more = join(work, 'more.csv');
+    writeFileSync(more, `${EXPORTER_HEADER}\n${rowsOf(2500, 3500)}\n`);
+    expect(await run({ input: more, batchSize: 300 })).toMatchObject({ read: 1000, inserted: 500, unchanged: 500, batches: 4 });
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+  }, 60_000);
+
+  test('the same file gives the same result with and without the bulk load (an explicit --batch-size has none)', async () => {
+    const input = join(work, 'tracks.csv');
+    // Duplicates by URI, by ISRC (a URI-less copy) and by title and artist (neither).
+    const noUri = (text: string) => text.replace(/^spotify:track:\w+/gm, '');
+    const rows = [rowsOf(0, 1500), rowsOf(10, 20), noUri(rowsOf(30, 40)), noUri(rowsOf(50, 60)).replace(/,QZ\w{10},/g, ',,')];
+    writeFileSync(input, `${EXPORTER_HEADER}\n${rows.join('\n')}\n`);
+    const bulk = await run({ input, chunkRows: 200 });
+    const other = await createMigratedDatabase(provider);
+    try {
+      const plain = await withDatabase(other.config, (d) => importTracks(d, { cwd: work, input, chunkRows: 200, batchSize: 400 }));
+      const counts = (s: typeof bulk) => [s.read, s.inserted, s.updated, s.unchanged, s.duplicates, s.rejected, s.artistsCreated, s.albumsCreated];
+      expect(counts(bulk)).toEqual(counts(plain));
+      expect(bulk.duplicates).toBe(30);
+      expect([bulk.batches, plain.batches]).toEqual([1, 4]);
+    } finally {
+      await other.drop();
+    }
+  }, 60_000);
+
+  test('failure inside the bulk batch: nothing of it is kept, the indexes are as migrated and valid, a rerun completes', async () => {
+    // A real database failure on one row: a trigger that refuses it.
+    if (provider === 'sqlite') {
+      const db = new Database(sqliteFilePath(tdb.url));
+      db.exec("CREATE TRIGGER refuse BEFORE INSERT ON tracks WHEN NEW.title LIKE '%Refused%' BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END");
+      db.close();
+    } else {
+      const c = new pg.Client({ connectionString: tdb.url });
+      await c.connect();
+      await c.query(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.title LIKE '%Refused%' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; RETURN NEW; END $$`);
+      await c.query('CREATE TRIGGER refuse BEFORE INSERT ON tracks FOR EACH ROW EXECUTE FUNCTION refuse()');
+      await c.end();
+    }
+    const input = join(work, 'tracks.csv');
+    writeFileSync(input, `${EXPORTER_HEADER}\n${rowsOf(0, 2000)}\n${exporterRow(5000).replace(/Song 5000/, 'Refused')}\n${rowsOf(2000, 2500)}\n`);
+    await expect(run({ input, chunkRows: 250 })).rejects.toThrow(DatabaseError);
+    expect(await trackCount(tdb.url, provider)).toBe(0);
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+    writeFileSync(input, `${EXPORTER_HEADER}\n${rowsOf(0, 2500)}\n`);
+    expect(await run({ input })).toMatchObject({ inserted: 2500, batches: 1 });
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+  }, 60_000);
+
+  test('Ctrl-C inside the bulk batch commits its rows with the indexes built', async () => {
+    const stdin = new PassThrough();
+    stdin.write(`${EXPORTER_HEADER}\n${rowsOf(0, 1500)}\n`);
+    const controller = new AbortController();
+    const s = await run({
+      input: '-',
+      stdin,
+      chunkRows: 250,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.rows >= 1500) setTimeout(() => controller.abort(), 200);
+      },
+    });
+    expect(s).toMatchObject({ interrupted: true, read: 1500, inserted: 1500, batches: 1 });
+    expect(await trackCount(tdb.url, provider)).toBe(1500);
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+  }, 60_000);
+
+  test('kill -9 inside the bulk batch: the indexes are as migrated and valid, nothing of the batch is kept, a rerun completes', async () => {
+    // Rows on stdin, which then stays open: the import waits for more inside its bulk transaction.
+    const child = spawn(process.execPath, [BIN, '--database-url', tdb.url, '--json', 'import-tracks', '-'], { cwd: work, stdio: ['pipe', 'pipe', 'pipe'] });
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    child.stdin.on('error', () => {});
+    child.stdin.write(`${EXPORTER_HEADER}\n${rowsOf(0, 3000)}\n`);
+    try {
+      await bulkTransactionOpen(tdb.url, provider);
+      // The rows handed over are written by now (they wait in the transaction, uncommitted).
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(await closed).toBe('SIGKILL');
+    expect(await trackCount(tdb.url, provider)).toBe(0);
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+    const input = join(work, 'tracks.csv');
+    writeFileSync(input, `${EXPORTER_HEADER}\n${rowsOf(0, 3000)}\n`);
+    expect(await run({ input })).toMatchObject({ inserted: 3000, batches: 1 });
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+  }, 90_000);
+});

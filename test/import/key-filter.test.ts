@@ -1,0 +1,19 @@
+import { KeyFilter } from '../../src/import/key-filter.js';
+
+describe('KeyFilter', () => {
+  test('never forgets a key; answers about 1% false positives at the size it was made for; kinds and parts keep keys apart', () => {
+    const f = new KeyFilter(40_000);
+    for (let i = 0; i < 40_000; i++) f.add(1, `spotify:track:${i}`);
+    for (let i = 0; i < 40_000; i++) expect(f.has(1, `spotify:track:${i}`)).toBe(true);
+    let falsePositives = 0;
+    for (let i = 0; i < 20_000; i++) if (f.has(1, `spotify:track:x${i}`)) falsePositives++;
+    expect(falsePositives / 20_000).toBeLessThan(0.03);
+    let otherKind = 0;
+    for (let i = 0; i < 20_000; i++) if (f.has(2, `spotify:track:${i}`)) otherKind++;
+    expect(otherKind / 20_000).toBeLessThan(0.03);
+    const g = new KeyFilter(10);
+    g.add(4, 'ab', 'c');
+    expect(g.has(4, 'ab', 'c')).toBe(true);
+    expect([g.has(4, 'a', 'bc'), g.has(4, 'abc'), g.has(3, 'ab', 'c')]).toEqual([false, false, false]);
+  });
+});
