@@ -171,6 +171,7 @@ describe.each(providers)('spotify-fetch into the library (%s)', (provider) => {
     await withDatabase(db.config, async ({ prisma }) => {
       await prisma.$executeRawUnsafe('DROP TABLE playlist_tracks');
       await prisma.$executeRawUnsafe('DROP TABLE downloads');
+      await prisma.$executeRawUnsafe('DROP TABLE track_artists');
       await prisma.$executeRawUnsafe('DROP TABLE tracks');
     });
     const summary = await runSpotifyFetch({ ids: makeIds(3, 'd') }, { config: db.config, spotify: configFor(fake) });
