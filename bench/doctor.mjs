@@ -10,14 +10,12 @@
 // BENCH_DOCTOR_SQLITE=file:… / BENCH_DOCTOR_PG=postgresql://… reuse a database built before
 // (nothing is dropped then). Each round runs health then doctor as separate CLI processes, so the
 // times are what an operator waits for, process start included; the median of the rounds is shown.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { performance } from 'node:perf_hooks';
+import { runMeasuredCli } from './lib/measured-cli.mjs';
 import pg from 'pg';
 import { writeExporterCsv } from '../dist/bench/sample-data.js';
 
@@ -28,7 +26,6 @@ const ROWS = Number(opts.rows);
 const ROUNDS = Number(opts.rounds);
 const TARGET_S = 5;
 const PG_ADMIN = process.env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'soulspot-bench-doctor-'));
 const middle = (xs) => [...xs].sort((x, y) => x - y)[(xs.length - 1) >> 1];
 
@@ -39,24 +36,13 @@ async function onServer(sql) {
   await admin.query(sql).finally(() => admin.end());
 }
 
-// Prints the child's CPU time (user + system) on exit: unlike the wall time, it does not grow with
-// the load other processes put on the machine.
-const CPU_HOOK = "data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('CPU_US '+(u.userCPUTime+u.systemCPUTime)+'\\n')})";
-
-function cli(argv, env) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, ['--import', CPU_HOOK, join(root, 'bin/soulspot.js'), ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const cpu = /CPU_US (\d+)/.exec(err);
-      resolve({ code, out, err, seconds: (performance.now() - started) / 1000, cpu: cpu ? Number(cpu[1]) / 1e6 : NaN });
-    });
-  });
+/**
+ * One CLI process: its wall time and CPU time (user + system), in seconds. Unlike the wall time,
+ * the CPU time does not grow with the load other processes put on the machine.
+ */
+async function cli(argv, env) {
+  const r = await runMeasuredCli(argv, env);
+  return { ...r, seconds: r.wallMs / 1000, cpu: r.cpuMs / 1000 };
 }
 
 async function build(url, csv) {

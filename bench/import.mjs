@@ -12,20 +12,19 @@
 // 3. --scale: 1,000,000 rows (--scale-rows) on both providers: peak RSS of the import process at
 //    10,000 rows and at 1M, and on PostgreSQL the re-import of unchanged rows, per row, at N and 1M.
 //    --scale-only runs just that part.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { parse } from 'csv-parse/sync';
 import { writeExporterCsv } from '../dist/bench/sample-data.js';
 import { normaliseRow, mapHeader } from '../dist/import/parse/normalize.js';
+import { runMeasuredCli } from './lib/measured-cli.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
   const i = args.indexOf(name);
@@ -47,25 +46,7 @@ const dir = mkdtempSync(join(tmpdir(), 'soulspot-bench-import-'));
 const fmt = (n) => Math.round(n).toLocaleString('en');
 const load = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min)`;
 
-// Prints the child's peak RSS on exit, whatever command it runs.
-const RSS_HOOK =
-  "data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('MAXRSS_KB '+u.maxRSS+' CPU_US '+(u.userCPUTime+u.systemCPUTime)+'\\n')})";
-
-function run(argv, env = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, ['--import', RSS_HOOK, join(root, 'bin/soulspot.js'), ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const rss = /MAXRSS_KB (\d+) CPU_US (\d+)/.exec(err);
-      resolve({ code, out, err, wallMs: performance.now() - started, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, cpuMs: rss ? Number(rss[2]) / 1000 : NaN });
-    });
-  });
-}
+const run = runMeasuredCli;
 
 async function migrate(url) {
   const r = await run(['--database-url', url, 'migrate']);
