@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import * as ids from '../ids.js';
 import { LRUCache } from 'lru-cache';
 import type { ExistingAlbum, ExistingArtist, ImportStore, PlaylistContent, PlaylistSpec } from './store/index.js';
 import type { AlbumRef, ArtistRef, TrackRow } from './parse/normalize.js';
@@ -36,6 +36,17 @@ interface Attempt {
    * finds (a fresh load's rows all do).
    */
   fresh?: KeyFilter;
+  /**
+   * The same for the artists and the albums, when their table was empty as the transaction began
+   * (a new library): the Spotify URIs and names of those it created or gave a URI since. A
+   * reference with neither in it is created without a find.
+   */
+  freshRefs?: { filter: KeyFilter; artists: boolean; albums: boolean };
+  /**
+   * The chunk's writes in flight, when the store pipelines (see ImportStore.pipelines): a find
+   * on the writing connection waits for them first (see settled).
+   */
+  writes?: Promise<void>;
 }
 
 /** The kinds of a track's keys in a KeyFilter, as the finds match them. */
@@ -43,6 +54,11 @@ const URI = 1;
 const ISRC = 2;
 const MBID = 3;
 const TITLE = 4;
+/** The kinds of an artist's and an album's keys in Attempt.freshRefs. */
+const ARTIST_URI = 5;
+const ARTIST_NAME = 6;
+const ALBUM_URI = 7;
+const ALBUM_NAME = 8;
 
 /** A chunk ready to plan: its rows resolved, the tracks they could match, those already matched. */
 interface Prepared {
@@ -114,7 +130,7 @@ export class BatchImporter {
   constructor(
     private readonly store: ImportStore,
     private readonly clock: () => Date = () => new Date(),
-    private readonly newId: () => string = randomUUID,
+    private readonly newId: () => string = ids.newId,
   ) {}
 
   /** Creates the --playlist playlist if missing (before the first batch); rows without a playlist of their own go there. */
@@ -186,21 +202,30 @@ export class BatchImporter {
       // tracks' keys in a filter, to skip the finds of rows no track can match.
       let restoreIndexes: (() => Promise<void>) | undefined;
       let fresh: KeyFilter | undefined;
+      let freshRefs: Attempt['freshRefs'];
       const expected = options.expectedRows;
       if (expected) {
         const existing = await this.store.countTracks(expected);
-        if (existing === 0) fresh = new KeyFilter(expected * 4);
         if (existing < expected && this.store.deferIndexes) restoreIndexes = await this.store.deferIndexes();
+        // Counted again once deferIndexes holds the tables (PostgreSQL): until the commit no other
+        // writer can add the rows the filters would not know. (SQLite's BEGIN IMMEDIATE held them already.)
+        if (existing === 0 && (await this.store.countTracks(1)) === 0) fresh = new KeyFilter(expected * 4);
+        if (restoreIndexes) {
+          const empty = await this.store.emptyRefTables();
+          if (empty.artists || empty.albums) freshRefs = { filter: new KeyFilter(expected * 2), ...empty };
+        }
       }
       // Read after deferIndexes, which may move the finds onto the writer for this transaction.
-      const overlap = this.store.separateReader;
+      // With a store that pipelines, the next chunk is planned while the current one is written.
+      const overlap = this.store.separateReader || this.store.pipelines;
       const a: Attempt = {
         now: this.clock(),
         outcome: { rows: 0, inserted: 0, updated: 0, unchanged: 0, duplicates: 0, rejects: [], artistsCreated: 0, albumsCreated: 0 },
         artists: new Map(),
         albums: new Map(),
-        unseen: overlap ? new UnseenWrites() : undefined,
+        unseen: this.store.separateReader ? new UnseenWrites() : undefined,
         fresh,
+        freshRefs,
       };
       const replay = { index: 0 };
       // The seen ids being written in this transaction (see flush).
@@ -215,7 +240,7 @@ export class BatchImporter {
           if (!rows.length) continue;
           const plan = await this.plan(await this.prepare(rows, a), a);
           if (flushing) await flushing;
-          flushing = this.flush(plan, a.now, marks);
+          flushing = a.writes = this.flush(plan, a.now, marks);
           flushing.catch(() => {});
           if (!overlap) {
             await flushing;
@@ -248,6 +273,14 @@ export class BatchImporter {
   /** Waits for the writes that follow the last commit (a separate reader's seen ids). */
   async finish(): Promise<void> {
     await this.seenWrite;
+  }
+
+  /**
+   * Before a find: without a separate reader the finds run where the writes do, and must see
+   * every write before them, including the chunk still being written (see Attempt.writes).
+   */
+  private async settled(a: Attempt): Promise<void> {
+    if (!a.unseen && a.writes) await a.writes;
   }
 
   /**
@@ -287,11 +320,25 @@ export class BatchImporter {
     let artists = NO_ARTISTS;
     if (missingArtists.size) {
       const refs = [...missingArtists.values()];
-      const found = await this.store.findArtists(
-        refs.filter((r) => r.spotifyUri).map((r) => r.spotifyUri!),
-        [...new Set(refs.map((r) => r.name))],
-      );
+      // In a new library, only the artists this transaction wrote can match.
+      const filter = a.freshRefs?.artists ? a.freshRefs.filter : undefined;
+      const toFind = filter ? refs.filter((r) => (r.spotifyUri !== undefined && filter.has(ARTIST_URI, r.spotifyUri)) || filter.has(ARTIST_NAME, r.name)) : refs;
+      let found: ExistingArtist[] = [];
+      if (toFind.length) {
+        await this.settled(a);
+        found = await this.store.findArtists(
+          toFind.filter((r) => r.spotifyUri).map((r) => r.spotifyUri!),
+          [...new Set(toFind.map((r) => r.name))],
+        );
+      }
       artists = this.planRefs(ARTISTS, refs, found, unseen?.artists, artistIds, a.artists);
+      if (filter) {
+        for (const c of artists.creates) {
+          if (c.spotifyUri) filter.add(ARTIST_URI, c.spotifyUri);
+          filter.add(ARTIST_NAME, c.name);
+        }
+        for (const c of artists.attaches) filter.add(ARTIST_URI, c.spotifyUri);
+      }
       outcome.artistsCreated += artists.creates.length;
     }
 
@@ -314,11 +361,26 @@ export class BatchImporter {
     let albums = NO_ALBUMS;
     if (missingAlbums.size) {
       const refs = [...missingAlbums.values()];
-      const found = await this.store.findAlbums(
-        refs.filter((r) => r.ref.spotifyUri).map((r) => r.ref.spotifyUri!),
-        refs.map((r) => [r.ref.title, r.artistId] as [string, string]),
-      );
+      const filter = a.freshRefs?.albums ? a.freshRefs.filter : undefined;
+      const toFind = filter
+        ? refs.filter((r) => (r.ref.spotifyUri !== undefined && filter.has(ALBUM_URI, r.ref.spotifyUri)) || filter.has(ALBUM_NAME, r.artistId, r.ref.title))
+        : refs;
+      let found: ExistingAlbum[] = [];
+      if (toFind.length) {
+        await this.settled(a);
+        found = await this.store.findAlbums(
+          toFind.filter((r) => r.ref.spotifyUri).map((r) => r.ref.spotifyUri!),
+          toFind.map((r) => [r.ref.title, r.artistId] as [string, string]),
+        );
+      }
       albums = this.planRefs(ALBUMS, refs, found, unseen?.albums, albumIds, a.albums);
+      if (filter) {
+        for (const c of albums.creates) {
+          if (c.spotifyUri) filter.add(ALBUM_URI, c.spotifyUri);
+          filter.add(ALBUM_NAME, c.artistId, c.title);
+        }
+        for (const c of albums.attaches) filter.add(ALBUM_URI, c.spotifyUri);
+      }
       outcome.albumsCreated += albums.creates.length;
     }
 
@@ -341,7 +403,11 @@ export class BatchImporter {
     // The tracks holding a row's keys; then, for the rows none of those matches by Spotify URI or
     // ISRC (only they can match by title), the tracks of the same title and artist. A re-import
     // thus fetches each track once, and skips the title lookups.
-    const held = uris.length || isrcs.length || mbids.length ? await this.store.findTracks(uris, isrcs, mbids) : [];
+    let held: TrackValues[] = [];
+    if (uris.length || isrcs.length || mbids.length) {
+      await this.settled(a);
+      held = await this.store.findTracks(uris, isrcs, mbids);
+    }
     const own = unseen?.own(resolved);
     const view = own ? [...own, ...unseen!.committed(held)] : held;
     const heldUris = new Set<string>();
@@ -354,7 +420,7 @@ export class BatchImporter {
     for (const r of resolved) if (!(r.spotifyUri && heldUris.has(r.spotifyUri)) && !(r.isrc && heldIsrcs.has(r.isrc))) titled.add(r);
     // (Every titled row counts as looked up by title; with a filter, only those whose title it may hold are.)
     const byTitle = fresh ? [...titled].filter((r) => fresh.has(TITLE, r.artistId, r.title)) : [...titled];
-    const found = byTitle.length ? [...held, ...(await this.findByTitle(byTitle))] : held;
+    const found = byTitle.length ? [...held, ...(await this.findByTitle(byTitle, a))] : held;
     const { candidates, seen } = await this.completed(found, own, a);
     return { rows: resolved, candidates, seen, titled, own, artists, albums };
   }
@@ -384,7 +450,8 @@ export class BatchImporter {
     return plan;
   }
 
-  private findByTitle(rows: Iterable<ResolvedRow>): Promise<TrackValues[]> {
+  private async findByTitle(rows: Iterable<ResolvedRow>, a: Attempt): Promise<TrackValues[]> {
+    await this.settled(a);
     return this.store.findTracksByTitle([...rows].map((r) => [r.title, r.artistId] as [string, string]));
   }
 
@@ -396,10 +463,11 @@ export class BatchImporter {
     const committed = own ? a.unseen!.committed(found) : found;
     // Their credits after the first, to compare with the rows' (a track found twice is one object per find).
     if (committed.length) {
+      await this.settled(a);
       const credits = await this.store.findCredits([...new Set(committed.map((t) => t.id))]);
       for (const t of committed) t.credits = credits.get(t.id) ?? '';
     }
-    const seen = await this.store.findSeen(committed);
+    const seen = committed.length ? await this.store.findSeen(committed) : new Set<string>();
     if (!own) return { candidates: found, seen };
     for (const t of own) seen.add(t.id);
     return { candidates: [...own, ...committed], seen };
@@ -417,7 +485,7 @@ export class BatchImporter {
     let tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
     while (tracks.untitled.length) {
       for (const row of tracks.untitled) titled.add(row);
-      const more = await this.completed(await this.findByTitle(tracks.untitled), prepared.own, a);
+      const more = await this.completed(await this.findByTitle(tracks.untitled, a), prepared.own, a);
       candidates = [...candidates, ...more.candidates];
       seen = new Set([...seen, ...more.seen]);
       tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));

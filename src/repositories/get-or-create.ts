@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids.js';
 import type { Database } from '../db/client.js';
 import { findByConditions, groupByChangedColumns, inConditions, writeRows, type Column, type KeyCondition } from './sql.js';
 
@@ -73,7 +73,7 @@ export async function getOrCreateRows<Input extends Identified, Row extends Inpu
       (c) => (!input.spotifyUri || c.row.spotifyUri === null) && (!input.musicbrainzId || c.row.musicbrainzId === null || c.row.musicbrainzId === input.musicbrainzId),
     );
     if (!entry) {
-      entry = { row: { id: randomUUID(), ...input, createdAt: now, updatedAt: now } as Row, isNew: true, filled: {} };
+      entry = { row: { id: newId(), ...input, createdAt: now, updatedAt: now } as Row, isNew: true, filled: {} };
       created.push(entry);
       register(entry);
       return entry;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids.js';
 import type { Database } from '../db/client.js';
 import { pgQuery } from '../db/direct.js';
 import type { Artist, Track, TrackArtist } from '../generated/sqlite/client.js';
@@ -221,7 +221,7 @@ export class TrackRepository {
     if (given.length === 0) return [];
     assertNoDuplicateKeys(given.map((g, index) => ({ index, values: g })));
     const now = new Date();
-    const rows = given.map((g) => newRow(randomUUID(), g, now));
+    const rows = given.map((g) => newRow(newId(), g, now));
     try {
       await writeRows(this.db, 'tracks', pruneDefaultColumns(insertColumns, rows.map(rowValues), databaseDefaults), [], now);
     } catch (error) {
@@ -341,7 +341,7 @@ export class TrackRepository {
         }
       }
       if (!entry) {
-        entry = { row: newRow(randomUUID(), input, now), isNew: true, changes: {} };
+        entry = { row: newRow(newId(), input, now), isNew: true, changes: {} };
         created.push(entry);
         register(entry);
         report.inserted += 1;

@@ -158,6 +158,80 @@ describe.each(providers)('bulk load on %s', (provider) => {
     }
   }, 60_000);
 
+  test('into a new library, artists and albums come out as without the bulk load (created without finds, found again by URI or name)', async () => {
+    // A row of the exporter's 19 columns: the track, its artist and album; the rest blank.
+    const line = (n: number, artistUri: string, artist: string, albumUri: string, album: string, albumArtistUri = artistUri, albumArtist = artist) =>
+      [`spotify:track:${String(n).padStart(22, '0')}`, `Song ${n}`, artistUri, artist, albumUri, album, albumArtistUri, albumArtist, '', '', '1', String(n), '1000', '', '', '', '', '', ''].join(',');
+    const uri = (kind: string, n: number) => `spotify:${kind}:${String(n).padStart(22, 'x')}`;
+    const rows = [
+      // An artist and an album first without a URI, later with one: each gets the URI, once.
+      line(1, '', 'Plain Artist', '', 'Plain Album'),
+      line(2, uri('artist', 1), 'Plain Artist', uri('album', 1), 'Plain Album'),
+      // An artist first by URI, later by name alone: the same artist.
+      line(3, uri('artist', 2), 'Named Artist', uri('album', 2), 'Named Album'),
+      line(4, '', 'Named Artist', '', 'Named Album'),
+      // Two artists of one name with different URIs: two artists; the name alone then finds the first.
+      line(5, uri('artist', 3), 'Twin', uri('album', 3), 'Twin Album'),
+      line(6, uri('artist', 4), 'Twin', uri('album', 4), 'Twin Album'),
+      line(7, '', 'Twin', '', 'Other Twin Album'),
+      // An album artist that is not the track's artist, seen first as an album artist.
+      line(8, uri('artist', 5), 'Guest', uri('album', 5), 'Split Album', uri('artist', 6), 'Host'),
+      line(9, uri('artist', 6), 'Host', '', 'Split Album'),
+      // By URI under another name: the same artist, the same album.
+      line(10, uri('artist', 7), 'Old Name', uri('album', 9), 'Old Title'),
+      line(11, uri('artist', 7), 'New Name', uri('album', 9), 'New Title'),
+      // A URI given to an artist and an album found by name, then met under another name.
+      line(12, '', 'Renamed', '', 'Renamed Album'),
+      line(13, uri('artist', 8), 'Renamed', uri('album', 10), 'Renamed Album'),
+      line(14, uri('artist', 8), 'Renamed Again', uri('album', 10), 'Renamed Album Again'),
+    ];
+    const input = join(work, 'refs.csv');
+    // Each first sight in one chunk, the later ones in others (within a chunk the plan matches them itself).
+    const [first, later, last] = [[0, 2, 4, 7, 9, 11], [1, 3, 5, 6, 8, 10, 12], [13]].map((picks) => picks.map((i) => rows[i]).join('\n'));
+    writeFileSync(input, `${EXPORTER_HEADER}\n${rowsOf(0, 400)}\n${first}\n${rowsOf(400, 800)}\n${later}\n${rowsOf(800, 1000)}\n${last}\n${rowsOf(1000, 1200)}\n${rows.slice().reverse().join('\n')}\n`);
+    const library = async (url: string) => {
+      const query =
+        provider === 'sqlite'
+          ? (sql: string) => {
+              const db = new Database(sqliteFilePath(url), { readonly: true });
+              try {
+                return db.prepare(sql).all();
+              } finally {
+                db.close();
+              }
+            }
+          : async (sql: string) => {
+              const c = new pg.Client({ connectionString: url });
+              await c.connect();
+              try {
+                return (await c.query(sql)).rows;
+              } finally {
+                await c.end();
+              }
+            };
+      return {
+        artists: await query('SELECT name, spotify_uri FROM artists ORDER BY name, spotify_uri'),
+        albums: await query('SELECT a.title, a.spotify_uri, r.name AS artist FROM albums a JOIN artists r ON r.id = a.artist_id ORDER BY a.title, a.spotify_uri, r.name'),
+        tracks: await query('SELECT t.title, r.name AS artist, r.spotify_uri AS artist_uri, a.title AS album, a.spotify_uri AS album_uri FROM tracks t JOIN artists r ON r.id = t.artist_id LEFT JOIN albums a ON a.id = t.album_id ORDER BY t.title'),
+      };
+    };
+    const bulk = await run({ input, chunkRows: 100 });
+    expect(bulk.batches).toBe(1);
+    const other = await createMigratedDatabase(provider);
+    try {
+      const plain = await withDatabase(other.config, (d) => importTracks(d, { cwd: work, input, chunkRows: 100, batchSize: 150 }));
+      const counts = (s: typeof bulk) => [s.read, s.inserted, s.updated, s.unchanged, s.duplicates, s.rejected, s.artistsCreated, s.albumsCreated];
+      expect(counts(bulk)).toEqual(counts(plain));
+      const got = await library(tdb.url);
+      expect(got).toEqual(await library(other.url));
+      expect(got.artists.filter((a) => (a as { name: string }).name === 'Plain Artist')).toEqual([{ name: 'Plain Artist', spotify_uri: uri('artist', 1) }]);
+      expect(got.artists.filter((a) => (a as { name: string }).name === 'Twin')).toHaveLength(2);
+      expect(got.albums.filter((a) => (a as { title: string }).title === 'Plain Album')).toEqual([{ title: 'Plain Album', spotify_uri: uri('album', 1), artist: 'Plain Artist' }]);
+    } finally {
+      await other.drop();
+    }
+  }, 60_000);
+
   test('failure inside the bulk batch: nothing of it is kept, the indexes are as migrated and valid, a rerun completes', async () => {
     // A real database failure on one row: a trigger that refuses it.
     if (provider === 'sqlite') {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../ids.js';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DatabaseError } from '../../errors.js';
@@ -138,7 +138,10 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
     get separateReader() {
       return reader !== writer && !bulk;
     },
-    ...pgCredits(r, q),
+    pipelines: true,
+    // The credits are read where the other finds are: in a bulk load, on the writer (the reader
+    // cannot see what the transaction wrote).
+    ...pgCredits((sql, params) => find(sql, params), q),
     async transaction(fn) {
       if (dryRun) return fn();
       for (let attempt = 1; ; attempt++) {
@@ -161,6 +164,10 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
     async countTracks(limit) {
       const rows = await q<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM tracks LIMIT $1) t', [limit]);
       return rows[0].n;
+    },
+    async emptyRefTables() {
+      const rows = await q<{ artists: boolean; albums: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM artists) AS artists, NOT EXISTS (SELECT 1 FROM albums) AS albums');
+      return rows[0];
     },
     async deferIndexes() {
       if (dryRun) return async () => {};
@@ -303,7 +310,7 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
         }
         return found[0].id;
       }
-      const id = randomUUID();
+      const id = newId();
       await q('INSERT INTO playlists (id, name, description, source, spotify_uri, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6::timestamp, $6::timestamp)', [
         id,
         spec.name,

@@ -6,6 +6,7 @@ import { DatabaseError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import { DEFERRED_TRACK_INDEXES, TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore } from './types.js';
 import { sqliteCredits } from './credits-sqlite.js';
+import { newId } from '../../ids.js';
 import { sqliteTimestamp } from '../../db/sqlite-values.js';
 
 /** WAL pages between two automatic checkpoints during an import (see openSqliteImportStore). */
@@ -163,6 +164,7 @@ function prepare(db: Database.Database) {
     ),
     touchPlaylist: db.prepare('UPDATE playlists SET updated_at = ? WHERE id = ?'),
     countTracks: db.prepare('SELECT count(*) FROM (SELECT 1 FROM tracks LIMIT ?)').pluck(),
+    emptyRefTables: db.prepare('SELECT NOT EXISTS (SELECT 1 FROM artists) AS artists, NOT EXISTS (SELECT 1 FROM albums) AS albums'),
     deferrableIndexes: db.prepare(
       `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tracks' AND sql IS NOT NULL
        AND name IN (${DEFERRED_TRACK_INDEXES.map(() => '?').join(', ')}) ORDER BY name`,
@@ -178,6 +180,7 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
     provider: 'sqlite',
     replays: false,
     separateReader: false,
+    pipelines: false,
     async transaction(fn) {
       if (dryRun) return fn();
       db.exec('BEGIN IMMEDIATE');
@@ -277,7 +280,7 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
         if (spec.description !== undefined || spec.spotifyUri) stmt.describePlaylist.run(spec.description ?? null, spec.spotifyUri ?? null, ts, found);
         return found;
       }
-      const id = crypto.randomUUID();
+      const id = newId();
       stmt.insertPlaylist.run(id, spec.name, spec.description ?? null, spec.source ?? 'manual', spec.spotifyUri ?? null, ts, ts);
       return id;
     },
@@ -303,6 +306,10 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
     },
     async countTracks(limit) {
       return stmt.countTracks.get(limit) as number;
+    },
+    async emptyRefTables() {
+      const r = stmt.emptyRefTables.get() as { artists: number; albums: number };
+      return { artists: r.artists === 1, albums: r.albums === 1 };
     },
     async deferIndexes() {
       // A dry run is rolled back whole: nothing to gain.

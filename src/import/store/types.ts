@@ -89,6 +89,13 @@ export interface ImportStore {
    * so far, and markSeen belongs in the transaction that matched the tracks.
    */
   readonly separateReader: boolean;
+  /**
+   * True when a write runs on the server while the caller goes on (PostgreSQL): the next chunk can
+   * be planned meanwhile, as long as any find waits for the writes before it (without a separate
+   * reader, the finds run on the same connection and must see them). False when every call does
+   * its work before it returns (SQLite).
+   */
+  readonly pipelines: boolean;
   findArtists(uris: string[], names: string[]): Promise<ExistingArtist[]>;
   insertArtists(rows: ExistingArtist[], now: Date): Promise<void>;
   attachArtistUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
@@ -126,6 +133,11 @@ export interface ImportStore {
   replacePlaylist(playlistId: string, name: string, content: PlaylistContent, now: Date): Promise<void>;
   /** How many tracks the table holds, counting at most `limit` (so the cost stays small on a large table). */
   countTracks(limit: number): Promise<number>;
+  /**
+   * Whether the artists and the albums tables are empty. Asked in a batch's transaction after
+   * deferIndexes, when no other writer can add rows until the commit (see BatchImporter.writeBatch).
+   */
+  emptyRefTables(): Promise<{ artists: boolean; albums: boolean }>;
   /**
    * Bulk load, in the current transaction: drops those of DEFERRED_TRACK_INDEXES the table has
    * and returns what builds them again, to be awaited before the commit. The drop is part of the
