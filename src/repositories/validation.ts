@@ -149,6 +149,9 @@ export function characters(value: string): number {
  * a UTF-16 surrogate pair (not Unicode; the drivers would turn it into U+FFFD). Undefined if none.
  */
 export function unstorableText(value: string): string | undefined {
+  // The common case first, without the regular expression (an import checks ~17 texts a row):
+  // String.prototype.isWellFormed (ES2024) is false exactly when a surrogate is unpaired.
+  if (value.indexOf('\0') < 0 && (value as { isWellFormed(): boolean } & string).isWellFormed()) return undefined;
   const bad = UNSTORABLE.exec(value);
   if (!bad) return undefined;
   return bad[0] === '\0' ? 'NUL characters (\\0)' : 'unpaired UTF-16 surrogates';

@@ -337,7 +337,9 @@ export function splitList(value: string): string[] {
 function uriList(value: unknown, column: string): string[] {
   if (Array.isArray(value)) return value.map((v) => text(v, column)).filter((v): v is string => v !== undefined);
   const t = text(value, column);
-  return t === undefined ? [] : t.split(',').map((u) => u.trim()).filter(Boolean);
+  if (t === undefined) return [];
+  // One URI (the common case): no list to split.
+  return t.includes(',') ? t.split(',').map((u) => u.trim()).filter(Boolean) : [t];
 }
 
 type NamedRef = { name?: string; uri?: string };
@@ -358,7 +360,7 @@ function refOf(value: unknown, column: string): NamedRef {
  */
 function artistList(list: unknown, single: unknown, uris: unknown, column: string): NamedRef[] {
   const uriTexts = uriList(uris, `${column} URI`);
-  const withUris = (names: NamedRef[]) => names.map((n, i) => (n.uri || !uriTexts[i] ? n : { ...n, uri: uriTexts[i] }));
+  const withUris = (names: NamedRef[]) => names.map((n, i) => (n.uri || !uriTexts[i] ? n : { name: n.name, uri: uriTexts[i] }));
   if (Array.isArray(list) && list.length) return withUris(list.map((v) => refOf(v, column)));
   if (list && typeof list === 'object' && !Array.isArray(list)) return withUris([refOf(list, column)]);
   const t = typeof list === 'object' ? undefined : text(list, column);
