@@ -327,6 +327,27 @@ describe.each(providers)('import-tracks on %s', (provider) => {
     }
   });
 
+  (provider === 'postgresql' ? test : test.skip)('the import\'s reader connection, with its session state, is closed after the import, not pooled', async () => {
+    await withDatabase(tdb.config, async (db) => {
+      const pool = db.pgPool!;
+      const before = pool.totalCount;
+      await importTracks(db, { cwd: work, input: fixture('exportify.csv') });
+      // The import took two connections, writer and reader; the reader (temporary table, planner
+      // settings, 256 MB of temporary buffers) was closed, not pooled. Every connection the pool
+      // holds has the server's defaults and no temporary table.
+      expect(pool.totalCount).toBeLessThanOrEqual(Math.max(before, 1));
+      const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+      try {
+        for (const c of clients) {
+          const settings = await c.query("SELECT current_setting('temp_buffers') AS t, current_setting('random_page_cost') AS r, to_regclass('pg_temp.import_seen') AS seen");
+          expect(settings.rows[0]).toEqual({ t: '8MB', r: '4', seen: null });
+        }
+      } finally {
+        for (const c of clients) c.release();
+      }
+    });
+  });
+
   test('--dry-run counts exactly what a real run would do and writes nothing', async () => {
     const input = fixture('bad-rows.csv');
     const dry = await run({ input, dryRun: true, playlist: 'P' });

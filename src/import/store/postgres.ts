@@ -33,6 +33,9 @@ const FIND_HELD_TRACKS_SQL = `SELECT ${TRACK_COLUMNS_OF_T} FROM tracks t WHERE t
 const FIND_TRACKS_BY_TITLE_SQL = `SELECT ${TRACK_COLUMNS_OF_T} FROM unnest($1::text[], $2::text[]) AS k(title, artist_id)
   JOIN tracks t ON t.title = k.title AND t.artist_id = k.artist_id`;
 
+/** The reader's temp_buffers (see openPgImportStore). */
+const READER_TEMP_BUFFERS = '256MB';
+
 /** Deadlock, serialization failure, unique violation: another writer raced us; the batch is redone. */
 const RETRYABLE = new Set(['40P01', '40001', '23505']);
 const MAX_ATTEMPTS = 5;
@@ -83,6 +86,13 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
     if (!options.dryRun && ((pool.options as pg.PoolConfig).max ?? 10) >= 2) {
       reader = await connect(pool);
       await reader.query(PLANNER_SETTINGS.map((s) => `SET ${s};`).join(' '));
+      // Room for the run's temporary table of matched ids in the reader's own buffers (the default
+      // 8 MB holds ~80k of them; past that every probe and insert goes through the OS): a
+      // re-import of 1M unchanged rows took 1.15× as long a row as one of 100k. The server
+      // allocates these buffers only as the table grows; the reader is closed, not pooled, after
+      // the import (see close). Allowed only before the session's first use of a temporary table:
+      // a connection that used one keeps its setting.
+      await reader.query(`SET temp_buffers = '${READER_TEMP_BUFFERS}'`).catch(() => {});
     }
     await reader.query('CREATE TEMP TABLE IF NOT EXISTS import_seen (id text PRIMARY KEY)');
     await reader.query('TRUNCATE import_seen');
@@ -105,18 +115,8 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
    */
   let bulk = false;
   let broken = false;
-  let readerBroken = false;
-  /** Work on the reader; an error without SQLSTATE means the connection itself failed, and must not go back to the pool. */
-  const onReader = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (!(error as { code?: string }).code) readerBroken = true;
-      throw error;
-    }
-  };
-  const r = <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-    onReader(async () => (await reader.query<R>(sql, params)).rows);
+  /** A statement on the reader (never returned to the pool, see close). */
+  const r = async <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await reader.query<R>(sql, params)).rows;
   /** The finds of artists, albums and tracks: on the reader, or on the writer in a bulk load. */
   const find = <R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) => (bulk ? q<R>(sql, params) : r<R>(sql, params));
 
@@ -240,7 +240,7 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
     },
     async markSeen(tracks) {
       // A batch never marks a track twice, nor one marked before (that row would be a duplicate).
-      if (tracks.length) await onReader(() => copyRows(reader, 'import_seen (id)', `${tracks.map((t) => t.id).join('\n')}\n`));
+      if (tracks.length) await copyRows(reader, 'import_seen (id)', `${tracks.map((t) => t.id).join('\n')}\n`);
     },
     async insertTracks(rows, now) {
       if (!rows.length) return;
@@ -376,15 +376,12 @@ export async function openPgImportStore(pool: pg.Pool, options: { dryRun?: boole
       // that would hide the error that ended the import.
       const tidy = (client: pg.PoolClient, sql: string) => client.query(sql).then(() => true, () => false);
       if (!broken && dryRun) broken = !(await tidy(writer, 'ROLLBACK'));
-      if (reader === writer) {
-        if (!broken) broken = !(await tidy(writer, 'DROP TABLE IF EXISTS import_seen'));
-      } else if (!readerBroken) {
-        // Back to the pool as it came: without the table and the planner settings (or not at all).
-        readerBroken = !(await tidy(reader, `DROP TABLE IF EXISTS import_seen; ${PLANNER_SETTINGS.map((s) => `RESET ${s.split(' ')[0]};`).join(' ')}`));
-      }
-      // A broken connection must not go back to the pool Prisma uses.
+      if (reader === writer && !broken) broken = !(await tidy(writer, 'DROP TABLE IF EXISTS import_seen'));
+      // A broken connection must not go back to the pool Prisma uses. The reader never does: its
+      // session holds the temporary table, the planner settings and the larger temporary buffers
+      // (the server frees them with the connection).
       writer.release(broken);
-      if (reader !== writer) reader.release(readerBroken);
+      if (reader !== writer) reader.release(true);
     },
   };
   return store;
