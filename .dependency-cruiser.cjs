@@ -1,7 +1,7 @@
 /**
  * The layering of src/, checked by `npm test` (see docs/architecture.md):
  *   cli → bench → features (migrate, import, spotify, cache, diagnostics) → repositories → db
- *       → the cross-cutting files (config, errors, logger, paths, gc).
+ *       → the cross-cutting files (config, errors, logger, paths, gc, ids).
  * @type {import('dependency-cruiser').IConfiguration}
  */
 const FEATURES = '^src/(migrate|import|spotify|cache|diagnostics)/';
@@ -12,7 +12,7 @@ module.exports = {
     { name: 'no-feature-imports-bench', severity: 'error', comment: 'Benchmark machinery measures the features; the features never depend on it.', from: { path: '^src/', pathNot: '^src/(cli|bench)/' }, to: { path: '^src/bench/' } },
     { name: 'repositories-below-features', severity: 'error', from: { path: '^src/repositories/' }, to: { path: [FEATURES, '^src/bench/'] } },
     { name: 'db-below-repositories', severity: 'error', from: { path: '^src/db/' }, to: { path: ['^src/repositories/', FEATURES, '^src/bench/'] } },
-    { name: 'base-at-the-bottom', severity: 'error', comment: 'config, errors, logger, paths and gc are imported by every layer and import none.', from: { path: '^src/[^/]+\\.ts$' }, to: { path: '^src/[^/]+/' } },
+    { name: 'base-at-the-bottom', severity: 'error', comment: 'config, errors, logger, paths, gc and ids are imported by every layer and import none.', from: { path: '^src/[^/]+\\.ts$' }, to: { path: '^src/[^/]+/' } },
     { name: 'no-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
   ],
   options: {

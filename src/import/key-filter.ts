@@ -48,27 +48,20 @@ let h1 = 0;
 let h2 = 0;
 
 /**
- * Two 32-bit FNV-1a-style hashes of the key (kind, text, more), with different multipliers; the
- * second made odd, so the probes h1 + i * h2 cover the table. No string is built for the key.
+ * A 32-bit FNV-1a-style hash of the key (kind, text, more), and a second one mixed from it
+ * (murmur3's finaliser), made odd so the probes h1 + i * h2 cover the table: one multiplication a
+ * character (the import hashes several keys a row). No string is built for the key.
  */
 function hash(kind: number, text: string, more: string | undefined): void {
   let a = Math.imul(0x811c9dc5 ^ kind, 0x01000193);
-  let b = Math.imul(0x9747b28c ^ kind, 0x5bd1e995);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
+  for (let i = 0; i < text.length; i++) a = Math.imul(a ^ text.charCodeAt(i), 0x01000193);
   if (more !== undefined) {
     // A separator the texts cannot make: (ab, c) and (a, bc) differ.
     a = Math.imul(a ^ 0x10000, 0x01000193);
-    b = Math.imul(b ^ 0x10000, 0x5bd1e995);
-    for (let i = 0; i < more.length; i++) {
-      const c = more.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995);
-    }
+    for (let i = 0; i < more.length; i++) a = Math.imul(a ^ more.charCodeAt(i), 0x01000193);
   }
+  let b = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
   h1 = a >>> 0;
-  h2 = (b ^ (b >>> 15)) | 1;
+  h2 = (b ^ (b >>> 16)) | 1;
 }
