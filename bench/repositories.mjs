@@ -263,10 +263,27 @@ async function benchProvider(provider, bouncer) {
       if (first.length === 0 || first.map((x) => x.id).join() !== second.map((x) => x.id).join()) throw new Error('the two databases disagree');
       results[t].album = { tracks: trackCount, tracksPerAlbum: first.length, indexed: [], unindexed: [] };
     }
+    // --pgbouncer: the listing's statement through bare node-postgres too, for what the bouncer
+    // itself costs: unnamed (parsed and planned each call, as through PgBouncer 1.18) on both, and
+    // prepared by name on the direct connection (as soulspot does there).
+    const bare = {};
+    if (bouncer) {
+      for (const t of targets) {
+        // Values left as text: the driver's and the server's cost, not JavaScript's type parsing.
+        bare[t] = new pg.Pool({ connectionString: urlOf(t, created.url).replace(/[?&]pgbouncer=true/, ''), max: 1, types: { getTypeParser: () => (text) => text } });
+        results[t].bare = { unnamed: [], named: [] };
+      }
+      cleanups.push(() => Promise.all(Object.values(bare).map((p) => p.end())));
+    }
+    const LISTING = 'SELECT * FROM tracks WHERE album_id = $1 ORDER BY disc_number ASC, track_number ASC NULLS LAST, id ASC';
     for (const albumId of picks) {
       for (const t of targets) {
         results[t].album.indexed.push(await timeIt(() => listers[t].withIndex.listByAlbum(albumId)));
         results[t].album.unindexed.push(await timeIt(() => listers[t].withoutIndex.listByAlbum(albumId)));
+        if (bare[t]) {
+          results[t].bare.unnamed.push(await timeIt(() => bare[t].query(LISTING, [albumId])));
+          if (t === 'direct') results[t].bare.named.push(await timeIt(() => bare[t].query({ name: 'bench_listing', text: LISTING, values: [albumId] })));
+        }
       }
     }
   } finally {
@@ -323,11 +340,15 @@ if (sideBySide) {
     { what: 'baseline: 100 × prisma.track.create', ours: false, get: (r) => r.insert.singleMs },
     { what: 'baseline: prisma.track.createMany, 100 tracks', ours: false, get: (r) => r.insert.createManyMs },
     { what: 'baseline: listByAlbum without the album index', ours: false, get: (r) => r.album.unindexed },
+    { what: "context: the listing's statement, bare node-postgres, unnamed", ours: false, get: (r) => r.bare.unnamed },
   ].map((f) => {
     const direct = median(f.get(sideBySide.direct));
     const bounced = median(f.get(sideBySide.pgbouncer));
     return { ...f, direct, bounced, ratio: bounced / direct };
   });
+  // The same statement prepared by name (direct only): what soulspot's direct connection does
+  // and PgBouncer 1.18 cannot (see docs/benchmarks.md).
+  const namedDirect = median(sideBySide.direct.bare.named);
   if (json) {
     process.stdout.write(`${JSON.stringify(figures.map(({ what, ours, direct, bounced, ratio }) => ({ benchmark: what, soulspot: ours, direct_ms: direct, pgbouncer_ms: bounced, ratio, target: ours ? 1.3 : null })), null, 2)}\n`);
   } else {
@@ -336,6 +357,10 @@ if (sideBySide) {
     console.log(`soulspot repositories benchmark, direct vs PgBouncer (transaction mode, ${BOUNCER_POOL} server connections) — ${cpus().length} cores, node ${process.version}, ${ROUNDS} rounds`);
     console.log(table.toString());
     console.log(figures.filter((f) => f.ours).map((f) => `${f.what}: ${f.ratio.toFixed(2)}× (target ≤ 1.3×) ${f.ratio <= 1.3 ? 'met' : 'NOT met'}`).join('\n'));
+    console.log(
+      `the listing's statement, bare node-postgres (median ms): prepared by name, direct ${fmtMs(namedDirect)}; unnamed, direct ${fmtMs(figures.at(-1).direct)}, ` +
+        `through PgBouncer ${fmtMs(figures.at(-1).bounced)} (soulspot prepares it by name on a direct connection; through PgBouncer 1.18 nothing can be)`,
+    );
   }
 } else if (json) {
   process.stdout.write(
