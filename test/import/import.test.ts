@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
+import pg from 'pg';
 import { openDatabase, withDatabase, type Database } from '../../src/db/client.js';
 import { UsageError } from '../../src/errors.js';
 import { openImportStore } from '../../src/import/store/index.js';
@@ -336,12 +337,15 @@ describe.each(providers)('import-tracks on %s', (provider) => {
       // settings, 256 MB of temporary buffers) was closed, not pooled. Every connection the pool
       // holds has the server's defaults and no temporary table.
       expect(pool.totalCount).toBeLessThanOrEqual(Math.max(before, 1));
+      const SETTINGS = "SELECT current_setting('temp_buffers') AS t, current_setting('random_page_cost') AS r, to_regclass('pg_temp.import_seen') AS seen";
+      const fresh = new pg.Client({ connectionString: tdb.url });
+      await fresh.connect();
+      const defaults = (await fresh.query(SETTINGS)).rows[0];
+      await fresh.end();
+      expect(defaults.seen).toBeNull();
       const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
       try {
-        for (const c of clients) {
-          const settings = await c.query("SELECT current_setting('temp_buffers') AS t, current_setting('random_page_cost') AS r, to_regclass('pg_temp.import_seen') AS seen");
-          expect(settings.rows[0]).toEqual({ t: '8MB', r: '4', seen: null });
-        }
+        for (const c of clients) expect((await c.query(SETTINGS)).rows[0]).toEqual(defaults);
       } finally {
         for (const c of clients) c.release();
       }
