@@ -38,11 +38,8 @@ export const DEFAULT_BATCH_SIZE = { sqlite: 20_000, postgresql: 5_000 } as const
 export const BULK_BATCH_ROWS = 100_000;
 
 /**
- * Rows between two looks at the heap (see gcIfGrown), by provider. (When these were the rows
- * between two forced collections: on SQLite every 5,000 rows made peak memory no flatter and the
- * import slower; the PostgreSQL path makes more garbage a row, COPY text, array parameters, two
- * connections' buffers, and there every 5,000 rows kept a 1M-row import's peak at 224 MB against
- * 228-236 MB every 10,000.)
+ * Rows between two looks at the heap (see gcIfGrown), by provider: the PostgreSQL path makes more
+ * garbage a row (COPY text, array parameters, two connections' buffers), so it looks more often.
  */
 const GC_EVERY_ROWS = { sqlite: 10_000, postgresql: 5_000 } as const;
 
