@@ -19,6 +19,8 @@ export interface BatchOutcome {
   rejects: Reject[];
   artistsCreated: number;
   albumsCreated: number;
+  /** The ids of the tracks the batch changed (not those it created): what a cache of tracks must drop. */
+  updatedIds: string[];
 }
 
 /** What one attempt at a batch's transaction learnt and counted. */
@@ -220,7 +222,7 @@ export class BatchImporter {
       const overlap = this.store.separateReader || this.store.pipelines;
       const a: Attempt = {
         now: this.clock(),
-        outcome: { rows: 0, inserted: 0, updated: 0, unchanged: 0, duplicates: 0, rejects: [], artistsCreated: 0, albumsCreated: 0 },
+        outcome: { rows: 0, inserted: 0, updated: 0, unchanged: 0, duplicates: 0, rejects: [], artistsCreated: 0, albumsCreated: 0, updatedIds: [] },
         artists: new Map(),
         albums: new Map(),
         unseen: this.store.separateReader ? new UnseenWrites() : undefined,
@@ -496,6 +498,7 @@ export class BatchImporter {
     const { outcome } = a;
     outcome.inserted += plan.inserts.length;
     outcome.updated += plan.updates.length;
+    for (const t of plan.updates) outcome.updatedIds.push(t.id);
     outcome.unchanged += plan.unchanged;
     outcome.duplicates += plan.duplicates;
     outcome.rejects.push(...plan.rejects);

@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import { getGc } from '../gc.js';
+import type { Logger } from '../logger.js';
+import { SharedCacheTier, trackCacheNamespace } from '../cache/shared-tier.js';
 import type { Database } from '../db/client.js';
 import { openImportStore, type ImportStore } from './store/index.js';
 import { maskSecretsInText } from '../database-url.js';
@@ -89,6 +91,12 @@ export interface ImportOptions {
   maxRejects?: { count: number } | { percent: number };
   /** Aborting stops after the current batch is committed (Ctrl-C). */
   signal?: AbortSignal;
+  /**
+   * CACHE_URL's shared cache tier (see src/cache/shared-tier.ts): after each commit, the tracks
+   * the batch changed are dropped from it and from every process's first tier, so no reader
+   * serves the old row. Redis away: one warning, and the import goes on.
+   */
+  sharedCache?: { url: string; databaseUrl: string; logger?: Logger };
   onProgress?: (progress: ImportProgress) => void;
   stdin?: Readable;
   cwd?: string;
@@ -195,6 +203,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
   const rejectsPath = options.rejectsPath ? resolve(cwd, options.rejectsPath) : options.dryRun ? undefined : defaultRejectsPath(options.input, cwd);
   const rejects = rejectsPath ? new RejectsWriter(rejectsPath) : undefined;
   let store: ImportStore | undefined;
+  let tier: SharedCacheTier<unknown> | undefined;
   try {
     // Before the first write: rejected rows must have somewhere to go.
     await rejects?.check();
@@ -202,6 +211,11 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       store = await openImportStore(db, { busyTimeoutMs: options.busyTimeoutMs ?? 30_000, dryRun: options.dryRun });
     } catch (error) {
       throw asDatabaseError(error, 'cannot open the database for import');
+    }
+    // A dry run changes nothing another process could hold.
+    if (options.sharedCache && !options.dryRun) {
+      const { url, databaseUrl, logger } = options.sharedCache;
+      tier = await SharedCacheTier.connect({ url, namespace: trackCacheNamespace(databaseUrl), logger });
     }
     const importer = new BatchImporter(store, clock);
     const reject = async (r: Reject) => {
@@ -320,6 +334,8 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         summary.duplicates += outcome.duplicates;
         summary.artistsCreated += outcome.artistsCreated;
         summary.albumsCreated += outcome.albumsCreated;
+        // Committed: the changed tracks leave every process's cache (never throws).
+        if (tier && outcome.updatedIds.length) await tier.invalidate(outcome.updatedIds);
         Object.assign(committed, { read: summary.read, rejected: summary.rejected + outcome.rejects.length, lastLine: lastLine ?? committed.lastLine });
         committed.firstRejects = Math.min(10, summary.firstRejects.length + outcome.rejects.length);
         for (const r of outcome.rejects) await reject(r);
@@ -388,6 +404,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
       try {
         await store?.close();
       } finally {
+        tier?.close();
         // Closed already unless the import failed; then that failure is the one to report.
         await rejects?.close().catch(() => {});
       }

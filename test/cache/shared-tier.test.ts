@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { SharedCacheTier } from '../../src/cache/shared-tier.js';
 import { TrackRepository } from '../../src/repositories/track-repository.js';
@@ -124,6 +127,39 @@ describe.each(providers)('the shared cache tier across processes on %s', (provid
       } finally {
         reader.kill();
         await fake.close();
+      }
+    },
+    TIMEOUT,
+  );
+
+  test(
+    'import-tracks in another process updates a track a reader holds: with CACHE_URL the reader sees it, without it the reader keeps its stale copy',
+    async () => {
+      const uris = ['spotify:track:importcontrol000000001', 'spotify:track:importshared0000000001'];
+      const [control, shared] = await repository.addBatchReturningIds(uris.map((spotifyUri) => ({ title: 'Before the import', artistId, spotifyUri })));
+      const csv = (uri: string) => `title,artist,spotify_uri\nAfter the import,Massive Attack,${uri}\n`;
+      const cwd = mkdtempSync(join(tmpdir(), 'soulspot-import-cache-'));
+      const { reader } = await TrackReaderProcess.start(env());
+      try {
+        expect((await reader.send(`get ${control}`)).title).toBe('Before the import');
+        expect((await reader.send(`get ${shared}`)).title).toBe('Before the import');
+        // The problem: an import without CACHE_URL leaves the reader's first tier stale.
+        const blind = await runCli(['--json', 'import-tracks', '-', '--format', 'csv'], { input: csv(uris[0]), cwd, env: { DATABASE_URL: testDb.url } });
+        expect(blind.code).toBe(0);
+        expect(JSON.parse(blind.stdout)).toMatchObject({ updated: 1, inserted: 0 });
+        expect((await reader.send(`get ${control}`)).title).toBe('Before the import');
+        // With CACHE_URL, the changed track leaves every process's cache before the import ends.
+        const told = await runCli(['--json', 'import-tracks', '-', '--format', 'csv'], { input: csv(uris[1]), cwd, env: env() });
+        expect(told.code).toBe(0);
+        expect(told.stderr).not.toMatch(/CACHE_URL/);
+        expect(JSON.parse(told.stdout)).toMatchObject({ updated: 1, inserted: 0 });
+        const fresh = await reader.send(`get ${shared}`);
+        expect(fresh.title).toBe('After the import');
+        expect(fresh.l2?.invalidations_received).toBe(1);
+        expect(await reader.quit()).toBe(0);
+      } finally {
+        reader.kill();
+        rmSync(cwd, { recursive: true, force: true });
       }
     },
     TIMEOUT,

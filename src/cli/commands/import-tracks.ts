@@ -67,6 +67,7 @@ Examples:
               maxRejects: opts.maxRejects?.count !== undefined ? { count: opts.maxRejects.count } : opts.maxRejects && { percent: opts.maxRejects.percent },
               signal,
               busyTimeoutMs: ctx.config.pool.timeoutSeconds * 1000,
+              sharedCache: ctx.config.cacheUrl ? { url: ctx.config.cacheUrl, databaseUrl: ctx.config.databaseUrl, logger: ctx.logger } : undefined,
               onProgress: progress.shown
                 ? (p) => {
                     const rate = p.elapsedMs > 0 ? (p.rows * 1000) / p.elapsedMs : 0;
