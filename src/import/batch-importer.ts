@@ -289,142 +289,141 @@ export class BatchImporter {
    * A chunk's finds: its artists and albums planned (get-or-create: the creates are written with
    * the chunk), its rows resolved to their ids, and every candidate track any row could match
    * with those this run has already matched.
+   *
+   * The per-row loops are small synchronous methods of their own, and this one only awaits: V8
+   * compiles a large async function again after every deoptimization (a rare path taken late,
+   * such as a find in a fresh load), which cost this thread and the compiler's threads about a
+   * second of CPU per 100k rows when all of this was one function.
    */
   private async prepare(rows: TrackRow[], a: Attempt): Promise<Prepared> {
-    const { outcome, unseen, fresh } = a;
-    const n = rows.length;
-    outcome.rows += n;
+    a.outcome.rows += rows.length;
+    const keys = this.artistKeysOf(rows, a);
+    const artists = keys.missing.size ? await this.resolveArtists(keys, a) : NO_ARTISTS;
+    const albumKeys = this.albumKeysOf(rows, keys.ids, keys.albumArtistKeys, a);
+    const albums = albumKeys.missing.size ? await this.resolveAlbums(albumKeys, a) : NO_ALBUMS;
+    const resolved = rows as ResolvedRow[];
+    const wanted = resolveRows(resolved, keys, albumKeys, a.fresh);
+    // The tracks holding a row's keys; then, for the rows none of those matches by Spotify URI or
+    // ISRC (only they can match by title), the tracks of the same title and artist. A re-import
+    // thus fetches each track once, and skips the title lookups.
+    let held: TrackValues[] = [];
+    if (wanted.uris.length || wanted.isrcs.length || wanted.mbids.length) {
+      await this.settled(a);
+      held = await this.store.findTracks(wanted.uris, wanted.isrcs, wanted.mbids);
+    }
+    const own = a.unseen?.own(resolved);
+    const titled = untitledBy(resolved, own ? [...own, ...a.unseen!.committed(held)] : held);
+    // (Every titled row counts as looked up by title; with a filter, only those whose title it may hold are.)
+    const byTitle = a.fresh ? [...titled].filter((r) => a.fresh!.has(TITLE, r.artistId, r.title)) : [...titled];
+    const found = byTitle.length ? [...held, ...(await this.findByTitle(byTitle, a))] : held;
+    const { candidates, seen } = await this.completed(found, own, a);
+    return { rows: resolved, candidates, seen, titled, own, artists, albums };
+  }
 
-    // Artists: the track's (first listed) artist and, when different, the album artist. Each
-    // row's keys are computed once; ids are looked up once a chunk per distinct key.
-    const artistKeys: string[] = new Array<string>(n);
-    const albumArtistKeys: string[] = new Array<string>(n);
-    const artistIds = new Map<string, string>();
-    const missingArtists = new Map<string, ArtistRef>();
-    const wantArtist = (ref: ArtistRef): string => {
+  /**
+   * Each row's artist key and album artist key, the ids the caches know, and the artists none
+   * knows. (Artists: the track's first listed artist and, when different, the album artist; each
+   * key computed once a row, looked up once a chunk.)
+   */
+  private artistKeysOf(rows: TrackRow[], a: Attempt): ArtistKeys {
+    const n = rows.length;
+    const keys: ArtistKeys = {
+      artistKeys: new Array<string>(n),
+      albumArtistKeys: new Array<string>(n),
+      creditKeys: new Map(),
+      ids: new Map(),
+      missing: new Map(),
+    };
+    const { ids, missing } = keys;
+    const want = (ref: ArtistRef): string => {
       const key = artistKey(ref);
-      if (!artistIds.has(key) && !missingArtists.has(key)) {
+      if (!ids.has(key) && !missing.has(key)) {
         const id = a.artists.get(key) ?? this.artistIds.get(key);
-        if (id === undefined) missingArtists.set(key, ref);
-        else artistIds.set(key, id);
+        if (id === undefined) missing.set(key, ref);
+        else ids.set(key, id);
       }
       return key;
     };
-    // The artists credited after the first, by row (rare: only rows crediting several).
-    const creditKeys = new Map<number, string[]>();
     for (let i = 0; i < n; i++) {
       const r = rows[i];
-      const key = wantArtist(r.artist);
-      artistKeys[i] = key;
-      if (r.album) albumArtistKeys[i] = r.album.artist === r.artist ? key : wantArtist(r.album.artist);
-      if (r.credits?.length) creditKeys.set(i, r.credits.map(wantArtist));
+      const key = want(r.artist);
+      keys.artistKeys[i] = key;
+      if (r.album) keys.albumArtistKeys[i] = r.album.artist === r.artist ? key : want(r.album.artist);
+      if (r.credits?.length) keys.creditKeys.set(i, r.credits.map(want));
     }
-    let artists = NO_ARTISTS;
-    if (missingArtists.size) {
-      const refs = [...missingArtists.values()];
-      // In a new library, only the artists this transaction wrote can match.
-      const filter = a.freshRefs?.artists ? a.freshRefs.filter : undefined;
-      const toFind = filter ? refs.filter((r) => (r.spotifyUri !== undefined && filter.has(ARTIST_URI, r.spotifyUri)) || filter.has(ARTIST_NAME, r.name)) : refs;
-      let found: ExistingArtist[] = [];
-      if (toFind.length) {
-        await this.settled(a);
-        found = await this.store.findArtists(
-          toFind.filter((r) => r.spotifyUri).map((r) => r.spotifyUri!),
-          [...new Set(toFind.map((r) => r.name))],
-        );
-      }
-      artists = this.planRefs(ARTISTS, refs, found, unseen?.artists, artistIds, a.artists);
-      if (filter) {
-        for (const c of artists.creates) {
-          if (c.spotifyUri) filter.add(ARTIST_URI, c.spotifyUri);
-          filter.add(ARTIST_NAME, c.name);
-        }
-        for (const c of artists.attaches) filter.add(ARTIST_URI, c.spotifyUri);
-      }
-      outcome.artistsCreated += artists.creates.length;
-    }
+    return keys;
+  }
 
-    // Albums: by Spotify URI, else (title, album artist).
-    const albumKeys: string[] = new Array<string>(n);
-    const albumIds = new Map<string, string>();
-    const missingAlbums = new Map<string, { ref: AlbumRef; artistId: string }>();
+  /** The artists no cache knew: found (in a new library, only those this transaction may have written) or planned. */
+  private async resolveArtists(keys: ArtistKeys, a: Attempt): Promise<RefPlan<ExistingArtist>> {
+    const refs = [...keys.missing.values()];
+    const filter = a.freshRefs?.artists ? a.freshRefs.filter : undefined;
+    const toFind = filter ? refs.filter((r) => (r.spotifyUri !== undefined && filter.has(ARTIST_URI, r.spotifyUri)) || filter.has(ARTIST_NAME, r.name)) : refs;
+    let found: ExistingArtist[] = [];
+    if (toFind.length) {
+      await this.settled(a);
+      found = await this.store.findArtists(
+        toFind.filter((r) => r.spotifyUri).map((r) => r.spotifyUri!),
+        [...new Set(toFind.map((r) => r.name))],
+      );
+    }
+    const artists = this.planRefs(ARTISTS, refs, found, a.unseen?.artists, keys.ids, a.artists);
+    if (filter) {
+      for (const c of artists.creates) {
+        if (c.spotifyUri) filter.add(ARTIST_URI, c.spotifyUri);
+        filter.add(ARTIST_NAME, c.name);
+      }
+      for (const c of artists.attaches) filter.add(ARTIST_URI, c.spotifyUri);
+    }
+    a.outcome.artistsCreated += artists.creates.length;
+    return artists;
+  }
+
+  /** Each row's album key (by Spotify URI, else title and album artist), the ids the caches know, the albums none knows. */
+  private albumKeysOf(rows: TrackRow[], artistIds: Map<string, string>, albumArtistKeys: string[], a: Attempt): AlbumKeys {
+    const n = rows.length;
+    const keys: AlbumKeys = { albumKeys: new Array<string>(n), ids: new Map(), missing: new Map() };
+    const { ids, missing } = keys;
     for (let i = 0; i < n; i++) {
       const album = rows[i].album;
       if (!album) continue;
       const aId = artistIds.get(albumArtistKeys[i])!;
       const key = albumKey(album, aId);
-      albumKeys[i] = key;
-      if (!albumIds.has(key) && !missingAlbums.has(key)) {
+      keys.albumKeys[i] = key;
+      if (!ids.has(key) && !missing.has(key)) {
         const id = a.albums.get(key) ?? this.albumIds.get(key);
-        if (id === undefined) missingAlbums.set(key, { ref: album, artistId: aId });
-        else albumIds.set(key, id);
+        if (id === undefined) missing.set(key, { ref: album, artistId: aId });
+        else ids.set(key, id);
       }
     }
-    let albums = NO_ALBUMS;
-    if (missingAlbums.size) {
-      const refs = [...missingAlbums.values()];
-      const filter = a.freshRefs?.albums ? a.freshRefs.filter : undefined;
-      const toFind = filter
-        ? refs.filter((r) => (r.ref.spotifyUri !== undefined && filter.has(ALBUM_URI, r.ref.spotifyUri)) || filter.has(ALBUM_NAME, r.artistId, r.ref.title))
-        : refs;
-      let found: ExistingAlbum[] = [];
-      if (toFind.length) {
-        await this.settled(a);
-        found = await this.store.findAlbums(
-          toFind.filter((r) => r.ref.spotifyUri).map((r) => r.ref.spotifyUri!),
-          toFind.map((r) => [r.ref.title, r.artistId] as [string, string]),
-        );
-      }
-      albums = this.planRefs(ALBUMS, refs, found, unseen?.albums, albumIds, a.albums);
-      if (filter) {
-        for (const c of albums.creates) {
-          if (c.spotifyUri) filter.add(ALBUM_URI, c.spotifyUri);
-          filter.add(ALBUM_NAME, c.artistId, c.title);
-        }
-        for (const c of albums.attaches) filter.add(ALBUM_URI, c.spotifyUri);
-      }
-      outcome.albumsCreated += albums.creates.length;
-    }
+    return keys;
+  }
 
-    // Resolved in place (a copy of every row would cost more than the lookups); and every
-    // candidate track any row could match, fetched in one round trip.
-    const resolved = rows as ResolvedRow[];
-    const uris: string[] = [];
-    const isrcs: string[] = [];
-    const mbids: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const r = resolved[i];
-      r.artistId = artistIds.get(artistKeys[i])!;
-      r.albumId = r.album ? albumIds.get(albumKeys[i])! : null;
-      const credits = creditKeys.get(i);
-      r.creditIds = credits ? credits.map((k) => artistIds.get(k)!).join(',') : '';
-      if (r.spotifyUri && (!fresh || fresh.has(URI, r.spotifyUri))) uris.push(r.spotifyUri);
-      if (r.isrc && (!fresh || fresh.has(ISRC, r.isrc))) isrcs.push(r.isrc);
-      if (r.musicbrainzId && (!fresh || fresh.has(MBID, r.musicbrainzId))) mbids.push(r.musicbrainzId);
-    }
-    // The tracks holding a row's keys; then, for the rows none of those matches by Spotify URI or
-    // ISRC (only they can match by title), the tracks of the same title and artist. A re-import
-    // thus fetches each track once, and skips the title lookups.
-    let held: TrackValues[] = [];
-    if (uris.length || isrcs.length || mbids.length) {
+  /** The albums no cache knew: found (in a new library, only those this transaction may have written) or planned. */
+  private async resolveAlbums(keys: AlbumKeys, a: Attempt): Promise<RefPlan<ExistingAlbum>> {
+    const refs = [...keys.missing.values()];
+    const filter = a.freshRefs?.albums ? a.freshRefs.filter : undefined;
+    const toFind = filter
+      ? refs.filter((r) => (r.ref.spotifyUri !== undefined && filter.has(ALBUM_URI, r.ref.spotifyUri)) || filter.has(ALBUM_NAME, r.artistId, r.ref.title))
+      : refs;
+    let found: ExistingAlbum[] = [];
+    if (toFind.length) {
       await this.settled(a);
-      held = await this.store.findTracks(uris, isrcs, mbids);
+      found = await this.store.findAlbums(
+        toFind.filter((r) => r.ref.spotifyUri).map((r) => r.ref.spotifyUri!),
+        toFind.map((r) => [r.ref.title, r.artistId] as [string, string]),
+      );
     }
-    const own = unseen?.own(resolved);
-    const view = own ? [...own, ...unseen!.committed(held)] : held;
-    const heldUris = new Set<string>();
-    const heldIsrcs = new Set<string>();
-    for (const t of view) {
-      if (t.spotifyUri) heldUris.add(t.spotifyUri);
-      if (t.isrc) heldIsrcs.add(t.isrc);
+    const albums = this.planRefs(ALBUMS, refs, found, a.unseen?.albums, keys.ids, a.albums);
+    if (filter) {
+      for (const c of albums.creates) {
+        if (c.spotifyUri) filter.add(ALBUM_URI, c.spotifyUri);
+        filter.add(ALBUM_NAME, c.artistId, c.title);
+      }
+      for (const c of albums.attaches) filter.add(ALBUM_URI, c.spotifyUri);
     }
-    const titled = new Set<ResolvedRow>();
-    for (const r of resolved) if (!(r.spotifyUri && heldUris.has(r.spotifyUri)) && !(r.isrc && heldIsrcs.has(r.isrc))) titled.add(r);
-    // (Every titled row counts as looked up by title; with a filter, only those whose title it may hold are.)
-    const byTitle = fresh ? [...titled].filter((r) => fresh.has(TITLE, r.artistId, r.title)) : [...titled];
-    const found = byTitle.length ? [...held, ...(await this.findByTitle(byTitle, a))] : held;
-    const { candidates, seen } = await this.completed(found, own, a);
-    return { rows: resolved, candidates, seen, titled, own, artists, albums };
+    a.outcome.albumsCreated += albums.creates.length;
+    return albums;
   }
 
   /**
@@ -578,4 +577,61 @@ function addKeys(filter: KeyFilter, t: TrackValues): void {
   if (t.isrc) filter.add(ISRC, t.isrc);
   if (t.musicbrainzId) filter.add(MBID, t.musicbrainzId);
   filter.add(TITLE, t.artistId, t.title);
+}
+
+/** A chunk's artist keys by row, with what the caches knew of them (see BatchImporter.artistKeysOf). */
+interface ArtistKeys {
+  artistKeys: string[];
+  /** Undefined for a row without an album. */
+  albumArtistKeys: string[];
+  /** The artists credited after the first, by row (only rows crediting several). */
+  creditKeys: Map<number, string[]>;
+  /** Key → id, for the chunk (the planned artists' are added). */
+  ids: Map<string, string>;
+  /** The artists no cache knew, by key. */
+  missing: Map<string, ArtistRef>;
+}
+
+/** A chunk's album keys by row, with what the caches knew of them (see BatchImporter.albumKeysOf). */
+interface AlbumKeys {
+  /** Undefined for a row without an album. */
+  albumKeys: string[];
+  ids: Map<string, string>;
+  missing: Map<string, { ref: AlbumRef; artistId: string }>;
+}
+
+/**
+ * Resolves a chunk's rows in place (a copy of every row would cost more than the lookups) to
+ * their artist, album and credited artists' ids; returns the keys of the tracks they could match
+ * (in a fresh load, only those the filter may hold).
+ */
+function resolveRows(rows: ResolvedRow[], artists: ArtistKeys, albums: AlbumKeys, fresh: KeyFilter | undefined): { uris: string[]; isrcs: string[]; mbids: string[] } {
+  const uris: string[] = [];
+  const isrcs: string[] = [];
+  const mbids: string[] = [];
+  const artistIds = artists.ids;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    r.artistId = artistIds.get(artists.artistKeys[i])!;
+    r.albumId = r.album ? albums.ids.get(albums.albumKeys[i])! : null;
+    const credits = artists.creditKeys.get(i);
+    r.creditIds = credits ? credits.map((k) => artistIds.get(k)!).join(',') : '';
+    if (r.spotifyUri && (!fresh || fresh.has(URI, r.spotifyUri))) uris.push(r.spotifyUri);
+    if (r.isrc && (!fresh || fresh.has(ISRC, r.isrc))) isrcs.push(r.isrc);
+    if (r.musicbrainzId && (!fresh || fresh.has(MBID, r.musicbrainzId))) mbids.push(r.musicbrainzId);
+  }
+  return { uris, isrcs, mbids };
+}
+
+/** The rows no track of `view` matches by Spotify URI or ISRC: only they can match by title. */
+function untitledBy(rows: ResolvedRow[], view: TrackValues[]): Set<ResolvedRow> {
+  const heldUris = new Set<string>();
+  const heldIsrcs = new Set<string>();
+  for (const t of view) {
+    if (t.spotifyUri) heldUris.add(t.spotifyUri);
+    if (t.isrc) heldIsrcs.add(t.isrc);
+  }
+  const titled = new Set<ResolvedRow>();
+  for (const r of rows) if (!(r.spotifyUri && heldUris.has(r.spotifyUri)) && !(r.isrc && heldIsrcs.has(r.isrc))) titled.add(r);
+  return titled;
 }

@@ -43,7 +43,7 @@ export class KeyFilter {
 /** Bits set per key: near the best for 10 bits a key (about 1% false positives). */
 const PROBES = 7;
 
-/** The last key's two hashes (module state, so hashing allocates nothing). */
+/** The last key's two hashes (module state, so hashing allocates nothing), as int32: small integers to V8, never heap numbers. */
 let h1 = 0;
 let h2 = 0;
 
@@ -62,6 +62,6 @@ function hash(kind: number, text: string, more: string | undefined): void {
   }
   let b = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
   b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
-  h1 = a >>> 0;
+  h1 = a | 0;
   h2 = (b ^ (b >>> 16)) | 1;
 }

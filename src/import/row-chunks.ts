@@ -230,6 +230,13 @@ class Originals {
 class ChunkRow implements TrackRow {
   readonly #originals: Originals;
   readonly #index: number;
+  // What the writer resolves the row to (see ResolvedRow in plan.ts; undefined until then),
+  // declared so that every row has one shape from the start: added later, they changed each
+  // row's hidden class three times, and the writer's optimized code was thrown away when it met
+  // rows of another.
+  artistId: string | undefined = undefined;
+  albumId: string | null | undefined = undefined;
+  creditIds: string | undefined = undefined;
   constructor(
     readonly line: number,
     readonly title: string,
