@@ -43,10 +43,12 @@ async function parseHere(path: string) {
   const rows: TrackRow[] = [];
   const rejects: Reject[] = [];
   try {
-    for await (const record of source.records) {
-      const read = rowOrReject(record);
-      if ('row' in read) rows.push(read.row);
-      else rejects.push(read.reject);
+    for await (const group of source.records) {
+      for (const record of group) {
+        const read = rowOrReject(record);
+        if ('row' in read) rows.push(read.row);
+        else rejects.push(read.reject);
+      }
     }
   } finally {
     source.close();

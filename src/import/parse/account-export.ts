@@ -98,7 +98,7 @@ export async function openAccountExport(input: string, kind: AccountExportKind):
   const counter = { bytes: 0 };
   let current: Readable | undefined;
   let closed = false;
-  async function* records(): AsyncGenerator<SourceRecord> {
+  async function* records(): AsyncGenerator<SourceRecord[]> {
     for (const file of files) {
       if (closed) return;
       tracker.file(file.name);
@@ -109,7 +109,8 @@ export async function openAccountExport(input: string, kind: AccountExportKind):
         throw new UsageError(`cannot read ${file.name} in ${input}: ${(error as Error).message}`);
       }
       current = stream;
-      yield* fileRecords(file.name, stream, tracker, counter);
+      // One at a time: a playlist is declared (tracker) just before its first entry is read.
+      for await (const r of fileRecords(file.name, stream, tracker, counter)) yield [r];
     }
   }
   return {

@@ -3,7 +3,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../../errors.js';
-import { CsvTokenizer } from './csv.js';
+import { CsvTokenizer, type CsvRecord } from './csv.js';
 import { JsonArraySplitter, NdjsonSplitter, type JsonRecord } from './json.js';
 import { RowError, headerProblem, mapHeader, normaliseRow, valuesFromObject, type Field, type RawValues, type TrackRow } from './normalize.js';
 import type { Reject } from '../rejects.js';
@@ -191,7 +191,7 @@ export async function openRecordSource(input: string, options: { format?: Import
   const chunks = chunksOf(rest, counter, head, endsLinesWithCr(head));
   const close = () => stream.destroy();
 
-  let records: AsyncGenerator<SourceRecord>;
+  let records: AsyncGenerator<SourceRecord[]>;
   let resolvedFormat = format;
   try {
     if (format === 'json' || format === 'ndjson') {
@@ -199,9 +199,14 @@ export async function openRecordSource(input: string, options: { format?: Import
     } else {
       const tokenizer = new CsvTokenizer(format === 'tsv' ? '\t' : ',');
       const csv = csvRecords(chunks, tokenizer);
-      const first = await csv.next();
-      if (first.done) throw new UsageError(`nothing to import: ${name} is empty; expected a header and at least one track row`);
-      const headerRecord = first.value;
+      // The header: the first record of the first group that holds one (the rest of it are rows).
+      let group: CsvRecord[] = [];
+      while (!group.length) {
+        const next = await csv.next();
+        if (next.done) throw new UsageError(`nothing to import: ${name} is empty; expected a header and at least one track row`);
+        group = next.value;
+      }
+      const headerRecord = group[0];
       if (!headerRecord.fields) {
         const hint = headerRecord.error === 'invalid UTF-8' ? 'save the file as UTF-8 text' : 'fix the header line';
         throw new UsageError(`cannot read the header of ${name} (line ${headerRecord.line}): ${headerRecord.error}; ${hint}`);
@@ -217,7 +222,7 @@ export async function openRecordSource(input: string, options: { format?: Import
       if (problem) {
         throw new UsageError(`cannot import ${name}: its header (line ${headerRecord.line}: "${headerRecord.original.slice(0, 120)}") has no ${problem}; rename the columns or use --format`);
       }
-      records = csvRows(csv, map, header.length);
+      records = csvRows(csv, group.slice(1), map, header.length);
     }
   } catch (error) {
     close();
@@ -226,33 +231,27 @@ export async function openRecordSource(input: string, options: { format?: Import
   return { format: resolvedFormat, name, totalBytes, bytesRead: () => counter.bytes, records, close };
 }
 
-async function* csvRecords(chunks: AsyncGenerator<Buffer>, tokenizer: CsvTokenizer) {
-  for await (const chunk of chunks) yield* tokenizer.push(chunk);
-  yield* tokenizer.end();
+/** The CSV records of each block of input, as the tokenizer cuts them (a group may be empty). */
+async function* csvRecords(chunks: AsyncGenerator<Buffer>, tokenizer: CsvTokenizer): AsyncGenerator<CsvRecord[]> {
+  for await (const chunk of chunks) yield tokenizer.push(chunk);
+  yield tokenizer.end();
 }
 
-async function* csvRows(
-  records: AsyncGenerator<{ line: number; original: string; fields?: string[]; error?: string }>,
-  map: Map<Field, number>,
-  width: number,
-): AsyncGenerator<SourceRecord> {
+/** The data rows of `groups` (after `first`, the rest of the header's group), a group at a time. */
+async function* csvRows(groups: AsyncGenerator<CsvRecord[]>, first: CsvRecord[], map: Map<Field, number>, width: number): AsyncGenerator<SourceRecord[]> {
   const pairs = [...map.entries()];
-  for await (const r of records) {
-    if (!r.fields) {
-      yield { line: r.line, original: r.original, error: r.error };
-      continue;
-    }
-    if (r.fields.length !== width) {
-      yield { line: r.line, original: r.original, error: `wrong column count: expected ${width} fields, got ${r.fields.length}` };
-      continue;
-    }
+  const row = (r: CsvRecord): SourceRecord => {
+    if (!r.fields) return { line: r.line, original: r.original, error: r.error };
+    if (r.fields.length !== width) return { line: r.line, original: r.original, error: `wrong column count: expected ${width} fields, got ${r.fields.length}` };
     const values: RawValues = {};
     for (const [field, index] of pairs) values[field] = r.fields[index];
-    yield { line: r.line, original: r.original, values };
-  }
+    return { line: r.line, original: r.original, values };
+  };
+  if (first.length) yield first.map(row);
+  for await (const group of groups) if (group.length) yield group.map(row);
 }
 
-async function* jsonRecords(chunks: AsyncGenerator<Buffer>, splitter: JsonArraySplitter | NdjsonSplitter): AsyncGenerator<SourceRecord> {
+async function* jsonRecords(chunks: AsyncGenerator<Buffer>, splitter: JsonArraySplitter | NdjsonSplitter): AsyncGenerator<SourceRecord[]> {
   const convert = ({ line, record, original, value: v, error }: JsonRecord): SourceRecord => {
     if (error) return { line, record, original, error };
     if (!v || typeof v !== 'object' || Array.isArray(v)) {
@@ -260,6 +259,10 @@ async function* jsonRecords(chunks: AsyncGenerator<Buffer>, splitter: JsonArrayS
     }
     return { line, record, original, values: valuesFromObject(v as Record<string, unknown>) };
   };
-  for await (const chunk of chunks) for (const r of splitter.push(chunk)) yield convert(r);
-  for (const r of splitter.end()) yield convert(r);
+  for await (const chunk of chunks) {
+    const group = splitter.push(chunk);
+    if (group.length) yield group.map(convert);
+  }
+  const last = splitter.end();
+  if (last.length) yield last.map(convert);
 }

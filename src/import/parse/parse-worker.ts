@@ -34,7 +34,7 @@ async function run(): Promise<void> {
   let source: RecordSource | undefined;
   try {
     source = await openRecordSource(data.input, { format: data.format });
-    // The first row shows an empty input (or a JSON file that is not an array) before any write.
+    // The first rows show an empty input (or a JSON file that is not an array) before any write.
     const first = await source.records.next();
     // An account export may hold only empty playlists: those are kept.
     if (first.done && !source.account?.progress.playlists.length) {
@@ -64,18 +64,16 @@ async function run(): Promise<void> {
       post({ type: 'chunk', chunk, last, account: source!.account?.changes() }, transferList(chunk.buffers));
     };
 
-    const full = async () => {
-      if (inBatch + encoder.count >= batchLimit) await send(true);
-      else if (encoder.count >= data.chunkRows) await send(false);
+    // A group's records in a plain loop: it waits (for credit) only when a chunk is full.
+    const handleGroup = async (group: SourceRecord[]) => {
+      for (const record of group) {
+        handle(record);
+        if (inBatch + encoder.count >= batchLimit) await send(true);
+        else if (encoder.count >= data.chunkRows) await send(false);
+      }
     };
-    if (!first.done) {
-      handle(first.value);
-      await full();
-    }
-    for await (const record of source.records) {
-      handle(record);
-      await full();
-    }
+    if (!first.done) await handleGroup(first.value);
+    for await (const group of source.records) await handleGroup(group);
     if (encoder.records > 0) await send(true);
     post({ type: 'end', account: source.account?.snapshot() });
   } catch (error) {
