@@ -255,7 +255,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     let lastLine: number | undefined;
     let gcRound = 0;
     const heapAfterGc = { heapUsed: process.memoryUsage().heapUsed };
-    let lastBytesRead = 0;
+    let lastBytesDone = 0;
     const gcEveryRows = GC_EVERY_ROWS[db.provider];
     // The next batch's first chunk, asked for as soon as the current batch has all of its chunks:
     // it is decoded while the database finishes the current batch (on PostgreSQL the server runs
@@ -299,7 +299,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         gcRound = Math.floor(summary.read / gcEveryRows);
         gcIfGrown(heapAfterGc);
       }
-      lastBytesRead = chunk.bytesRead;
+      lastBytesDone = chunk.bytesDone;
       options.onProgress?.({ rows: summary.read, bytesRead: chunk.bytesRead, totalBytes: parser.totalBytes, elapsedMs: performance.now() - started });
       return rows;
     };
@@ -319,7 +319,7 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
         if (!first) continue;
         let outcome;
         try {
-          const expectedRows = expectedBatchRows(batchLimit, first.length, summary.read, lastBytesRead, parser.totalBytes);
+          const expectedRows = expectedBatchRows(batchLimit, first.length, summary.read, lastBytesDone, parser.totalBytes);
           batchLimit = batchSize;
           outcome = await importer.writeBatch(first, nextChunk, { expectedRows });
         } catch (error) {
@@ -418,12 +418,12 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
 
 /**
  * About how many rows a batch will hold, once its first chunk is read: the batch size, or fewer
- * when the rest of the file (estimated from the bytes read so far) is shorter. From stdin, whose
- * length is unknown, the batch size.
+ * when the rest of the file is shorter, estimated from the `read` records so far and the bytes
+ * they took (`bytesDone`, see EncodedChunk). From stdin, whose length is unknown, the batch size.
  */
-export function expectedBatchRows(batchSize: number, firstChunkRows: number, read: number, bytesRead: number, totalBytes: number | undefined): number {
-  if (!totalBytes || !read || !bytesRead) return batchSize;
-  const rest = Math.ceil(((totalBytes - bytesRead) * read) / bytesRead);
+export function expectedBatchRows(batchSize: number, firstChunkRows: number, read: number, bytesDone: number, totalBytes: number | undefined): number {
+  if (!totalBytes || !read || !bytesDone) return batchSize;
+  const rest = Math.ceil(((totalBytes - bytesDone) * read) / bytesDone);
   return Math.max(1, Math.min(batchSize, firstChunkRows + Math.max(0, rest)));
 }
 

@@ -65,6 +65,12 @@ export interface EncodedChunk {
   rejects: Reject[];
   /** Bytes of the input read when the chunk was posted (progress). */
   bytesRead: number;
+  /**
+   * About how many bytes of the input the records of this chunk and those before took (their
+   * texts as read, a line break each): with `read`, the writer's estimate of the rows to come
+   * (bytesRead runs ahead of the rows by up to a block of input).
+   */
+  bytesDone: number;
   /** How `buffers.text` and `buffers.originals` are encoded: Latin-1 when every character fits in a byte, else UTF-16. */
   encoding: TextEncoding;
   originalsEncoding: TextEncoding;
@@ -98,6 +104,8 @@ export class ChunkEncoder {
   private length = 0;
   private rejects: Reject[] = [];
   private read = 0;
+  /** See EncodedChunk.bytesDone (characters, near enough to bytes for an estimate). */
+  private done = 0;
   /** Buffers handed back by the writer, reused instead of allocated. */
   private readonly spare: ChunkBuffers[] = [];
 
@@ -121,6 +129,7 @@ export class ChunkEncoder {
 
   add(row: TrackRow): void {
     this.read += 1;
+    this.done += row.original.length + 1;
     this.lines.push(row.line);
     const album = row.album;
     const albumArtist = album && album.artist !== row.artist ? album.artist : undefined;
@@ -155,6 +164,7 @@ export class ChunkEncoder {
 
   reject(reject: Reject): void {
     this.read += 1;
+    this.done += reject.original.length + 1;
     this.rejects.push(reject);
   }
 
@@ -190,6 +200,7 @@ export class ChunkEncoder {
       read: this.read,
       rejects: this.rejects,
       bytesRead,
+      bytesDone: this.done,
       encoding,
       originalsEncoding,
       textLength: text.length,

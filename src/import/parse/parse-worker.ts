@@ -52,9 +52,11 @@ async function run(): Promise<void> {
     };
     // Valid rows of the current batch (transaction) in the chunks posted so far.
     let inBatch = 0;
+    let chunkRows = data.firstChunkRows;
     const send = async (last: boolean) => {
       while (credit <= 0) await new Promise<void>((resolve) => (wake = resolve));
       credit -= 1;
+      chunkRows = data.chunkRows;
       inBatch = last ? 0 : inBatch + encoder.count;
       if (last) {
         firstBatch = false;
@@ -69,7 +71,7 @@ async function run(): Promise<void> {
       for (const record of group) {
         handle(record);
         if (inBatch + encoder.count >= batchLimit) await send(true);
-        else if (encoder.count >= data.chunkRows) await send(false);
+        else if (encoder.count >= chunkRows) await send(false);
       }
     };
     if (!first.done) await handleGroup(first.value);

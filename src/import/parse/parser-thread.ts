@@ -28,8 +28,9 @@ export interface ParserData {
   format?: ImportFormat;
   /** Valid rows per batch (transaction). */
   batchSize: number;
-  /** Valid rows per chunk at most (chunks never span two batches). */
+  /** Valid rows per chunk at most (chunks never span two batches); the first at most FIRST_CHUNK_ROWS. */
   chunkRows: number;
+  firstChunkRows: number;
   /** Chunks the worker may post before the writer takes the first. */
   credit: number;
 }
@@ -56,6 +57,8 @@ export interface ParsedChunk {
   rejects: Reject[];
   /** Bytes of the input read so far (progress). */
   bytesRead: number;
+  /** About how many bytes the records so far took (see EncodedChunk.bytesDone). */
+  bytesDone: number;
   /** The last chunk of its batch: commit after it. */
   last: boolean;
 }
@@ -69,6 +72,14 @@ const PARSER_WORKER_PATH = join(packageRoot, 'dist', 'import', 'parse', 'parse-w
  * statement per kind) stay small.
  */
 export const CHUNK_ROWS = 1000;
+
+/**
+ * Rows in the first chunk at most: the writer waits for it (and the parser's code is not yet
+ * optimized), so it comes as soon as this many rows are read; the chunks after it have CHUNK_ROWS.
+ * Measured here (100k rows): the first rows reached the writer 60-80 ms sooner than with a first
+ * chunk of CHUNK_ROWS.
+ */
+export const FIRST_CHUNK_ROWS = 100;
 
 /**
  * Rows the parser may have ready ahead of the writer: enough to keep the writer busy while the
@@ -126,6 +137,8 @@ export async function startParserThread(
     format: options.format,
     batchSize: options.batchSize,
     chunkRows: options.chunkRows ?? CHUNK_ROWS,
+    // Chunks asked for by size (tests) all have that size.
+    firstChunkRows: options.chunkRows ?? FIRST_CHUNK_ROWS,
     credit: Math.max(2, Math.ceil(ROWS_AHEAD / (options.chunkRows ?? CHUNK_ROWS))),
   };
   // No forced collections here (unlike the writing thread): measured, the 1M/10k peak memory
@@ -211,7 +224,7 @@ export async function startParserThread(
         const { chunk } = item;
         const rows = decodeRows(chunk);
         worker.postMessage({ type: 'credit', buffers: chunk.buffers } satisfies WriterMessage, transferList(chunk.buffers));
-        return { rows, read: chunk.read, rejects: chunk.rejects, bytesRead: chunk.bytesRead, last: item.last };
+        return { rows, read: chunk.read, rejects: chunk.rejects, bytesRead: chunk.bytesRead, bytesDone: chunk.bytesDone, last: item.last };
       }
       if (item.type === 'end') {
         finished = true;
