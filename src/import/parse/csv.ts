@@ -97,11 +97,14 @@ export class CsvTokenizer {
     const delimiterByte = delimiter.charCodeAt(0);
     let start = 0;
     const length = buf.length;
+    // The next quote at or after `start` (-1: none up to the end): looked for again only once
+    // passed, so a block without quotes is not searched to its end from every line.
+    let quote = -2;
     while (start < length) {
       const nl = buf.indexOf(LF, start);
       const lineEnd = nl < 0 ? length : nl;
       if (nl < 0 && !atEnd) return start;
-      const quote = buf.indexOf(QUOTE, start);
+      if (quote !== -1 && quote < start) quote = buf.indexOf(QUOTE, start);
       if (quote < 0 || quote >= lineEnd) {
         // Fast path: no quote on this line.
         let e = lineEnd;
