@@ -9,7 +9,10 @@ import { sqliteFilePath } from '../../src/database-url.js';
 import { withDatabase } from '../../src/db/client.js';
 import { DatabaseError } from '../../src/errors.js';
 import { importTracks, type ImportOptions } from '../../src/import/import-service.js';
-import { DEFERRED_TRACK_INDEXES } from '../../src/import/store/index.js';
+import { BatchImporter } from '../../src/import/batch-importer.js';
+import { openRecordSource, rowOrReject } from '../../src/import/parse/formats.js';
+import type { TrackRow } from '../../src/import/parse/normalize.js';
+import { DEFERRED_TRACK_INDEXES, openImportStore } from '../../src/import/store/index.js';
 import { EXPORTER_HEADER, exporterRow } from '../../src/bench/sample-data.js';
 import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
 
@@ -104,6 +107,26 @@ async function bulkTransactionOpen(url: string, provider: string): Promise<void>
 
 const rowsOf = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => exporterRow(from + i)).join('\n');
 
+/** Exporter rows from..to as the parser hands them to the importer. */
+async function trackRows(dir: string, from: number, to: number): Promise<TrackRow[]> {
+  const path = join(dir, `rows-${from}-${to}.csv`);
+  writeFileSync(path, `${EXPORTER_HEADER}\n${rowsOf(from, to)}\n`);
+  const source = await openRecordSource(path);
+  const rows: TrackRow[] = [];
+  try {
+    for await (const group of source.records) {
+      for (const record of group) {
+        const read = rowOrReject(record);
+        if (!('row' in read)) throw new Error(`row refused: ${read.reject.reason}`);
+        rows.push(read.row);
+      }
+    }
+  } finally {
+    source.close();
+  }
+  return rows;
+}
+
 describe.each(providers)('bulk load on %s', (provider) => {
   let tdb: TestDatabase;
   let work: string;
@@ -136,6 +159,27 @@ describe.each(providers)('bulk load on %s', (provider) => {
     const more = join(work, 'more.csv');
     writeFileSync(more, `${EXPORTER_HEADER}\n${rowsOf(2500, 3500)}\n`);
     expect(await run({ input: more, batchSize: 300 })).toMatchObject({ read: 1000, inserted: 500, unchanged: 500, batches: 4 });
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+  }, 60_000);
+
+  test('a bulk load into an empty table counts its repeated rows as duplicates, and so does a later batch of the same run', async () => {
+    // The bulk batch owns every track it finds (no seen-id lookups) and writes its seen ids only
+    // when another batch starts: the later batch must still see its tracks as matched by this run.
+    await withDatabase(tdb.config, async (d) => {
+      const store = await openImportStore(d, { busyTimeoutMs: 10_000 });
+      try {
+        const importer = new BatchImporter(store);
+        const chunks = [await trackRows(work, 500, 1000), [...(await trackRows(work, 100, 150)), ...(await trackRows(work, 1000, 1100))]];
+        const bulk = await importer.writeBatch(await trackRows(work, 0, 500), async () => chunks.shift(), { expectedRows: 1100 });
+        expect(bulk).toMatchObject({ rows: 1150, inserted: 1100, duplicates: 50, unchanged: 0 });
+        const later = await importer.writeBatch([...(await trackRows(work, 200, 300)), ...(await trackRows(work, 1100, 1200))], async () => undefined);
+        expect(later).toMatchObject({ rows: 200, inserted: 100, duplicates: 100, unchanged: 0, updated: 0 });
+        await importer.finish();
+      } finally {
+        await store.close();
+      }
+    });
+    expect(await trackCount(tdb.url, provider)).toBe(1200);
     expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
   }, 60_000);
 

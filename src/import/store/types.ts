@@ -109,7 +109,7 @@ export interface ImportStore {
   /** The ids of those of `tracks` (as the finds returned them) this run has already matched: duplicates inside one file. */
   findSeen(tracks: TrackValues[]): Promise<Set<string>>;
   /** Records that this run matched `tracks` (found by findTracks, or written by insertTracks); see separateReader for when. */
-  markSeen(tracks: TrackValues[]): Promise<void>;
+  markSeen(tracks: SeenTrack[]): Promise<void>;
   /** Inserts new tracks (on SQLite, also sets each one's rowid). */
   insertTracks(rows: TrackValues[], now: Date): Promise<void>;
   updateTracks(rows: TrackValues[], now: Date): Promise<void>;
@@ -149,6 +149,9 @@ export interface ImportStore {
   beginDryRun(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What markSeen needs of a track: its id (PostgreSQL) and rowid (SQLite). */
+export type SeenTrack = Pick<TrackValues, 'id' | 'rowid'>;
 
 /**
  * The tracks' secondary indexes an import may build after its rows rather than maintain row by
