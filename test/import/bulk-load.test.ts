@@ -53,11 +53,11 @@ async function trackIndexes(url: string, provider: string): Promise<{ definition
   }
 }
 
-async function trackCount(url: string, provider: string): Promise<number> {
+async function trackCount(url: string, provider: string, table = 'tracks'): Promise<number> {
   if (provider === 'sqlite') {
     const db = new Database(sqliteFilePath(url), { readonly: true, timeout: 10_000 });
     try {
-      return (db.prepare('SELECT count(*) AS n FROM tracks').get() as { n: number }).n;
+      return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     } finally {
       db.close();
     }
@@ -65,7 +65,7 @@ async function trackCount(url: string, provider: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM tracks')).rows[0].n;
+    return (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
   } finally {
     await c.end();
   }
@@ -180,6 +180,11 @@ describe.each(providers)('bulk load on %s', (provider) => {
       }
     });
     expect(await trackCount(tdb.url, provider)).toBe(1200);
+    // Every credited artist after the first, written once for each new track (at the end of the
+    // bulk batch on PostgreSQL, chunk by chunk on SQLite).
+    const credited = (await trackRows(work, 0, 1200)).reduce((n, r) => n + (r.credits?.length ?? 0), 0);
+    expect(credited).toBeGreaterThan(0);
+    expect(await trackCount(tdb.url, provider, 'track_artists')).toBe(credited);
     expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
   }, 60_000);
 

@@ -122,7 +122,7 @@ export interface ImportStore {
    * Writes the credits after the first of `tracks` (TrackValues.credits): added for new tracks,
    * replaced for the others (`replace`). In the batch's transaction.
    */
-  writeCredits(tracks: TrackValues[], replace: boolean): Promise<void>;
+  writeCredits(tracks: Array<Pick<TrackValues, 'id' | 'credits'>>, replace: boolean): Promise<void>;
   /** The playlist of this Spotify URI, else the oldest of this name, else a new one; its description set when given. */
   getOrCreatePlaylist(spec: PlaylistSpec, now: Date): Promise<string>;
   /**
