@@ -28,8 +28,9 @@ export interface ParserData {
   format?: ImportFormat;
   /** Valid rows per batch (transaction). */
   batchSize: number;
-  /** Valid rows per chunk at most (chunks never span two batches); the first at most FIRST_CHUNK_ROWS. */
+  /** Valid rows per chunk at most (chunks never span two batches). */
   chunkRows: number;
+  /** Valid rows in the first chunk at most (FIRST_CHUNK_ROWS, or chunkRows when that was asked for). */
   firstChunkRows: number;
   /** Chunks the worker may post before the writer takes the first. */
   credit: number;
