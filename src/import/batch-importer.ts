@@ -6,7 +6,7 @@ import { ALBUMS, albumKey, ARTISTS, artistKey, planRefs, planTracks, type RefKin
 import type { Reject } from './rejects.js';
 import { detach } from './row-chunks.js';
 import { UnseenWrites, type WrittenRefs } from './store/unseen-writes.js';
-import { KeyFilter } from './key-filter.js';
+import { GrowingKeyFilter, KeyFilter } from './key-filter.js';
 
 export interface BatchOutcome {
   /** Valid rows written (each inserted, updated, unchanged or a duplicate, or rejected below). */
@@ -72,6 +72,8 @@ const URI = 1;
 const ISRC = 2;
 const MBID = 3;
 const TITLE = 4;
+/** The kind of a track's id in BatchImporter.seenIds. */
+const SEEN = 9;
 /** The kinds of an artist's and an album's keys in Attempt.freshRefs. */
 const ARTIST_URI = 5;
 const ARTIST_NAME = 6;
@@ -150,6 +152,13 @@ export class BatchImporter {
    * here on PostgreSQL (100k rows), they cost the reader's backend about 0.3 s of CPU.
    */
   private seenLater: Array<number | string> | undefined;
+  /**
+   * The ids of every track this run has matched (added as each chunk is planned), so
+   * that findSeen asks only about found tracks that may be among them. A re-import of unchanged
+   * rows then asks about none, a query a chunk fewer. (A retried transaction's leave false
+   * positives, which only cost a look.)
+   */
+  private readonly seenIds = new GrowingKeyFilter();
 
   constructor(
     private readonly store: ImportStore,
@@ -518,10 +527,25 @@ export class BatchImporter {
       const credits = await this.store.findCredits([...new Set(committed.map((t) => t.id))]);
       for (const t of committed) t.credits = credits.get(t.id) ?? '';
     }
-    const seen = !committed.length ? new Set<string>() : a.ownsAll ? new Set(committed.map((t) => t.id)) : await this.store.findSeen(committed);
+    const seen = !committed.length ? new Set<string>() : a.ownsAll ? new Set(committed.map((t) => t.id)) : await this.findSeen(committed, a);
     if (!own) return { candidates: found, seen };
     for (const t of own) seen.add(t.id);
     return { candidates: [...own, ...committed], seen };
+  }
+
+  /**
+   * Which of these found tracks this run has matched: asked of the store only for those the run's
+   * filter may hold and the transaction has not matched unchanged (known seen without a look).
+   */
+  private async findSeen(found: TrackValues[], a: Attempt): Promise<Set<string>> {
+    const seen = new Set<string>();
+    const ask: TrackValues[] = [];
+    for (const t of found) {
+      if (a.unseen?.matchedUnchanged(t.id)) seen.add(t.id);
+      else if (this.seenIds.has(SEEN, t.id)) ask.push(t);
+    }
+    if (ask.length) for (const id of await this.store.findSeen(ask)) seen.add(id);
+    return seen;
   }
 
   /**
@@ -542,7 +566,8 @@ export class BatchImporter {
       tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
     }
     const plan: ChunkPlan = { ...tracks, artists: prepared.artists, albums: prepared.albums };
-    a.unseen?.tracksMatched(plan.accepted.map((x) => x.track));
+    a.unseen?.tracksMatched(plan.accepted);
+    for (const { track } of plan.accepted) this.seenIds.add(SEEN, track.id);
     if (a.fresh) for (const { track } of plan.accepted) addKeys(a.fresh, track);
     const { outcome } = a;
     outcome.inserted += plan.inserts.length;

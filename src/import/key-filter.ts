@@ -40,6 +40,36 @@ export class KeyFilter {
   }
 }
 
+/**
+ * A KeyFilter for a number of keys not known in advance (the tracks an import of any length has
+ * matched): a chain of filters, each twice the size of the one before, a new one started when the
+ * last is full. About 2.4 bytes a key at most, and a false positive rate of a few percent at
+ * most (about 1% a filter).
+ */
+export class GrowingKeyFilter {
+  private readonly filters: KeyFilter[] = [];
+  private capacity = 0;
+  private count = 0;
+
+  constructor(private readonly firstKeys = 65_536) {}
+
+  add(kind: number, text: string, more?: string): void {
+    if (this.count >= this.capacity) {
+      const keys = this.capacity ? this.capacity : this.firstKeys;
+      this.filters.push(new KeyFilter(keys));
+      this.capacity += keys;
+    }
+    this.count += 1;
+    this.filters[this.filters.length - 1].add(kind, text, more);
+  }
+
+  /** False when that key was never added; true when it was (or, rarely, was not). */
+  has(kind: number, text: string, more?: string): boolean {
+    for (const f of this.filters) if (f.has(kind, text, more)) return true;
+    return false;
+  }
+}
+
 /** Bits set per key: near the best for 10 bits a key (about 1% false positives). */
 const PROBES = 7;
 

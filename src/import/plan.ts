@@ -110,8 +110,8 @@ export interface TrackPlan {
   unchanged: number;
   duplicates: number;
   rejects: Reject[];
-  /** Every track a row resolved to (inserted, updated or unchanged), in file order. */
-  accepted: Array<{ track: TrackValues; row: ResolvedRow }>;
+  /** Every track a row resolved to, in file order: `changed` when inserted or updated, not when unchanged. */
+  accepted: Array<{ track: TrackValues; row: ResolvedRow; changed: boolean }>;
   /**
    * Every row not rejected, in file order, with its track: the playlist entries (a duplicate row
    * is an entry too: a playlist may hold a track at several positions). `created`: the row
@@ -266,7 +266,7 @@ export function planTracks(
         continue;
       }
       touched.add(next.id);
-      plan.accepted.push({ track: next, row });
+      plan.accepted.push({ track: next, row, changed: true });
       plan.placed.push({ row, trackId: next.id, created: true });
       index(next, key);
       plan.inserts.push(next);
@@ -282,9 +282,10 @@ export function planTracks(
       continue;
     }
     touched.add(next.id);
-    plan.accepted.push({ track: next, row });
+    const changed = !COMPARED.every((k) => match[k] === next[k]);
+    plan.accepted.push({ track: next, row, changed });
     plan.placed.push({ row, trackId: next.id, created: false });
-    if (COMPARED.every((k) => match[k] === next[k])) {
+    if (!changed) {
       plan.unchanged += 1;
       continue;
     }

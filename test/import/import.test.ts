@@ -154,6 +154,23 @@ describe.each(providers)('import-tracks on %s', (provider) => {
     }
   });
 
+  test('a re-import counts a row repeating a track it matched (unchanged or updated) as a duplicate: in the same chunk, a later chunk, a later batch', async () => {
+    const base = join(work, 'base.csv');
+    writeFileSync(base, `${EXPORTER_HEADER}\n${[0, 1, 2, 3, 4, 5].map(exporterRow).join('\n')}\n`);
+    await run({ input: base });
+    // Track 4 comes back with another duration (updated); the others as they were (unchanged).
+    const changed = exporterRow(4).replace(`,${150_000 + ((4 * 7919) % 200_000)},`, ',123456,');
+    const row = (n: number) => (n === 4 ? changed : exporterRow(n));
+    // Chunks of 2 rows, batches of 4: [0 1] [0 2] | [3 4] [5 1] | [4 2] [3]
+    const again = join(work, 'again.csv');
+    writeFileSync(again, `${EXPORTER_HEADER}\n${[0, 1, 0, 2, 3, 4, 5, 1, 4, 2, 3].map(row).join('\n')}\n`);
+    const expected = { read: 11, inserted: 0, updated: 1, unchanged: 5, duplicates: 5, rejected: 0 };
+    expect(await run({ input: again, chunkRows: 2, batchSize: 4 })).toMatchObject(expected);
+    // Once more, every row in one chunk: the same counts (track 4 is now unchanged too).
+    expect(await run({ input: again })).toMatchObject({ ...expected, updated: 0, unchanged: 6 });
+    expect((await counts()).tracks).toBe(6);
+  });
+
   test('matching falls back to ISRC, then (title, artist, album)', async () => {
     const a = join(work, 'a.csv');
     writeFileSync(a, 'title,artist,album,isrc,duration_ms\nSong One,Band,LP,USAAA1111111,1000\nSong Two,Band,LP,,2000\n');

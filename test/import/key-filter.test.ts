@@ -1,4 +1,4 @@
-import { KeyFilter } from '../../src/import/key-filter.js';
+import { GrowingKeyFilter, KeyFilter } from '../../src/import/key-filter.js';
 
 describe('KeyFilter', () => {
   test('never forgets a key; answers about 1% false positives at the size it was made for; kinds and parts keep keys apart', () => {
@@ -15,5 +15,18 @@ describe('KeyFilter', () => {
     g.add(4, 'ab', 'c');
     expect(g.has(4, 'ab', 'c')).toBe(true);
     expect([g.has(4, 'a', 'bc'), g.has(4, 'abc'), g.has(3, 'ab', 'c')]).toEqual([false, false, false]);
+  });
+});
+
+describe('GrowingKeyFilter', () => {
+  test('grows past its first size without forgetting a key, false positives stay a few percent', () => {
+    const f = new GrowingKeyFilter(1_000);
+    expect(f.has(9, 'anything')).toBe(false);
+    // 1,000 + 1,000 + 2,000 + 4,000 + 8,000 + 16,000: six filters for 20,000 keys.
+    for (let i = 0; i < 20_000; i++) f.add(9, `id-${i}`);
+    for (let i = 0; i < 20_000; i++) expect(f.has(9, `id-${i}`)).toBe(true);
+    let falsePositives = 0;
+    for (let i = 0; i < 20_000; i++) if (f.has(9, `other-${i}`)) falsePositives++;
+    expect(falsePositives / 20_000).toBeLessThan(0.06);
   });
 });
