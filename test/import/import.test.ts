@@ -171,6 +171,19 @@ describe.each(providers)('import-tracks on %s', (provider) => {
     expect((await counts()).tracks).toBe(6);
   });
 
+  test('a row matched by its Spotify URI whose ISRC another track holds is rejected; that track is still found by the ISRC', async () => {
+    const header = 'title,artist,spotify_uri,isrc,duration_ms';
+    const base = join(work, 'base.csv');
+    writeFileSync(base, `${header}\nSong A,Band,spotify:track:${'A'.repeat(22)},USAAA0000001,1000\nSong B,Band,spotify:track:${'B'.repeat(22)},USBBB0000001,2000\n`);
+    await run({ input: base });
+    const again = join(work, 'again.csv');
+    // (The second row's new title keeps the title lookup from finding that track.)
+    writeFileSync(again, `${header}\nSong A,Band,spotify:track:${'A'.repeat(22)},USBBB0000001,1000\nSong B (Remastered),Band,,USBBB0000001,2000\n`);
+    const s = await run({ input: again });
+    expect(s).toMatchObject({ read: 2, inserted: 0, updated: 1, unchanged: 0, rejected: 1 });
+    expect(s.firstRejects.map((r) => [r.line, r.reason])).toEqual([[2, 'isrc USBBB0000001 already belongs to another track; fix the row or that track']]);
+  });
+
   test('matching falls back to ISRC, then (title, artist, album)', async () => {
     const a = join(work, 'a.csv');
     writeFileSync(a, 'title,artist,album,isrc,duration_ms\nSong One,Band,LP,USAAA1111111,1000\nSong Two,Band,LP,,2000\n');

@@ -102,7 +102,7 @@ export interface ImportStore {
   findAlbums(uris: string[], titles: Array<[title: string, artistId: string]>): Promise<ExistingAlbum[]>;
   insertAlbums(rows: ExistingAlbum[], now: Date): Promise<void>;
   attachAlbumUris(rows: Array<{ id: string; spotifyUri: string }>, now: Date): Promise<void>;
-  /** Every track holding one of these Spotify URIs, ISRCs or MusicBrainz ids. */
+  /** Every track holding one of these Spotify URIs, ISRCs or MusicBrainz ids (one found by two of them may come back twice). */
   findTracks(uris: string[], isrcs: string[], mbids: string[]): Promise<TrackValues[]>;
   /** Every track with one of these (title, artist). */
   findTracksByTitle(titles: Array<[title: string, artistId: string]>): Promise<TrackValues[]>;
