@@ -23,6 +23,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { parse } from 'csv-parse/sync';
 import { writeExporterCsv } from '../dist/bench/sample-data.js';
 import { normaliseRow, mapHeader } from '../dist/import/parse/normalize.js';
+import { openSqliteImportStore } from '../dist/import/store/sqlite.js';
 import { runMeasuredCli } from './lib/measured-cli.mjs';
 
 const args = process.argv.slice(2);
@@ -90,6 +91,9 @@ function prepareRows(file) {
   const artists = new Map();
   const albums = new Map();
   const tracks = [];
+  // The artists each track credits after its first, comma-joined: what the import writes to
+  // track_artists (the raw baselines leave that table empty).
+  const credits = [];
   const artistId = (ref) => {
     const key = ref.spotifyUri ?? ref.name;
     if (!artists.has(key)) artists.set(key, { id: randomUUID(), name: ref.name, uri: ref.spotifyUri ?? null });
@@ -108,8 +112,9 @@ function prepareRows(file) {
       albumId = albums.get(key).id;
     }
     tracks.push([randomUUID(), row.title, aId, albumId, row.durationMs ?? 0, row.trackNumber ?? null, row.discNumber ?? 1, row.spotifyUri ?? null, row.isrc ?? null]);
+    credits.push(row.credits ? row.credits.map(artistId).join(',') : '');
   }
-  return { artists: [...artists.values()], albums: [...albums.values()], tracks };
+  return { artists: [...artists.values()], albums: [...albums.values()], tracks, credits };
 }
 
 let lastCpuMs = NaN;
@@ -133,6 +138,38 @@ function rawSqlite(path, rows) {
   const cpu = process.cpuUsage(c0);
   lastCpuMs = (cpu.user + cpu.system) / 1000;
   db.close();
+  return ms;
+}
+
+/**
+ * The import's own SQLite writes of the same rows, through its store (src/import/store/sqlite.ts)
+ * as a bulk load runs them: deferred indexes dropped, artists, albums, then tracks and their
+ * credits in chunks of 1,000, the indexes built again, one transaction; no parsing, no planning.
+ * What the import cannot go below on one writing thread. Timed like the raw insert, to the commit.
+ */
+async function storeWrites(path, rows) {
+  const store = openSqliteImportStore(path, 5000);
+  const now = new Date();
+  const artists = rows.artists.map((a) => ({ id: a.id, name: a.name, spotifyUri: a.uri }));
+  const albums = rows.albums.map((a) => ({ id: a.id, title: a.title, artistId: a.artistId, releaseYear: a.year, spotifyUri: a.uri }));
+  const tracks = rows.tracks.map((t, i) => ({
+    id: t[0], title: t[1], artistId: t[2], albumId: t[3], durationMs: t[4], trackNumber: t[5], discNumber: t[6], spotifyUri: t[7], isrc: t[8],
+    musicbrainzId: null, filePath: null, fileSize: null, audioBitrate: null, audioFormat: null, audioSampleRate: null, credits: rows.credits[i],
+  }));
+  const t0 = performance.now();
+  await store.transaction(async () => {
+    const restore = await store.deferIndexes();
+    await store.insertArtists(artists, now);
+    await store.insertAlbums(albums, now);
+    for (let i = 0; i < tracks.length; i += 1000) {
+      const chunk = tracks.slice(i, i + 1000);
+      await store.insertTracks(chunk, now);
+      await store.writeCredits(chunk.filter((t) => t.credits), false);
+    }
+    await restore();
+  });
+  const ms = performance.now() - t0;
+  await store.close();
   return ms;
 }
 
@@ -215,7 +252,7 @@ async function compare(file) {
   const results = [];
   // Each side is measured ROUNDS times, alternating, on fresh databases; the table gives the
   // medians and each round's ratio (single runs on a shared 2-core machine vary by ±15%).
-  const sqlite = { raw: [], rawParse: [], import: [], rawCpu: [], importCpu: [], importWall: [], sqliteUtils: [] };
+  const sqlite = { raw: [], rawParse: [], store: [], import: [], rawCpu: [], importCpu: [], importWall: [], sqliteUtils: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const rawPath = join(dir, `raw-${round}.db`);
     await migrate(`file:${rawPath}`);
@@ -230,6 +267,11 @@ async function compare(file) {
     const reparsed = prepareRows(file);
     const parseMs = performance.now() - parseStart;
     sqlite.rawParse.push((ROWS * 1000) / (parseMs + rawSqlite(rawPath2, reparsed)));
+    // The import's own writes alone (its store, pre-planned rows): its ceiling on one writing thread.
+    const storePath = join(dir, `store-${round}.db`);
+    await migrate(`file:${storePath}`);
+    flushDisk();
+    sqlite.store.push((ROWS * 1000) / (await storeWrites(storePath, rows)));
     // sqlite-utils and the import, whole processes, in turns (which goes first alternates).
     const importPath = join(dir, `import-${round}.db`);
     const utilsPath = join(dir, `utils-${round}.db`);
@@ -252,7 +294,7 @@ async function compare(file) {
       runUtils();
       await runImport();
     }
-    for (const p of [rawPath, rawPath2, importPath, utilsPath]) for (const suffix of ['', '-wal', '-shm']) rmSync(p + suffix, { force: true });
+    for (const p of [rawPath, rawPath2, storePath, importPath, utilsPath]) for (const suffix of ['', '-wal', '-shm']) rmSync(p + suffix, { force: true });
   }
   // Each round's import against the baseline measured next to it; the table's ratio is the median
   // of those paired ratios.
@@ -262,6 +304,11 @@ async function compare(file) {
   console.log(
     `SQLite CPU time (less sensitive to other load on the machine): raw insert ${fmt(median(sqlite.rawCpu))} ms, import process ${fmt(median(sqlite.importCpu))} ms ` +
       `(medians; including Node start-up) = ${pct(median(sqlite.rawCpu) / median(sqlite.importCpu))} of the raw insert's speed`,
+  );
+  const storeRatios = ratios(sqlite.store, sqlite.raw);
+  console.log(
+    `SQLite ceiling: the import's own writes alone (its store on pre-planned rows: no parsing, no planning; with the ${fmt(rows.credits.filter(Boolean).length)} ` +
+      `credit rows the raw insert does not write) ran at ${fmt(median(sqlite.store))} rows/s = ${pct(median(storeRatios))} of the raw insert (each round ${storeRatios.map(pct).join(', ')})`,
   );
   const wallRatios = ratios(sqlite.importWall, sqlite.sqliteUtils);
   console.log(`\nWhole processes on SQLite, wall time (median of ${ROUNDS} alternating rounds; ${load()})`);

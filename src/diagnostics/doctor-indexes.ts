@@ -47,6 +47,13 @@ export const PERFORMANCE_INDEXES: PerformanceIndex[] = [
   index('ix_downloads_completed_at', ['completed_at'], 'downloads completed since', 'SELECT * FROM downloads WHERE completed_at >= $1 ORDER BY completed_at ASC LIMIT 100', (p) => [since(p)]),
 ];
 
+/**
+ * The indexes the import's lookups use (src/import/store): it runs on demand, so they may go
+ * unscanned for a long time and still be needed (without ix_artists_name every chunk of an import
+ * reads the whole artists table).
+ */
+export const IMPORT_LOOKUP_INDEXES = ['ix_artists_name', 'ix_albums_title_artist', 'ix_tracks_title_artist'];
+
 interface IndexFacts {
   table: string;
   columns: string[];

@@ -1,5 +1,5 @@
 import { finding, ok, plural, type DoctorCheck, type DoctorContext } from './doctor-check.js';
-import { PERFORMANCE_INDEXES } from './doctor-indexes.js';
+import { IMPORT_LOOKUP_INDEXES, PERFORMANCE_INDEXES } from './doctor-indexes.js';
 
 /**
  * Tables smaller than this are read by sequential scans on purpose (the planner's right choice),
@@ -18,8 +18,9 @@ async function statsSince(ctx: DoctorContext): Promise<string> {
 
 /**
  * Indexes of large tables that no query has used. Unique and primary keys enforce constraints,
- * and the performance indexes serve queries the app runs on demand (their rows above check that
- * the planner uses them): neither is reported.
+ * the performance indexes serve queries the app runs on demand (their rows above check that the
+ * planner uses them), and the import's lookup indexes serve an import whenever one runs: none is
+ * reported.
  */
 export async function checkUnusedIndexes(ctx: DoctorContext): Promise<DoctorCheck> {
   const id = 'unused-indexes';
@@ -31,7 +32,7 @@ export async function checkUnusedIndexes(ctx: DoctorContext): Promise<DoctorChec
       WHERE s.schemaname = current_schema() AND s.idx_scan = 0 AND NOT i.indisunique AND t.n_live_tup >= $1
         AND NOT s.indexrelname = ANY($2)
       ORDER BY pg_relation_size(s.indexrelid) DESC`,
-    [LARGE_TABLE_ROWS, PERFORMANCE_INDEXES.map((ix) => ix.name)],
+    [LARGE_TABLE_ROWS, [...PERFORMANCE_INDEXES.map((ix) => ix.name), ...IMPORT_LOOKUP_INDEXES]],
   );
   const since = await statsSince(ctx);
   if (rows.length === 0) return ok(id, check, `every index of a table of ${plural(LARGE_TABLE_ROWS, 'row')} or more has been scanned ${since}`);

@@ -302,6 +302,8 @@ describe.each(providers)('doctor on %s', (provider) => {
         await untilStats(db, `SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'artists'`, 12_000);
         const report = await runDoctor(db.config);
         expect(row(report, 'unused-indexes')).toMatchObject({ status: 'warning', found: expect.stringMatching(/^ix_artists_name_by_hand on artists \(.+\): never scanned since/) });
+        // Not the import's own lookup index on the same column, which an import needs whenever it runs.
+        expect(row(report, 'unused-indexes').found).not.toMatch(/ix_artists_name on/);
         expect(row(report, 'sequential-scans')).toMatchObject({ status: 'warning', found: expect.stringMatching(/^artists: 1\d\d sequential scans against \d+ index scans? \([\d,]+ rows\)/) });
       });
 

@@ -14,6 +14,9 @@ const WAL_CHECKPOINT_PAGES = 65_536;
 
 const SELECT_TRACK = `SELECT rowid AS rowid, ${TRACK_COLUMNS.join(', ')} FROM tracks`;
 
+/** The artists of these names (a JSON array): an index lookup (ix_artists_name), whatever the library's size. */
+export const SQLITE_ARTISTS_BY_NAME_SQL = 'SELECT id, name, spotify_uri FROM artists WHERE name IN (SELECT value FROM json_each(?)) ORDER BY created_at, id';
+
 /**
  * The SQLite import store: its own better-sqlite3 connection (WAL, busy timeout), prepared
  * statements, one BEGIN IMMEDIATE transaction per batch. Arrays travel as one JSON parameter read
@@ -98,7 +101,7 @@ type Statements = ReturnType<typeof prepare>;
 function prepare(db: Database.Database) {
   return {
     artistsByUri: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE spotify_uri IN (SELECT value FROM json_each(?))'),
-    artistsByName: db.prepare('SELECT id, name, spotify_uri FROM artists WHERE name IN (SELECT value FROM json_each(?)) ORDER BY created_at, id'),
+    artistsByName: db.prepare(SQLITE_ARTISTS_BY_NAME_SQL),
     insertArtist: db.prepare('INSERT INTO artists (id, name, spotify_uri, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
     attachArtist: db.prepare('UPDATE artists SET spotify_uri = ?, updated_at = ? WHERE id = ? AND spotify_uri IS NULL'),
     albumsByUri: db.prepare('SELECT id, title, artist_id, spotify_uri, release_year FROM albums WHERE spotify_uri IN (SELECT value FROM json_each(?))'),

@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "ix_artists_name";
