@@ -10,7 +10,8 @@
 //    missing) against the whole `soulspot import-tracks` process.
 // 2. PostgreSQL: the same import vs COPY of the same rows into the same schema.
 // 3. --scale: 1,000,000 rows (--scale-rows) on both providers: peak RSS of the import process at
-//    10,000 rows and at 1M, and on PostgreSQL the re-import of unchanged rows, per row, at N and 1M.
+//    10,000 rows and at 1M, and on PostgreSQL the re-import of unchanged rows, per row, at N and 1M
+//    (--rounds alternating rounds).
 //    --scale-only runs just that part.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -394,7 +395,8 @@ try {
     if (!args.includes('--skip-pg')) targets.push(['PostgreSQL', createPgDatabase]);
     const memory = [];
     const memoryRatios = [];
-    const reimport = [];
+    // The PostgreSQL database holding the SCALE_ROWS import, kept for the re-imports below.
+    let big1m;
     for (const [database, create] of targets) {
       const peaks = [];
       for (const [label, f, rowCount] of [
@@ -407,37 +409,53 @@ try {
           const r = await importWithCli(target.url, f);
           peaks.push(r.maxRssMb);
           memory.push({ database, rows: label, 'peak RSS (MB)': r.maxRssMb.toFixed(1), 'rows/s': fmt(r.rowsPerSecond), 'wall s': (r.wallMs / 1000).toFixed(1) });
-          if (database === 'PostgreSQL' && rowCount === SCALE_ROWS) {
-            // Re-importing the same file: every row found unchanged.
-            const again = await importWithCli(target.url, f);
-            reimport.push({ rows: label, unchanged: fmt(again.unchanged), 'rows/s': fmt(again.rowsPerSecond), 'µs a row': ((again.elapsedMs * 1000) / again.read).toFixed(1) });
-          }
+          if (database === 'PostgreSQL' && rowCount === SCALE_ROWS) big1m = target;
         } finally {
-          await target.drop();
+          if (target !== big1m) await target.drop();
         }
       }
       memoryRatios.push(`${database} ${(peaks[1] / peaks[0]).toFixed(2)}x`);
     }
-    if (!args.includes('--skip-pg')) {
-      // The re-import at ROWS, for the per-row comparison with the one at SCALE_ROWS.
-      const target = await createPgDatabase();
+    // Re-importing each file into the database it was imported into (every row found unchanged):
+    // ROWS and SCALE_ROWS in turns (which goes first alternates), the server checkpointed before each.
+    const reimport = { small: [], big: [] };
+    if (big1m) {
+      let target;
       try {
+        target = await createPgDatabase();
         await migrate(target.url);
         await importWithCli(target.url, file);
-        const again = await importWithCli(target.url, file);
-        reimport.unshift({ rows: `${fmt(ROWS)} rows`, unchanged: fmt(again.unchanged), 'rows/s': fmt(again.rowsPerSecond), 'µs a row': ((again.elapsedMs * 1000) / again.read).toFixed(1) });
+        const perRow = async (url, f, into) => {
+          await settle();
+          const again = await importWithCli(url, f);
+          if (again.unchanged !== again.read) throw new Error(`re-import found ${again.unchanged} of ${again.read} rows unchanged`);
+          into.push((again.elapsedMs * 1000) / again.read);
+        };
+        for (let round = 0; round < ROUNDS; round++) {
+          if (round % 2 === 0) {
+            await perRow(target.url, file, reimport.small);
+            await perRow(big1m.url, big, reimport.big);
+          } else {
+            await perRow(big1m.url, big, reimport.big);
+            await perRow(target.url, file, reimport.small);
+          }
+        }
       } finally {
-        await target.drop();
+        await target?.drop();
+        await big1m.drop();
       }
     }
     console.log(`\nScale: peak memory of the import process (${load()})`);
     console.table(memory);
     console.log(`peak RSS ${fmt(SCALE_ROWS)} rows / 10,000 rows: ${memoryRatios.join(', ')} (target at most 1.5x)`);
-    if (reimport.length === 2) {
-      console.log('\nPostgreSQL: re-importing the same file into the database it was imported into (every row unchanged)');
-      console.table(reimport);
-      const perRow = reimport.map((r) => Number(r['µs a row']));
-      console.log(`per row, ${reimport[1].rows} / ${reimport[0].rows}: ${(perRow[1] / perRow[0]).toFixed(2)}x (target at most 1.00x)`);
+    if (reimport.big.length) {
+      const ratios = reimport.big.map((b, i) => b / reimport.small[i]);
+      console.log(`\nPostgreSQL: re-importing the same file into the database it was imported into (every row unchanged), µs a row, ${ROUNDS} alternating rounds (${load()})`);
+      console.table([
+        { rows: fmt(ROWS), 'µs a row (median)': median(reimport.small).toFixed(1), 'each round': reimport.small.map((x) => x.toFixed(1)).join(', ') },
+        { rows: fmt(SCALE_ROWS), 'µs a row (median)': median(reimport.big).toFixed(1), 'each round': reimport.big.map((x) => x.toFixed(1)).join(', ') },
+      ]);
+      console.log(`per row, ${fmt(SCALE_ROWS)} / ${fmt(ROWS)} rows: ${median(ratios).toFixed(2)}x (each round ${ratios.map((x) => x.toFixed(2)).join(', ')}; target at most 1.00x)`);
     }
   }
   console.log(`\n(${load()})`);
