@@ -72,13 +72,13 @@ const URI = 1;
 const ISRC = 2;
 const MBID = 3;
 const TITLE = 4;
-/** The kind of a track's id in BatchImporter.seenIds. */
-const SEEN = 9;
 /** The kinds of an artist's and an album's keys in Attempt.freshRefs. */
 const ARTIST_URI = 5;
 const ARTIST_NAME = 6;
 const ALBUM_URI = 7;
 const ALBUM_NAME = 8;
+/** The kind of a track's id in BatchImporter.seenIds. */
+const SEEN = 9;
 
 /** A chunk ready to plan: its rows resolved, the tracks they could match, those already matched. */
 interface Prepared {

@@ -19,18 +19,19 @@ export const PLANNER_SETTINGS = ['random_page_cost = 1.1', 'max_parallel_workers
  */
 const IMPORT_TRANSACTION_SQL = `${PLANNER_SETTINGS.map((s) => `SET LOCAL ${s}; `).join('')}SELECT pg_advisory_xact_lock(hashtext('soulspot.import-tracks'))`;
 
+/** The artists of these Spotify URIs or names: two index lookups (ix_artists_name for the names), whatever the library's size. */
+export const PG_FIND_ARTISTS_SQL = 'SELECT id, name, spotify_uri FROM artists WHERE spotify_uri = ANY($1::text[]) OR name = ANY($2::text[]) ORDER BY created_at, id';
+
 /*
  * The track finds: index lookups, so the cost follows the chunk, not the table. (One scan with the
  * conditions OR'ed together reads the whole table each call: measured here, 38-65 ms a 1,000-row
  * chunk on a 100k-track table, against 13 ms for these lookups with the import's planner
  * settings.) The ISRCs and MusicBrainz ids held by a track found by its Spotify URI are not looked
  * up again: both are unique, so that track is the one they would find (on a re-import, every
- * track). Measured here on 1,000-row chunks of a 100k-track table: 13-16 ms → 9-10 ms a chunk. A track
- * found by both its ISRC and its MusicBrainz id comes back twice, which the planning allows for.
+ * track). Measured here on 1,000-row chunks of a 100k-track table: 13-16 ms → 9-10 ms a chunk. A
+ * track found by both its ISRC and its MusicBrainz id comes back twice, which the planning allows
+ * for.
  */
-/** The artists of these Spotify URIs or names: two index lookups (ix_artists_name for the names), whatever the library's size. */
-export const PG_FIND_ARTISTS_SQL = 'SELECT id, name, spotify_uri FROM artists WHERE spotify_uri = ANY($1::text[]) OR name = ANY($2::text[]) ORDER BY created_at, id';
-
 const TRACK_COLUMNS_OF_T = TRACK_COLUMNS.map((c) => `t.${c}`).join(', ');
 const FIND_HELD_TRACKS_SQL = `WITH u AS MATERIALIZED (SELECT ${TRACK_COLUMNS_OF_T} FROM tracks t WHERE t.spotify_uri = ANY($1::text[]))
   SELECT * FROM u
