@@ -2,21 +2,16 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { PG_FIND_ARTISTS_SQL, PLANNER_SETTINGS } from '../../src/import/store/postgres.js';
 import { SQLITE_ARTISTS_BY_NAME_SQL } from '../../src/import/store/sqlite.js';
-import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+import { providers, useMigratedDatabase } from '../helpers/db.js';
 
 // The import looks artists up by name every chunk. Without an index on artists.name that lookup
 // read the whole table each time, so an import into a large library grew slower a row with the
 // library (a re-import of 1M rows took 1.3× as long a row as one of 100k): its plan must use the index.
 describe.each(providers)('the import finds artists by name with an index on %s', (provider) => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createMigratedDatabase(provider);
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const database = useMigratedDatabase(provider);
 
   test('the lookup by name is an index scan on a library of 5,000 artists, not a scan of the table', async () => {
+    const db = database();
     const ts = '2026-01-01T00:00:00.000Z';
     const names = Array.from({ length: 25 }, (_, i) => `Artist ${i * 200}`);
     const uris = Array.from({ length: 25 }, (_, i) => `spotify:artist:${String(i * 200).padStart(22, '0')}`);
