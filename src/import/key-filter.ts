@@ -21,6 +21,17 @@ export class KeyFilter {
   /** Adds the key made of `kind` (a small number telling keys of different kinds apart) and the texts. */
   add(kind: number, text: string, more?: string): void {
     hash(kind, text, more);
+    this.addHashed();
+  }
+
+  /** False when that key was never added; true when it was (or, about 1% of the time, was not). */
+  has(kind: number, text: string, more?: string): boolean {
+    hash(kind, text, more);
+    return this.hasHashed();
+  }
+
+  /** add, for the key hashed last (h1, h2). */
+  private addHashed(): void {
     const { mask, bits } = this;
     for (let i = 0; i < PROBES; i++) {
       const bit = (h1 + i * h2) & mask;
@@ -28,9 +39,8 @@ export class KeyFilter {
     }
   }
 
-  /** False when that key was never added; true when it was (or, about 1% of the time, was not). */
-  has(kind: number, text: string, more?: string): boolean {
-    hash(kind, text, more);
+  /** has, for the key hashed last (h1, h2): for GrowingKeyFilter, which hashes a key once for all its filters. */
+  hasHashed(): boolean {
     const { mask, bits } = this;
     for (let i = 0; i < PROBES; i++) {
       const bit = (h1 + i * h2) & mask;
@@ -63,9 +73,10 @@ export class GrowingKeyFilter {
     this.filters[this.filters.length - 1].add(kind, text, more);
   }
 
-  /** False when that key was never added; true when it was (or, rarely, was not). */
+  /** False when that key was never added; true when it was (or, rarely, was not). The key is hashed once for all the filters. */
   has(kind: number, text: string, more?: string): boolean {
-    for (const f of this.filters) if (f.has(kind, text, more)) return true;
+    hash(kind, text, more);
+    for (const f of this.filters) if (f.hasHashed()) return true;
     return false;
   }
 }
