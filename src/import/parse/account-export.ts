@@ -6,59 +6,18 @@
  * one of its JSON files works the same. Every other file of the export is ignored.
  */
 import { createReadStream } from 'node:fs';
-import { open as openFile, readdir, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { UsageError } from '../../errors.js';
 import { AccountTracker } from './account-progress.js';
 import { jsonEvents, type JsonEvent, type JsonPath } from './account-json.js';
-import type { ImportFormat, RecordSource, SourceRecord } from './records.js';
+import type { RecordSource, SourceRecord } from './records.js';
+import { LIBRARY_FILE, type AccountExportKind } from './account-kind.js';
 import type { RawValues } from './normalize.js';
 
-/** The files of an export that hold the library: YourLibrary.json, Playlist1.json, Playlist2.json… */
-const LIBRARY_FILE = /^(YourLibrary|Playlist(\d*))\.json$/i;
 export const LIKED_SONGS = 'Liked Songs';
-
-export type AccountExportKind = 'zip' | 'folder' | 'json';
-
-/**
- * Whether `input` is an account export, and of what kind: a folder, a zip (by extension or
- * content), YourLibrary.json or PlaylistN.json (by name), or any JSON file with `--format
- * spotify-account`. Undefined for anything else (read as CSV/TSV/JSON/NDJSON).
- */
-export async function accountExportKind(input: string, format: ImportFormat | undefined): Promise<AccountExportKind | undefined> {
-  const forced = format === 'spotify-account';
-  let info;
-  try {
-    info = await stat(input);
-  } catch {
-    if (forced) throw new UsageError(`cannot read ${input}: no such file or folder; check the path`);
-    return undefined;
-  }
-  if (format && !forced) return undefined;
-  if (info.isDirectory()) return 'folder';
-  if (!info.isFile()) {
-    if (forced) throw new UsageError(`--format spotify-account: expected the export's zip, its folder or one of its JSON files, got ${input} (not a regular file)`);
-    return undefined;
-  }
-  const name = basename(input);
-  // A zip by its extension (another file that starts like one is reported as binary), or any zip when forced.
-  if (extname(name).toLowerCase() === '.zip' || (forced && (await startsWith(input, 'PK\x03\x04')))) return 'zip';
-  if (LIBRARY_FILE.test(name) || forced) return 'json';
-  return undefined;
-}
-
-async function startsWith(path: string, magic: string): Promise<boolean> {
-  const handle = await openFile(path, 'r');
-  try {
-    const head = Buffer.alloc(magic.length);
-    const { bytesRead } = await handle.read(head, 0, magic.length, 0);
-    return bytesRead === magic.length && head.toString('latin1') === magic;
-  } finally {
-    await handle.close();
-  }
-}
 
 /** One JSON file of the export, opened when its turn comes. */
 interface ExportFile {

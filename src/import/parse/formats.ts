@@ -7,7 +7,7 @@ import { CsvTokenizer, type CsvRecord } from './csv.js';
 import { JsonArraySplitter, NdjsonSplitter, type JsonRecord } from './json.js';
 import { RowError, headerProblem, mapHeader, normaliseRow, valuesFromObject, type Field, type RawValues, type TrackRow } from './normalize.js';
 import type { Reject } from '../rejects.js';
-import { openAccountExport, accountExportKind } from './account-export.js';
+import { accountExportKind } from './account-kind.js';
 import { FORMATS, type ImportFormat, type RecordSource, type SourceRecord } from './records.js';
 
 export { FORMATS, type ImportFormat, type RecordSource, type SourceRecord };
@@ -127,7 +127,8 @@ export async function openRecordSource(input: string, options: { format?: Import
   }
   // A Spotify account export: a zip, a folder, YourLibrary.json or PlaylistN.json.
   const account = isStdin ? undefined : await accountExportKind(input, options.format);
-  if (account) return openAccountExport(input, account);
+  // Its reader is loaded only now (see account-kind.ts).
+  if (account) return (await import('./account-export.js')).openAccountExport(input, account);
   let totalBytes: number | undefined;
   let stream: Readable;
   if (isStdin) {
