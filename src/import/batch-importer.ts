@@ -680,6 +680,9 @@ interface AlbumKeys {
   missing: Map<string, { ref: AlbumRef; artistId: string }>;
 }
 
+/** The Spotify URIs, ISRCs and MusicBrainz ids a chunk's tracks are looked up by. */
+type TrackKeys = { uris: string[]; isrcs: string[]; mbids: string[] };
+
 /**
  * Resolves a chunk's rows in place (a copy of every row would cost more than the lookups) to
  * their artist, album and credited artists' ids; returns the keys of the tracks they could match
@@ -690,11 +693,9 @@ interface AlbumKeys {
  * loop away. Measured here (--trace-opt, 100k rows): the one loop was compiled 12 times; now
  * resolveRows twice and keysMaybeHeld three times. The whole import's time did not change measurably.
  */
-function resolveRows(rows: ResolvedRow[], artists: ArtistKeys, albums: AlbumKeys, fresh: KeyFilter | undefined): { uris: string[]; isrcs: string[]; mbids: string[] } {
-  const artistIds = artists.ids;
-  const { artistKeys, creditKeys } = artists;
-  const { albumKeys } = albums;
-  const albumIds = albums.ids;
+function resolveRows(rows: ResolvedRow[], artists: ArtistKeys, albums: AlbumKeys, fresh: KeyFilter | undefined): TrackKeys {
+  const { ids: artistIds, artistKeys, creditKeys } = artists;
+  const { ids: albumIds, albumKeys } = albums;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     r.artistId = artistIds.get(artistKeys[i])!;
@@ -713,7 +714,7 @@ function idsOf(keys: string[], ids: Map<string, string>): string {
 }
 
 /** The rows' track keys. */
-function keysOf(rows: ResolvedRow[]): { uris: string[]; isrcs: string[]; mbids: string[] } {
+function keysOf(rows: ResolvedRow[]): TrackKeys {
   const uris: string[] = [];
   const isrcs: string[] = [];
   const mbids: string[] = [];
@@ -730,7 +731,7 @@ function keysOf(rows: ResolvedRow[]): { uris: string[]; isrcs: string[]; mbids: 
  * is rarely held, and the first pushes onto a fresh array literal (a new element kind each time)
  * made V8 throw this loop's code away three times per list.
  */
-function keysMaybeHeld(rows: ResolvedRow[], fresh: KeyFilter): { uris: string[]; isrcs: string[]; mbids: string[] } {
+function keysMaybeHeld(rows: ResolvedRow[], fresh: KeyFilter): TrackKeys {
   const uris = new Set<string>();
   const isrcs = new Set<string>();
   const mbids = new Set<string>();
