@@ -1,6 +1,8 @@
 // Runs `soulspot` (the built CLI) as a child process and measures it as a whole: wall time from
 // spawn to exit, and the child's own peak RSS and CPU time (user + system), which a preloaded hook
-// prints on stderr as the child exits, whatever command it runs.
+// prints on stderr as the child exits, whatever command it runs. The hook is preloaded into every
+// thread of the child (worker threads run `--import` modules too), so it reports from the main
+// thread only: the others exit first, with the process's figures so far.
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const USAGE_HOOK =
-  "data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('MAXRSS_KB '+u.maxRSS+' CPU_US '+(u.userCPUTime+u.systemCPUTime)+'\\n')})";
+  "data:text/javascript,import{isMainThread}from'node:worker_threads';if(isMainThread)process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('MAXRSS_KB '+u.maxRSS+' CPU_US '+(u.userCPUTime+u.systemCPUTime)+'\\n')})";
 
 /** @returns {Promise<{ code: number | null, out: string, err: string, wallMs: number, maxRssMb: number, cpuMs: number }>} */
 export function runMeasuredCli(argv, env = {}) {
