@@ -81,15 +81,6 @@ export class GrowingKeyFilter {
   }
 }
 
-/**
- * A 30-bit hash of the key (kind, text, more), from the one the filters use (two keys may share
- * one): a small integer to V8, so a Map keyed by it stores no heap number.
- */
-export function keyHash(kind: number, text: string, more?: string): number {
-  hash(kind, text, more);
-  return h1 & 0x3fffffff;
-}
-
 /** Bits set per key: near the best for 10 bits a key (about 1% false positives). */
 const PROBES = 7;
 

@@ -6,20 +6,8 @@ import { DatabaseError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import { DEFERRED_TRACK_INDEXES, TRACK_COLUMNS, trackFromRow, type ExistingAlbum, type ExistingArtist, type ImportStore } from './types.js';
 import { sqliteCredits } from './credits-sqlite.js';
-import { OwnTrackKeys, tracksOfKeys, tracksOfTitles } from './own-track-keys.js';
 import { newId } from '../../ids.js';
 import { sqliteTimestamp } from '../../db/sqlite-values.js';
-
-/**
- * The indexes of the keys the import finds tracks by (unique Spotify URI, ISRC and MusicBrainz
- * id; title and artist), deferred too when a bulk load starts on an empty tracks table: every
- * track in the table is then one the batch wrote, and OwnTrackKeys answers its finds until the
- * indexes are built again before the commit. Building them after the rows instead of row by row
- * (random keys: a page of each index per row) took the writes of 100k rows from 1.55 s to 1.24 s
- * here (4 alternating rounds). The unique indexes check their keys as they are built: should
- * two tracks share one, the batch fails and rolls back, as a row-by-row insert would.
- */
-const KEY_TRACK_INDEXES = ['ix_tracks_title_artist', 'tracks_isrc_key', 'tracks_musicbrainz_id_key', 'tracks_spotify_uri_key'];
 
 /** WAL pages between two automatic checkpoints during an import (see openSqliteImportStore). */
 const WAL_CHECKPOINT_PAGES = 65_536;
@@ -182,20 +170,14 @@ function prepare(db: Database.Database) {
     emptyRefTables: db.prepare('SELECT NOT EXISTS (SELECT 1 FROM artists) AS artists, NOT EXISTS (SELECT 1 FROM albums) AS albums'),
     deferrableIndexes: db.prepare(
       `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tracks' AND sql IS NOT NULL
-       AND name IN (SELECT value FROM json_each(?)) ORDER BY name`,
+       AND name IN (${DEFERRED_TRACK_INDEXES.map(() => '?').join(', ')}) ORDER BY name`,
     ),
-    tracksByRowid: db.prepare(`${SELECT_TRACK} WHERE rowid IN (SELECT value FROM json_each(?))`),
-    rowidOf: db.prepare('SELECT rowid FROM tracks WHERE id = ?').pluck(),
     recreatePlaylist: db.prepare("INSERT OR IGNORE INTO playlists (id, name, source, created_at, updated_at) VALUES (?, ?, 'manual', ?, ?)"),
   };
 }
 
 function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Checkpointer | undefined): Omit<ImportStore, 'findCredits' | 'writeCredits'> {
   let dryRun = false;
-  /** While a bulk load into an empty table defers KEY_TRACK_INDEXES: its tracks by key (see deferIndexes). */
-  let own: OwnTrackKeys | undefined;
-  /** The rows of these rowids (OwnTrackKeys' superset of a find's). */
-  const rowsOf = (rowids: Set<number>) => (rowids.size ? (stmt.tracksByRowid.all(JSON.stringify([...rowids])) as Array<Record<string, unknown>>) : []);
 
   return {
     provider: 'sqlite',
@@ -213,9 +195,6 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
       } catch (error) {
         if (db.inTransaction) db.exec('ROLLBACK');
         throw error;
-      } finally {
-        // The deferred indexes are back (built before the commit, or as they were after a rollback).
-        own = undefined;
       }
     },
     async findArtists(uris, names) {
@@ -257,12 +236,10 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
       for (const a of rows) stmt.attachAlbum.run(a.spotifyUri, ts, a.id);
     },
     async findTracks(uris, isrcs, mbids) {
-      if (own) return tracksOfKeys(rowsOf(own.byKeys(uris, isrcs, mbids)), uris, isrcs, mbids, trackFromRow);
       const rows = stmt.tracks.all(JSON.stringify(uris), JSON.stringify(isrcs), JSON.stringify(mbids)) as Array<Record<string, unknown>>;
       return rows.map(trackFromRow);
     },
     async findTracksByTitle(titles) {
-      if (own) return tracksOfTitles(rowsOf(own.byTitles(titles)), titles, trackFromRow);
       return (stmt.tracksByTitle.all(JSON.stringify(titles)) as Array<Record<string, unknown>>).map(trackFromRow);
     },
     async findSeen(tracks) {
@@ -287,7 +264,6 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
           t.filePath, t.fileSize, t.audioBitrate, t.audioFormat, t.audioSampleRate, ts, ts,
         ).lastInsertRowid as number;
       }
-      if (own) for (const t of rows) own.add(t, t.rowid!);
     },
     async updateTracks(rows, now) {
       const ts = sqliteTimestamp(now);
@@ -297,8 +273,6 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
           t.filePath, t.fileSize, t.audioBitrate, t.audioFormat, t.audioSampleRate, ts, t.id,
         );
       }
-      // Its new keys (its old ones stay registered: a find reads the row and sees they changed).
-      if (own) for (const t of rows) own.add(t, t.rowid ?? (stmt.rowidOf.get(t.id) as number));
     },
     async getOrCreatePlaylist(spec, now) {
       const ts = sqliteTimestamp(now);
@@ -345,15 +319,9 @@ function sqliteStore(db: Database.Database, stmt: Statements, checkpointer: Chec
       if (dryRun) return async () => {};
       // Inside the batch's transaction (SQLite's DDL is transactional): until the commit other
       // connections still see the indexes, and a rollback or a crash leaves them as they were.
-      // An empty table (the write lock is held: it stays so until this batch writes): its key
-      // indexes too, the finds answered from OwnTrackKeys meanwhile.
-      const empty = stmt.countTracks.get(1) === 0;
-      const names = empty ? [...DEFERRED_TRACK_INDEXES, ...KEY_TRACK_INDEXES] : DEFERRED_TRACK_INDEXES;
-      const indexes = stmt.deferrableIndexes.all(JSON.stringify(names)) as Array<{ name: string; sql: string }>;
+      const indexes = stmt.deferrableIndexes.all(...DEFERRED_TRACK_INDEXES) as Array<{ name: string; sql: string }>;
       for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`);
-      if (indexes.some((ix) => KEY_TRACK_INDEXES.includes(ix.name))) own = new OwnTrackKeys();
       return async () => {
-        own = undefined;
         for (const { sql } of indexes) db.exec(sql);
       };
     },
