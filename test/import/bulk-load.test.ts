@@ -207,6 +207,28 @@ describe.each(providers)('bulk load on %s', (provider) => {
     }
   }, 60_000);
 
+  test('a repeated Spotify URI or ISRC under another title, in a later chunk of the bulk batch, is found by its key, as without the bulk load', async () => {
+    const input = join(work, 'tracks.csv');
+    const retitled = (n: number) => exporterRow(n).replace(/Song (\d+)/, 'Retitled $1');
+    const repeats = [
+      ...Array.from({ length: 10 }, (_, i) => retitled(100 + i)),
+      // No URI: found by its ISRC alone.
+      ...Array.from({ length: 10 }, (_, i) => retitled(200 + i).replace(/^spotify:track:\w+/, '')),
+    ];
+    writeFileSync(input, `${EXPORTER_HEADER}\n${rowsOf(0, 1500)}\n${repeats.join('\n')}\n`);
+    const bulk = await run({ input, chunkRows: 200 });
+    expect(bulk).toMatchObject({ read: 1520, inserted: 1500, duplicates: 20, rejected: 0, batches: 1 });
+    expect(await trackCount(tdb.url, provider)).toBe(1500);
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+    const other = await createMigratedDatabase(provider);
+    try {
+      const plain = await withDatabase(other.config, (d) => importTracks(d, { cwd: work, input, chunkRows: 200, batchSize: 400 }));
+      expect(plain).toMatchObject({ read: 1520, inserted: 1500, duplicates: 20, rejected: 0, batches: 4 });
+    } finally {
+      await other.drop();
+    }
+  }, 60_000);
+
   test('into a new library, artists and albums come out as without the bulk load (created without finds, found again by URI or name)', async () => {
     // A row of the exporter's 19 columns: the track, its artist and album; the rest blank.
     const line = (n: number, artistUri: string, artist: string, albumUri: string, album: string, albumArtistUri = artistUri, albumArtist = artist) =>
