@@ -73,7 +73,7 @@ function gcIfGrown(last: { oldUsed: number }): void {
  * Bytes in use in every space of the heap but the young generation's. (The whole heap's use, as
  * process.memoryUsage() gives it, also counts how full the young generation happens to be, up to
  * tens of MB that its next scavenge frees: measured here, a 100k SQLite import then forced 3-4 full
- * collections of about 25 ms each where the old generation's growth calls for 1.)
+ * collections of 20-27 ms each where the old generation's growth calls for 1.)
  */
 function oldGenerationUsed(): number {
   let used = 0;
