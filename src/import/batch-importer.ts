@@ -2,7 +2,7 @@ import * as ids from '../ids.js';
 import { LRUCache } from 'lru-cache';
 import type { ExistingAlbum, ExistingArtist, ImportStore, PlaylistContent, PlaylistSpec, SeenTrack } from './store/index.js';
 import type { AlbumRef, ArtistRef, TrackRow } from './parse/normalize.js';
-import { ALBUMS, albumKey, ARTISTS, artistKey, planRefs, planTracks, type RefKind, type RefPlan, type ResolvedRow, type TrackValues } from './plan.js';
+import { ALBUMS, albumKey, ARTISTS, artistKey, planFreshTracks, planRefs, planTracks, type RefKind, type RefPlan, type ResolvedRow, type TrackValues } from './plan.js';
 import type { Reject } from './rejects.js';
 import { detach } from './row-chunks.js';
 import { UnseenWrites, type WrittenRefs } from './store/unseen-writes.js';
@@ -33,9 +33,9 @@ interface Attempt {
   /** With a separate reader: what this transaction wrote, which the finds cannot see. */
   unseen?: UnseenWrites;
   /**
-   * When the tracks table was empty as the transaction began: the keys of every track it has
-   * matched since. No track holds a key not in it, so rows with none of their keys in it skip the
-   * finds (a fresh load's rows all do).
+   * When the tracks table was empty as the transaction began: the keys of every row it has read
+   * since (see splitFresh). No track holds a key not in it, so rows with none of their keys in it
+   * are new tracks, planned without finds (a fresh load's rows nearly all are).
    */
   fresh?: KeyFilter;
   /**
@@ -87,6 +87,8 @@ interface Prepared {
   seen: Set<string>;
   /** The rows whose (title, artist) was looked up. */
   titled: Set<ResolvedRow>;
+  /** In a fresh load (Attempt.fresh): the rows that hold no key of another track or earlier row (see splitFresh), by index. */
+  sure?: Uint8Array;
   /** With a separate reader: the tracks this transaction matched that the rows could match (UnseenWrites.own). */
   own?: Set<TrackValues>;
   artists: RefPlan<ExistingArtist>;
@@ -359,7 +361,12 @@ export class BatchImporter {
     const albums = albumKeys.missing.size ? await this.resolveAlbums(albumKeys, a) : NO_ALBUMS;
     const resolved = rows as ResolvedRow[];
     await this.breathe();
-    const wanted = resolveRows(resolved, keys, albumKeys, a.fresh);
+    resolveRows(resolved, keys, albumKeys);
+    // In a fresh load only the rows the filter may match are looked up (a fresh load's rows
+    // rarely are): the others are new tracks.
+    const split = a.fresh ? splitFresh(resolved, a.fresh) : undefined;
+    const toFind = split ? split.rest : resolved;
+    const wanted = keysOf(toFind);
     await this.breathe();
     // The tracks holding a row's keys; then, for the rows none of those matches by Spotify URI or
     // ISRC (only they can match by title), the tracks of the same title and artist. A re-import
@@ -369,13 +376,11 @@ export class BatchImporter {
       await this.settled(a);
       held = await this.store.findTracks(wanted.uris, wanted.isrcs, wanted.mbids);
     }
-    const own = a.unseen?.own(resolved);
-    const titled = untitledBy(resolved, own ? [...own, ...a.unseen!.committed(held)] : held);
-    // (Every titled row counts as looked up by title; with a filter, only those whose title it may hold are.)
-    const byTitle = a.fresh ? [...titled].filter((r) => a.fresh!.has(TITLE, r.artistId, r.title)) : [...titled];
-    const found = byTitle.length ? [...held, ...(await this.findByTitle(byTitle, a))] : held;
+    const own = a.unseen?.own(toFind);
+    const titled = untitledBy(toFind, own ? [...own, ...a.unseen!.committed(held)] : held);
+    const found = titled.size ? [...held, ...(await this.findByTitle(titled, a))] : held;
     const { candidates, seen } = await this.completed(found, own, a);
-    return { rows: resolved, candidates, seen, titled, own, artists, albums };
+    return { rows: resolved, candidates, seen, titled, own, artists, albums, sure: split?.sure };
   }
 
   /**
@@ -556,19 +561,25 @@ export class BatchImporter {
    */
   private async plan(prepared: Prepared, a: Attempt): Promise<ChunkPlan> {
     let { candidates, seen } = prepared;
+    const { sure } = prepared;
     const titled = new Set(prepared.titled);
-    let tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
+    const planChunk = () =>
+      sure
+        ? planFreshTracks(prepared.rows, sure, candidates, seen, this.newId, (row) => titled.has(row))
+        : planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
+    let tracks = planChunk();
     while (tracks.untitled.length) {
       for (const row of tracks.untitled) titled.add(row);
       const more = await this.completed(await this.findByTitle(tracks.untitled, a), prepared.own, a);
       candidates = [...candidates, ...more.candidates];
       seen = new Set([...seen, ...more.seen]);
-      tracks = planTracks(prepared.rows, candidates, seen, this.newId, (row) => titled.has(row));
+      tracks = planChunk();
     }
     const plan: ChunkPlan = { ...tracks, artists: prepared.artists, albums: prepared.albums };
     a.unseen?.tracksMatched(plan.accepted);
     for (const { track } of plan.accepted) this.seenIds.add(SEEN, track.id);
-    if (a.fresh) for (const { track } of plan.accepted) addKeys(a.fresh, track);
+    // (The fresh filter holds the accepted tracks' keys already: splitFresh put in every row's,
+    // and a track a row updated is one this batch wrote, whose keys were put in at its own row.)
     const { outcome } = a;
     outcome.inserted += plan.inserts.length;
     outcome.updated += plan.updates.length;
@@ -651,14 +662,6 @@ function emptyCounts(): PlaylistCounts {
   return { entries: 0, created: 0, matched: 0, rejected: 0 };
 }
 
-/** Puts a track's keys in a batch's filter (see Attempt.fresh). */
-function addKeys(filter: KeyFilter, t: TrackValues): void {
-  if (t.spotifyUri) filter.add(URI, t.spotifyUri);
-  if (t.isrc) filter.add(ISRC, t.isrc);
-  if (t.musicbrainzId) filter.add(MBID, t.musicbrainzId);
-  filter.add(TITLE, t.artistId, t.title);
-}
-
 /** A chunk's artist keys by row, with what the caches knew of them (see BatchImporter.artistKeysOf). */
 interface ArtistKeys {
   artistKeys: string[];
@@ -685,15 +688,14 @@ type TrackKeys = { uris: string[]; isrcs: string[]; mbids: string[] };
 
 /**
  * Resolves a chunk's rows in place (a copy of every row would cost more than the lookups) to
- * their artist, album and credited artists' ids; returns the keys of the tracks they could match
- * (in a fresh load, only those the filter may hold).
+ * their artist, album and credited artists' ids.
  *
- * Small loops of their own, not one: in a fresh load a key the filter may hold is rare, and each
- * rare path first taken late (a push, a row with credits) threw V8's optimized code for the whole
- * loop away. Measured here (--trace-opt, 100k rows): the one loop was compiled 12 times; now
- * resolveRows twice and keysMaybeHeld three times. The whole import's time did not change measurably.
+ * Small loops of their own (here, splitFresh, keysOf), not one: in a fresh load a key the filter
+ * may hold is rare, and each rare path first taken late (a push, a row with credits) threw V8's
+ * optimized code for the whole loop away. Measured here (--trace-opt, 100k rows): the one loop
+ * was compiled 12 times, this one twice. The whole import's time did not change measurably.
  */
-function resolveRows(rows: ResolvedRow[], artists: ArtistKeys, albums: AlbumKeys, fresh: KeyFilter | undefined): TrackKeys {
+function resolveRows(rows: ResolvedRow[], artists: ArtistKeys, albums: AlbumKeys): void {
   const { ids: artistIds, artistKeys, creditKeys } = artists;
   const { ids: albumIds, albumKeys } = albums;
   for (let i = 0; i < rows.length; i++) {
@@ -703,7 +705,6 @@ function resolveRows(rows: ResolvedRow[], artists: ArtistKeys, albums: AlbumKeys
     r.creditIds = '';
   }
   for (const [i, keys] of creditKeys) rows[i].creditIds = idsOf(keys, artistIds);
-  return fresh ? keysMaybeHeld(rows, fresh) : keysOf(rows);
 }
 
 /** The ids of these artist keys, comma-joined (a track's credits after the first). */
@@ -727,20 +728,27 @@ function keysOf(rows: ResolvedRow[]): TrackKeys {
 }
 
 /**
- * The rows' track keys that `fresh` may hold (the others no track holds). Sets, not arrays: a key
- * is rarely held, and the first pushes onto a fresh array literal (a new element kind each time)
- * made V8 throw this loop's code away three times per list.
+ * A fresh load's chunk (see Attempt.fresh), its rows in file order: each row's keys go into the
+ * filter, and a row none of whose keys the filter held before is `sure` (1): no track and no
+ * earlier row holds one of its keys, so it is a new track, planned without finds (planFreshTracks).
+ * The `rest` may match: they are looked up and planned in full. (Each key is hashed once, for
+ * the look and the put together; the keys of a row that turns out a duplicate or a reject go in
+ * too, which can only make a later row look up what it need not.)
  */
-function keysMaybeHeld(rows: ResolvedRow[], fresh: KeyFilter): TrackKeys {
-  const uris = new Set<string>();
-  const isrcs = new Set<string>();
-  const mbids = new Set<string>();
-  for (const r of rows) {
-    if (r.spotifyUri && fresh.has(URI, r.spotifyUri)) uris.add(r.spotifyUri);
-    if (r.isrc && fresh.has(ISRC, r.isrc)) isrcs.add(r.isrc);
-    if (r.musicbrainzId && fresh.has(MBID, r.musicbrainzId)) mbids.add(r.musicbrainzId);
+function splitFresh(rows: ResolvedRow[], fresh: KeyFilter): { sure: Uint8Array; rest: ResolvedRow[] } {
+  const sure = new Uint8Array(rows.length);
+  const rest: ResolvedRow[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    // Every key is put in, held or not (no short cut after the first held one).
+    let held = fresh.add(TITLE, r.artistId, r.title);
+    if (r.spotifyUri && fresh.add(URI, r.spotifyUri)) held = true;
+    if (r.isrc && fresh.add(ISRC, r.isrc)) held = true;
+    if (r.musicbrainzId && fresh.add(MBID, r.musicbrainzId)) held = true;
+    if (held) rest.push(r);
+    else sure[i] = 1;
   }
-  return { uris: [...uris], isrcs: [...isrcs], mbids: [...mbids] };
+  return { sure, rest };
 }
 
 /** The rows no track of `view` matches by Spotify URI or ISRC: only they can match by title. */

@@ -18,10 +18,13 @@ export class KeyFilter {
     this.mask = size - 1;
   }
 
-  /** Adds the key made of `kind` (a small number telling keys of different kinds apart) and the texts. */
-  add(kind: number, text: string, more?: string): void {
+  /**
+   * Adds the key made of `kind` (a small number telling keys of different kinds apart) and the
+   * texts. Returns what `has` would have said before: false when the key was surely not in yet.
+   */
+  add(kind: number, text: string, more?: string): boolean {
     hash(kind, text, more);
-    this.addHashed();
+    return this.addHashed();
   }
 
   /** False when that key was never added; true when it was (or, about 1% of the time, was not). */
@@ -31,12 +34,19 @@ export class KeyFilter {
   }
 
   /** add, for the key hashed last (h1, h2). */
-  private addHashed(): void {
+  private addHashed(): boolean {
     const { mask, bits } = this;
+    let held = true;
     for (let i = 0; i < PROBES; i++) {
       const bit = (h1 + i * h2) & mask;
-      bits[bit >>> 5] |= 1 << (bit & 31);
+      const word = bits[bit >>> 5];
+      const flag = 1 << (bit & 31);
+      if ((word & flag) === 0) {
+        held = false;
+        bits[bit >>> 5] = word | flag;
+      }
     }
+    return held;
   }
 
   /** has, for the key hashed last (h1, h2): for GrowingKeyFilter, which hashes a key once for all its filters. */

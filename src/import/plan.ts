@@ -296,3 +296,90 @@ export function planTracks(
   }
   return plan;
 }
+
+/**
+ * planTracks for a chunk of a load into a tracks table that was empty when its transaction began
+ * (see BatchImporter's fresh filter): the rows marked in `sure` hold no key (Spotify URI, ISRC,
+ * MusicBrainz id, title and artist) that any track or any earlier row holds, so each is a new
+ * track, planned without a look at the others. The rest go through planTracks against
+ * `candidates` and the chunk's new tracks that share one of their keys (those are seen: a row
+ * that matches one is a duplicate). The same plan as planTracks over all the rows would make,
+ * its lists in file order; only the maps of the few rows left are built.
+ */
+export function planFreshTracks(
+  rows: ResolvedRow[],
+  sure: Uint8Array,
+  candidates: TrackValues[],
+  seen: Set<string>,
+  newId: () => string,
+  titlesFetched: (row: ResolvedRow) => boolean = () => true,
+): TrackPlan {
+  const created = new Array<TrackValues | undefined>(rows.length);
+  const rest: ResolvedRow[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    if (sure[i]) created[i] = valuesOf(rows[i], newId());
+    else rest.push(rows[i]);
+  }
+  const plan: TrackPlan = { inserts: [], updates: [], unchanged: 0, duplicates: 0, rejects: [], accepted: [], placed: [], untitled: [] };
+  if (!rest.length) {
+    for (let i = 0; i < rows.length; i++) {
+      const track = created[i]!;
+      plan.inserts.push(track);
+      plan.accepted.push({ track, row: rows[i], changed: true });
+      plan.placed.push({ row: rows[i], trackId: track.id, created: true });
+    }
+    return plan;
+  }
+  const meet = sharingKeys(rest, created);
+  const sub = planTracks(rest, [...candidates, ...meet], new Set([...seen, ...meet.map((t) => t.id)]), newId, titlesFetched);
+  const acceptedBy = new Map(sub.accepted.map((x) => [x.row, x]));
+  const placedBy = new Map(sub.placed.map((x) => [x.row, x]));
+  const inserted = new Set(sub.inserts);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const track = created[i];
+    if (track) {
+      plan.inserts.push(track);
+      plan.accepted.push({ track, row, changed: true });
+      plan.placed.push({ row, trackId: track.id, created: true });
+      continue;
+    }
+    const accepted = acceptedBy.get(row);
+    if (accepted) {
+      plan.accepted.push(accepted);
+      if (inserted.has(accepted.track)) plan.inserts.push(accepted.track);
+    }
+    const placed = placedBy.get(row);
+    if (placed) plan.placed.push(placed);
+  }
+  return { ...plan, updates: sub.updates, unchanged: sub.unchanged, duplicates: sub.duplicates, rejects: sub.rejects, untitled: sub.untitled };
+}
+
+/** The new tracks that share a key with one of `rows` (which only they could meet among them). */
+function sharingKeys(rows: ResolvedRow[], created: Array<TrackValues | undefined>): TrackValues[] {
+  const uris = new Set<string>();
+  const isrcs = new Set<string>();
+  const mbids = new Set<string>();
+  const titles = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (r.spotifyUri) uris.add(r.spotifyUri);
+    if (r.isrc) isrcs.add(r.isrc);
+    if (r.musicbrainzId) mbids.add(r.musicbrainzId);
+    const artists = titles.get(r.title);
+    if (artists) artists.add(r.artistId);
+    else titles.set(r.title, new Set([r.artistId]));
+  }
+  const out: TrackValues[] = [];
+  for (const t of created) {
+    if (!t) continue;
+    if (
+      (t.spotifyUri && uris.has(t.spotifyUri)) ||
+      (t.isrc && isrcs.has(t.isrc)) ||
+      (t.musicbrainzId && mbids.has(t.musicbrainzId)) ||
+      titles.get(t.title)?.has(t.artistId)
+    ) {
+      out.push(t);
+    }
+  }
+  return out;
+}

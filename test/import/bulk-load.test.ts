@@ -229,6 +229,52 @@ describe.each(providers)('bulk load on %s', (provider) => {
     }
   }, 60_000);
 
+  test('repeats within one chunk of the bulk batch (by URI, ISRC, title, a taken MusicBrainz id) come out as without the bulk load', async () => {
+    // Most rows of a fresh load hold no key seen before and are planned without finds; these are
+    // the rows that do, in the same chunk as the row they repeat, and the rows planned beside them.
+    const id = (n: number) => n.toString(36).padStart(22, '0');
+    const mbid = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
+    const line = (title: string, artist: string, uri: string, isrc: string, mb: string) => `${title},${artist},Album of ${artist},${uri},${isrc},${mb},200000`;
+    const lines = Array.from({ length: 300 }, (_, n) =>
+      line(`Song ${n}`, `Artist ${n % 7}`, `spotify:track:${id(n)}`, `QZ${n.toString().padStart(10, '0')}`, n % 3 === 0 ? mbid(n) : ''),
+    );
+    // Each repeat goes right after the row it repeats (chunks of 100 rows).
+    const repeats: Array<[number, string]> = [
+      [10, line('Song 10', 'Artist 3', `spotify:track:${id(10)}`, '', '')], // its URI
+      [20, line('Other title', 'Artist 6', '', `QZ${'20'.padStart(10, '0')}`, '')], // its ISRC alone
+      [30, line('Song 30', 'Artist 2', '', '', '')], // its title and artist
+      [40, line('New song', 'Artist 5', `spotify:track:${id(1000)}`, '', mbid(39))], // a new track with another's MusicBrainz id: rejected
+      [50, line('Song 50', 'Artist 1', `spotify:track:${id(50)}`, `QZ${'9999'.padStart(10, '0')}`, '')], // its URI with another ISRC
+      [60, line('Song 60', 'Artist 4', `spotify:track:${id(60)}`, `QZ${'61'.padStart(10, '0')}`, '')], // its URI, the next one's ISRC
+      [150, line('Song 5', 'Artist 5', '', '', '')], // a track of the chunk before, by title
+    ];
+    const all: string[] = [];
+    lines.forEach((l, n) => {
+      all.push(l);
+      for (const [after, r] of repeats) if (after === n) all.push(r);
+    });
+    const input = join(work, 'tracks.csv');
+    writeFileSync(input, `title,artist,album,spotify_uri,isrc,musicbrainz_id,duration_ms\n${all.join('\n')}\n`);
+    const bulk = await run({ input, chunkRows: 100 });
+    expect(bulk).toMatchObject({ read: 307, inserted: 300, duplicates: 6, rejected: 1, batches: 1 });
+    expect(bulk.firstRejects.map((r) => r.reason)).toEqual([`musicbrainz_id ${mbid(39)} already belongs to another track; fix the row or that track`]);
+    expect(await trackIndexes(tdb.url, provider)).toEqual(migrated);
+    // The same file into a library that holds one other track: no row is planned without finds there.
+    const other = await createMigratedDatabase(provider);
+    try {
+      const one = join(work, 'one.csv');
+      writeFileSync(one, `title,artist\nUnrelated,Somebody else\n`);
+      await withDatabase(other.config, (d) => importTracks(d, { cwd: work, input: one }));
+      const plain = await withDatabase(other.config, (d) => importTracks(d, { cwd: work, input, chunkRows: 100 }));
+      const counts = (x: typeof bulk) => [x.read, x.inserted, x.updated, x.unchanged, x.duplicates, x.rejected, x.artistsCreated, x.albumsCreated];
+      expect(counts(bulk)).toEqual(counts(plain));
+      expect(plain.batches).toBe(1);
+      expect(await trackCount(other.url, provider)).toBe(301);
+    } finally {
+      await other.drop();
+    }
+  }, 60_000);
+
   test('into a new library, artists and albums come out as without the bulk load (created without finds, found again by URI or name)', async () => {
     // A row of the exporter's 19 columns: the track, its artist and album; the rest blank.
     const line = (n: number, artistUri: string, artist: string, albumUri: string, album: string, albumArtistUri = artistUri, albumArtist = artist) =>

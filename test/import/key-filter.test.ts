@@ -16,6 +16,20 @@ describe('KeyFilter', () => {
     expect(g.has(4, 'ab', 'c')).toBe(true);
     expect([g.has(4, 'a', 'bc'), g.has(4, 'abc'), g.has(3, 'ab', 'c')]).toEqual([false, false, false]);
   });
+
+  test('add says what has would have said just before: false for a key surely not in yet, true once it is', () => {
+    const f = new KeyFilter(20_000);
+    let wasIn = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const before = f.has(1, `isrc${i}`);
+      const said = f.add(1, `isrc${i}`);
+      expect(said).toBe(before);
+      if (said) wasIn++;
+      expect(f.add(1, `isrc${i}`)).toBe(true);
+    }
+    // Only false positives said "in" for a new key.
+    expect(wasIn / 20_000).toBeLessThan(0.03);
+  });
 });
 
 describe('GrowingKeyFilter', () => {
