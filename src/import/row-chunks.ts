@@ -122,9 +122,17 @@ export class ChunkEncoder {
   private done = 0;
   /** Buffers handed back by the writer, reused instead of allocated. */
   private readonly spare: ChunkBuffers[] = [];
-  /** The chunk's artists and albums so far, by their texts: their index in the chunk. */
-  private artists = new Map<string, number>();
-  private albums = new Map<string, number>();
+  /**
+   * The chunk's artists and albums so far, by index, and their indexes by Spotify URI, else name
+   * (an album's title); one that shares its URI or name with another but differs otherwise (a
+   * URI under two spellings of a name) is kept by all its texts, joined with NUL (which no valid
+   * row's text holds). Looked up by the one text first: building a key of all of them for every
+   * row cost this thread more than the sharing saved.
+   */
+  private artists: ArtistRef[] = [];
+  private artistIndex = new Map<string, number>();
+  private albums: Array<{ title: string; spotifyUri: string | undefined; artist: number; year: number | undefined }> = [];
+  private albumIndex = new Map<string, number>();
 
   /** Valid rows collected so far. */
   get count(): number {
@@ -144,14 +152,36 @@ export class ChunkEncoder {
     this.ends.push(this.length);
   }
 
-  /** The artist's index in the chunk, and whether this row names it first (then its texts go with the row). */
+  /** The artist's index in the chunk; -1 - index when this row names it first (then its texts go with the row). */
   private artist(ref: ArtistRef): number {
-    const key = ref.spotifyUri === undefined ? ref.name : `${ref.name}\u0000${ref.spotifyUri}`;
-    const known = this.artists.get(key);
-    if (known !== undefined) return known;
-    const index = this.artists.size;
-    this.artists.set(key, index);
-    return -1 - index;
+    let key = ref.spotifyUri ?? ref.name;
+    let known = this.artistIndex.get(key);
+    if (known !== undefined) {
+      const k = this.artists[known];
+      if (k.name === ref.name && k.spotifyUri === ref.spotifyUri) return known;
+      key = `${ref.name}\u0000${ref.spotifyUri ?? ''}\u0000`;
+      known = this.artistIndex.get(key);
+      if (known !== undefined) return known;
+    }
+    this.artistIndex.set(key, this.artists.length);
+    this.artists.push(ref);
+    return -this.artists.length;
+  }
+
+  /** The album's index in the chunk (its artist's index given), as `artist` does. */
+  private album(ref: AlbumRef, artist: number): number {
+    let key = ref.spotifyUri ?? ref.title;
+    let known = this.albumIndex.get(key);
+    if (known !== undefined) {
+      const k = this.albums[known];
+      if (k.title === ref.title && k.spotifyUri === ref.spotifyUri && k.artist === artist && k.year === ref.releaseYear) return known;
+      key = `${ref.title}\u0000${ref.spotifyUri ?? ''}\u0000${artist}\u0000${ref.releaseYear ?? ''}`;
+      known = this.albumIndex.get(key);
+      if (known !== undefined) return known;
+    }
+    this.albumIndex.set(key, this.albums.length);
+    this.albums.push({ title: ref.title, spotifyUri: ref.spotifyUri, artist, year: ref.releaseYear });
+    return -this.albums.length;
   }
 
   add(row: TrackRow): void {
@@ -174,11 +204,9 @@ export class ChunkEncoder {
       albumArtist = this.artist(album.artist);
       albumArtistIsNew = albumArtist < 0;
       if (albumArtistIsNew) albumArtist = -1 - albumArtist;
-      const key = `${albumArtist}\u0000${album.releaseYear ?? ''}\u0000${album.spotifyUri ?? ''}\u0000${album.title}`;
-      const known = this.albums.get(key);
-      albumIsNew = known === undefined;
-      albumIndex = known ?? this.albums.size;
-      if (albumIsNew) this.albums.set(key, albumIndex);
+      albumIndex = this.album(album, albumArtist);
+      albumIsNew = albumIndex < 0;
+      if (albumIsNew) albumIndex = -1 - albumIndex;
     }
     this.string(albumIsNew ? album!.title : undefined);
     this.string(albumIsNew ? album!.spotifyUri : undefined);
@@ -264,8 +292,10 @@ export class ChunkEncoder {
     this.length = 0;
     this.rejects = [];
     this.read = 0;
-    this.artists = new Map();
-    this.albums = new Map();
+    this.artists = [];
+    this.artistIndex = new Map();
+    this.albums = [];
+    this.albumIndex = new Map();
     return chunk;
   }
 }

@@ -62,6 +62,10 @@ function rows(): TrackRow[] {
   });
   // The first album again, after others.
   add({ title: 'Here Comes the Sun', artist: beatles, album: abbey, trackNumber: 7 });
+  // The same URIs under other texts, and a name that is another artist's URI: other references.
+  add({ title: 'Misspelt', artist: { name: 'Beatles', spotifyUri: beatles.spotifyUri }, album: { ...abbey, title: 'Abbey Rd.' } });
+  add({ title: 'Odd name', artist: { name: beatles.spotifyUri! }, album: { title: 'Help!', artist: { name: 'Beatles', spotifyUri: beatles.spotifyUri } } });
+  add({ title: 'Misspelt again', artist: { name: 'Beatles', spotifyUri: beatles.spotifyUri }, album: { ...abbey, title: 'Abbey Rd.' } });
   return out;
 }
 
@@ -81,7 +85,14 @@ describe('ChunkEncoder and decodeRows', () => {
   test('rows naming the same artist or album share one object; other texts, years or URIs make others', () => {
     const encoder = new ChunkEncoder();
     for (const r of rows()) encoder.add(r);
-    const [come, something, yesterday, compilation, other, duet, sun] = decodeRows(encoder.take(1000));
+    const [come, something, yesterday, compilation, other, duet, sun, misspelt, odd, again] = decodeRows(encoder.take(1000));
+    expect(misspelt.artist).not.toBe(come.artist);
+    expect(misspelt.album).not.toBe(come.album);
+    expect(again.artist).toBe(misspelt.artist);
+    expect(again.album).toBe(misspelt.album);
+    expect(odd.artist).not.toBe(come.artist);
+    expect(odd.album!.artist).toBe(misspelt.artist);
+    expect(odd.album).not.toBe(yesterday.album);
     expect(something.artist).toBe(come.artist);
     expect(something.album).toBe(come.album);
     expect(sun.album).toBe(come.album);
