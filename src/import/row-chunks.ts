@@ -155,6 +155,9 @@ export class ChunkEncoder {
 
   /** The artist's index in the chunk; -1 - index when this row names it first (then its texts go with the row). */
   private artist(ref: ArtistRef): number {
+    // Rows of an album come one after the other in most files: the last row's first.
+    const last = this.artists.length - 1;
+    if (last >= 0 && this.artists[last].name === ref.name && this.artists[last].spotifyUri === ref.spotifyUri) return last;
     let key = ref.spotifyUri ?? ref.name;
     let known = this.artistIndex.get(key);
     if (known !== undefined) {
@@ -171,6 +174,8 @@ export class ChunkEncoder {
 
   /** The album's index in the chunk (its artist's index given), as `artist` does. */
   private album(ref: AlbumRef, artist: number): number {
+    const last = this.albums[this.albums.length - 1];
+    if (last && last.title === ref.title && last.spotifyUri === ref.spotifyUri && last.artist === artist && last.year === ref.releaseYear) return this.albums.length - 1;
     let key = ref.spotifyUri ?? ref.title;
     let known = this.albumIndex.get(key);
     if (known !== undefined) {
