@@ -192,8 +192,34 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
   const clock = options.clock ?? (() => new Date());
   const cwd = options.cwd ?? process.cwd();
   const input = options.input === '-' ? '-' : resolve(cwd, options.input);
-  // Parsing runs on its own thread; input problems throw UsageError here, before any write.
-  const parser = await startParserThread(input, { format: options.format, batchSize, chunkRows: options.chunkRows, stdin: options.stdin });
+  // Parsing runs on its own thread. Its start (a new isolate, the parser's modules, the first
+  // rows: about 40 ms) overlaps with opening the store, but input problems are reported first:
+  // they throw UsageError here, before any write, whatever the store's opening gave.
+  const parserStarting = startParserThread(input, { format: options.format, batchSize, chunkRows: options.chunkRows, stdin: options.stdin });
+  // Dry runs write no rejects file unless one is asked for.
+  const rejectsPath = options.rejectsPath ? resolve(cwd, options.rejectsPath) : options.dryRun ? undefined : defaultRejectsPath(options.input, cwd);
+  const rejects = rejectsPath ? new RejectsWriter(rejectsPath) : undefined;
+  const opening = (async () => {
+    // Before the first write: rejected rows must have somewhere to go.
+    await rejects?.check();
+    try {
+      return await openImportStore(db, { busyTimeoutMs: options.busyTimeoutMs ?? 30_000, dryRun: options.dryRun });
+    } catch (error) {
+      throw asDatabaseError(error, 'cannot open the database for import');
+    }
+  })();
+  // Its failure is reported below, after the input's (a rejection must not go unhandled meanwhile).
+  opening.catch(() => {});
+  let parser: ParserThread;
+  try {
+    parser = await parserStarting;
+  } catch (error) {
+    await opening.then(
+      (opened) => opened.close(),
+      () => {},
+    );
+    throw error;
+  }
   const summary: ImportSummary = {
     input: options.input === '-' ? 'stdin' : options.input,
     format: parser.format,
@@ -212,19 +238,10 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
     elapsedMs: 0,
     rowsPerSecond: 0,
   };
-  // Dry runs write no rejects file unless one is asked for.
-  const rejectsPath = options.rejectsPath ? resolve(cwd, options.rejectsPath) : options.dryRun ? undefined : defaultRejectsPath(options.input, cwd);
-  const rejects = rejectsPath ? new RejectsWriter(rejectsPath) : undefined;
   let store: ImportStore | undefined;
   let tier: SharedCacheTier<unknown> | undefined;
   try {
-    // Before the first write: rejected rows must have somewhere to go.
-    await rejects?.check();
-    try {
-      store = await openImportStore(db, { busyTimeoutMs: options.busyTimeoutMs ?? 30_000, dryRun: options.dryRun });
-    } catch (error) {
-      throw asDatabaseError(error, 'cannot open the database for import');
-    }
+    store = await opening;
     // A dry run changes nothing another process could hold.
     if (options.sharedCache && !options.dryRun) {
       const { url, databaseUrl, logger } = options.sharedCache;

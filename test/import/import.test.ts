@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -9,7 +9,8 @@ import { UsageError } from '../../src/errors.js';
 import { openImportStore } from '../../src/import/store/index.js';
 import { importTracks, type ImportOptions } from '../../src/import/import-service.js';
 import { EXPORTER_HEADER, exporterRow } from '../../src/bench/sample-data.js';
-import { createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+import { createEmptyDatabase, createMigratedDatabase, providers, type TestDatabase } from '../helpers/db.js';
+import { DatabaseError } from '../../src/errors.js';
 
 const FIXTURES = join(process.cwd(), 'test/fixtures/import');
 
@@ -416,6 +417,29 @@ describe.each(providers)('import-tracks on %s', (provider) => {
     await expect(run({ input: join(work, 'nope.csv') })).rejects.toThrow(/no such file/);
     await expect(run({ input: work })).rejects.toThrow(/is a directory/);
     expect(await counts()).toEqual({ artists: 0, albums: 0, tracks: 0, playlistTracks: 0 });
+  });
+
+  test('the input is checked while the database opens: its problem is the one reported, then the rejects path, then the database', async () => {
+    // An unmigrated database: opening the import's store fails (no tracks table).
+    const empty = await createEmptyDatabase(provider);
+    try {
+      const good = join(work, 'good.csv');
+      writeFileSync(good, `${EXPORTER_HEADER}\n${exporterRow(1)}\n`);
+      const inEmpty = (options: Partial<ImportOptions> & { input: string }) => withDatabase(empty.config, (d) => importTracks(d, { cwd: work, ...options }));
+      const missing = inEmpty({ input: join(work, 'nope.csv'), rejectsPath: join(work, 'no-such-dir', 'r.csv') });
+      await expect(missing).rejects.toThrow(/no such file/);
+      await expect(missing).rejects.toBeInstanceOf(UsageError);
+      const rejectsPath = inEmpty({ input: good, rejectsPath: join(work, 'no-such-dir', 'r.csv') });
+      await expect(rejectsPath).rejects.toThrow(/cannot create the rejects file/);
+      await expect(rejectsPath).rejects.toBeInstanceOf(UsageError);
+      const database = inEmpty({ input: good });
+      await expect(database).rejects.toThrow(/cannot (open the SQLite database .* for import|prepare the PostgreSQL import)/);
+      await expect(database).rejects.toBeInstanceOf(DatabaseError);
+      // Nothing left behind: no rejects file, no probe of the rejects path.
+      expect(readdirSync(work).sort()).toEqual(['good.csv']);
+    } finally {
+      await empty.drop();
+    }
   });
 
   test('two imports at once create every artist, album and track once', async () => {
