@@ -737,18 +737,20 @@ function keysOf(rows: ResolvedRow[]): TrackKeys {
  */
 function splitFresh(rows: ResolvedRow[], fresh: KeyFilter): { sure: Uint8Array; rest: ResolvedRow[] } {
   const sure = new Uint8Array(rows.length);
-  const rest: ResolvedRow[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    // Every key is put in, held or not (no short cut after the first held one).
-    let held = fresh.add(TITLE, r.artistId, r.title);
-    if (r.spotifyUri && fresh.add(URI, r.spotifyUri)) held = true;
-    if (r.isrc && fresh.add(ISRC, r.isrc)) held = true;
-    if (r.musicbrainzId && fresh.add(MBID, r.musicbrainzId)) held = true;
-    if (held) rest.push(r);
-    else sure[i] = 1;
-  }
-  return { sure, rest };
+  for (let i = 0; i < rows.length; i++) sure[i] = heldKeys(rows[i], fresh) ? 0 : 1;
+  // (Not pushed in the loop: a row that may match is rare, and a path first taken late threw V8's
+  // optimized code for the loop away, see planFreshTracks.)
+  return { sure, rest: rows.filter((_, i) => !sure[i]) };
+}
+
+/** Puts the row's keys in the filter; true when it held one of them before. */
+function heldKeys(r: ResolvedRow, fresh: KeyFilter): boolean {
+  // Every key is put in, held or not (no short cut after the first held one).
+  let held = fresh.add(TITLE, r.artistId, r.title);
+  if (r.spotifyUri && fresh.add(URI, r.spotifyUri)) held = true;
+  if (r.isrc && fresh.add(ISRC, r.isrc)) held = true;
+  if (r.musicbrainzId && fresh.add(MBID, r.musicbrainzId)) held = true;
+  return held;
 }
 
 /** The rows no track of `view` matches by Spotify URI or ISRC: only they can match by title. */
