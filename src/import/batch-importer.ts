@@ -407,9 +407,15 @@ export class BatchImporter {
       }
       return key;
     };
+    // Rows of an artist mostly follow one another, sharing one ArtistRef (see row-chunks.ts): the
+    // last row's key is reused without a look at the maps.
+    let lastRef: ArtistRef | undefined;
+    let lastKey = '';
     for (let i = 0; i < n; i++) {
       const r = rows[i];
-      const key = want(r.artist);
+      const key = r.artist === lastRef ? lastKey : want(r.artist);
+      lastRef = r.artist;
+      lastKey = key;
       keys.artistKeys[i] = key;
       if (r.album) keys.albumArtistKeys[i] = r.album.artist === r.artist ? key : want(r.album.artist);
       if (r.credits?.length) keys.creditKeys.set(i, r.credits.map(want));
@@ -447,12 +453,23 @@ export class BatchImporter {
     const n = rows.length;
     const keys: AlbumKeys = { albumKeys: new Array<string>(n), ids: new Map(), missing: new Map() };
     const { ids, missing } = keys;
+    // As artistKeysOf: the last row's key again for a row of the same album.
+    let lastAlbum: AlbumRef | undefined;
+    let lastArtistKey: string | undefined;
+    let lastKey = '';
     for (let i = 0; i < n; i++) {
       const album = rows[i].album;
       if (!album) continue;
+      if (album === lastAlbum && albumArtistKeys[i] === lastArtistKey) {
+        keys.albumKeys[i] = lastKey;
+        continue;
+      }
       const aId = artistIds.get(albumArtistKeys[i])!;
       const key = albumKey(album, aId);
       keys.albumKeys[i] = key;
+      lastAlbum = album;
+      lastArtistKey = albumArtistKeys[i];
+      lastKey = key;
       if (!ids.has(key) && !missing.has(key)) {
         const id = a.albums.get(key) ?? this.albumIds.get(key);
         if (id === undefined) missing.set(key, { ref: album, artistId: aId });
@@ -698,9 +715,16 @@ type TrackKeys = { uris: string[]; isrcs: string[]; mbids: string[] };
 function resolveRows(rows: ResolvedRow[], artists: ArtistKeys, albums: AlbumKeys): void {
   const { ids: artistIds, artistKeys, creditKeys } = artists;
   const { ids: albumIds, albumKeys } = albums;
+  let lastArtist = '';
+  let lastArtistId = '';
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    r.artistId = artistIds.get(artistKeys[i])!;
+    // (The last row's artist again, most of the time: see artistKeysOf.)
+    if (artistKeys[i] !== lastArtist) {
+      lastArtist = artistKeys[i];
+      lastArtistId = artistIds.get(lastArtist)!;
+    }
+    r.artistId = lastArtistId;
     r.albumId = r.album ? albumIds.get(albumKeys[i])! : null;
     r.creditIds = '';
   }
