@@ -6,7 +6,7 @@ import { ALBUMS, albumKey, ARTISTS, artistKey, planFreshTracks, planRefs, planTr
 import type { Reject } from './rejects.js';
 import { detach } from './row-chunks.js';
 import { UnseenWrites, type WrittenRefs } from './store/unseen-writes.js';
-import { GrowingKeyFilter, KeyFilter } from './key-filter.js';
+import { GrowingKeyFilter, KeyFilter, prefix } from './key-filter.js';
 
 export interface BatchOutcome {
   /** Valid rows written (each inserted, updated, unchanged or a duplicate, or rejected below). */
@@ -761,16 +761,25 @@ function keysOf(rows: ResolvedRow[]): TrackKeys {
  */
 function splitFresh(rows: ResolvedRow[], fresh: KeyFilter): { sure: Uint8Array; rest: ResolvedRow[] } {
   const sure = new Uint8Array(rows.length);
-  for (let i = 0; i < rows.length; i++) sure[i] = heldKeys(rows[i], fresh) ? 0 : 1;
+  // The title key's first part, the artist's id, hashed once for rows of the artist before.
+  let artist = '';
+  let titled = 0;
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i].artistId !== artist) {
+      artist = rows[i].artistId;
+      titled = prefix(TITLE, artist);
+    }
+    sure[i] = heldKeys(rows[i], fresh, titled) ? 0 : 1;
+  }
   // (Not pushed in the loop: a row that may match is rare, and a path first taken late threw V8's
   // optimized code for the loop away, see planFreshTracks.)
   return { sure, rest: rows.filter((_, i) => !sure[i]) };
 }
 
-/** Puts the row's keys in the filter; true when it held one of them before. */
-function heldKeys(r: ResolvedRow, fresh: KeyFilter): boolean {
+/** Puts the row's keys in the filter (`titled`: prefix(TITLE, its artist's id)); true when it held one of them before. */
+function heldKeys(r: ResolvedRow, fresh: KeyFilter, titled: number): boolean {
   // Every key is put in, held or not (no short cut after the first held one).
-  let held = fresh.add(TITLE, r.artistId, r.title);
+  let held = fresh.addAfter(titled, r.title);
   if (r.spotifyUri && fresh.add(URI, r.spotifyUri)) held = true;
   if (r.isrc && fresh.add(ISRC, r.isrc)) held = true;
   if (r.musicbrainzId && fresh.add(MBID, r.musicbrainzId)) held = true;

@@ -1,4 +1,4 @@
-import { GrowingKeyFilter, KeyFilter } from '../../src/import/key-filter.js';
+import { GrowingKeyFilter, KeyFilter, prefix } from '../../src/import/key-filter.js';
 
 describe('KeyFilter', () => {
   test('never forgets a key; answers about 1% false positives at the size it was made for; kinds and parts keep keys apart', () => {
@@ -29,6 +29,17 @@ describe('KeyFilter', () => {
     }
     // Only false positives said "in" for a new key.
     expect(wasIn / 20_000).toBeLessThan(0.03);
+  });
+});
+
+describe('KeyFilter.addAfter', () => {
+  test('puts in the very key add puts in, its first part hashed beforehand', () => {
+    const f = new KeyFilter(10_000);
+    for (let i = 0; i < 5_000; i++) f.addAfter(prefix(4, `artist-${i % 40}`), `Song ${i}`);
+    for (let i = 0; i < 5_000; i++) expect([f.has(4, `artist-${i % 40}`, `Song ${i}`), f.add(4, `artist-${i % 40}`, `Song ${i}`)]).toEqual([true, true]);
+    const g = new KeyFilter(10_000);
+    for (let i = 0; i < 5_000; i++) g.add(4, `artist-${i % 40}`, `Song ${i}`);
+    for (let i = 0; i < 5_000; i++) expect(g.addAfter(prefix(4, `artist-${i % 40}`), `Song ${i}`)).toBe(true);
   });
 });
 
