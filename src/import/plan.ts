@@ -304,7 +304,8 @@ export function planTracks(
  * track, planned without a look at the others. The rest go through planTracks against
  * `candidates` and the chunk's new tracks that share one of their keys (those are seen: a row
  * that matches one is a duplicate). The same plan as planTracks over all the rows would make,
- * its lists in file order; only the maps of the few rows left are built.
+ * its lists in file order (a sure row's title is never left to look up: no track can hold it);
+ * only the maps of the few rows left are built.
  */
 export function planFreshTracks(
   rows: ResolvedRow[],
