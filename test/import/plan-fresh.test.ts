@@ -1,20 +1,10 @@
 import { planFreshTracks, planTracks, type ResolvedRow, type TrackPlan, type TrackValues } from '../../src/import/plan.js';
+import { mulberry32 } from '../../src/bench/cache-bench/traces.js';
 
 // planFreshTracks (a chunk of a load into a tracks table that was empty when its batch began)
 // plans the rows that hold no key of another track or earlier row without planTracks' maps. It
 // must give the plan planTracks gives over all the rows: the same inserts, updates, duplicates,
 // rejects, playlist entries, in file order.
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(next: () => number, items: T[]): T => items[Math.floor(next() * items.length)];
 /** One of `pool` keys, or none (`absent` of the time); a larger pool, fewer repeats. */
@@ -99,7 +89,8 @@ describe('planFreshTracks', () => {
     let differing = 0;
     let mixed = 0;
     for (let seed = 1; seed <= 3000; seed++) {
-      const next = random(seed);
+      // Seeded, so that a failure can be replayed.
+      const next = mulberry32(seed);
       const pool = 3 + Math.floor(next() * 40);
       const rows = Array.from({ length: 1 + Math.floor(next() * 30) }, (_, i) => row(next, i + 2, pool));
       const candidates = Array.from({ length: Math.floor(next() * 4) }, (_, i) => track(next, i, pool));
