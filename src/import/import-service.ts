@@ -214,10 +214,8 @@ export async function importTracks(db: Database, options: ImportOptions): Promis
   try {
     parser = await parserStarting;
   } catch (error) {
-    await opening.then(
-      (opened) => opened.close(),
-      () => {},
-    );
+    // The input's problem is the one reported, whether the store opened, did not, or fails to close.
+    await opening.then((opened) => opened.close()).catch(() => {});
     throw error;
   }
   const summary: ImportSummary = {
